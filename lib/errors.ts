@@ -1,0 +1,79 @@
+/**
+ * One error class for everything the library reports, so a Node-RED Catch node (or a caller) can
+ * branch on `kind` and read the fault fields without instanceof chains.
+ */
+export type OnvifErrorKind =
+  | 'fault' // the device answered with a SOAP fault
+  | 'auth' // credentials rejected, missing, or an auth method we will not use
+  | 'timeout' // no complete answer in time
+  | 'unreachable' // connection refused / reset / DNS / host down
+  | 'tls' // certificate verification or pin mismatch
+  | 'bad-response' // the answer is not SOAP we can read (HTML page, garbage, truncated)
+  | 'too-large' // the answer exceeded the response size cap
+  | 'invalid-input' // the caller's input is wrong; nothing was sent
+  | 'unsupported' // the device does not offer the service or operation
+  | 'closed'; // the session was closed
+
+export interface OnvifErrorDetails {
+  /** SOAP fault code, e.g. `env:Sender` (faults only). */
+  code?: string;
+  /** SOAP fault subcodes, outermost first, QNames with canonical prefixes, e.g. [`ter:InvalidArgVal`, `ter:UsernameClash`]. */
+  subcodes?: string[];
+  /** Fault reason text as the device wrote it. */
+  reason?: string;
+  /** HTTP status of the answer, when there was one. */
+  httpStatus?: number;
+  /** Device address (never with credentials). */
+  address?: string;
+  /** Operation that failed. */
+  operation?: string;
+  /** Underlying error (network errno, parser error). */
+  cause?: unknown;
+}
+
+export class OnvifError extends Error implements OnvifErrorDetails {
+  readonly kind: OnvifErrorKind;
+  code?: string;
+  subcodes?: string[];
+  reason?: string;
+  httpStatus?: number;
+  address?: string;
+  operation?: string;
+  override cause?: unknown;
+
+  constructor(kind: OnvifErrorKind, message: string, details: OnvifErrorDetails = {}) {
+    super(message);
+    this.name = 'OnvifError';
+    this.kind = kind;
+    Object.assign(this, details);
+  }
+
+  /** True when the fault (or HTTP status) says the credentials were not accepted. */
+  get isNotAuthorized(): boolean {
+    return this.kind === 'auth' || !!this.subcodes?.some((s) => /NotAuthori[sz]ed$/i.test(s));
+  }
+
+  /** Has this fault subcode (local name match, e.g. `UsernameClash` or `ter:UsernameClash`). */
+  hasSubcode(name: string): boolean {
+    const local = name.includes(':') ? name.slice(name.indexOf(':') + 1) : name;
+    return !!this.subcodes?.some((s) => s === name || s.slice(s.indexOf(':') + 1) === local);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      kind: this.kind,
+      message: this.message,
+      code: this.code,
+      subcodes: this.subcodes,
+      reason: this.reason,
+      httpStatus: this.httpStatus,
+      address: this.address,
+      operation: this.operation,
+    };
+  }
+}
+
+export function isOnvifError(e: unknown): e is OnvifError {
+  return e instanceof OnvifError;
+}

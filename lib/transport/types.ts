@@ -1,0 +1,53 @@
+import type { XmlContent } from '../xml/build';
+import type { ParsedEnvelope } from '../soap/envelope';
+
+/** How the client authenticates. `auto`: digest when challenged, UsernameToken when the device answers NotAuthorized without a challenge; never both at once. */
+export type AuthMode = 'auto' | 'digest' | 'ws-security' | 'none';
+
+/** What was actually used on the last successful request. */
+export type AuthMethodInUse = 'none' | 'digest-MD5' | 'digest-MD5-sess' | 'digest-SHA-256' | 'digest-SHA-256-sess' | 'ws-security' | 'basic';
+
+export interface TlsOptions {
+  /** PEM CA certificate(s) to trust in addition to (or instead of) the system store. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** SHA-256 fingerprint of the device certificate (hex, colons optional). When set, the certificate must match it; the chain is not checked. */
+  fingerprint?: string;
+  /** false = accept any certificate (self-signed). Only when the user chose it knowingly. Default true. */
+  rejectUnauthorized?: boolean;
+}
+
+export interface TransportOptions {
+  username?: string;
+  password?: string;
+  auth?: AuthMode;
+  /** Allow HTTP Basic when a device offers only Basic over plain http (default false: refuse with a clear error). Over https Basic is allowed. */
+  allowBasic?: boolean;
+  /** Per-request timeout in ms (default 10000). */
+  timeoutMs?: number;
+  /** Response body cap in bytes (default 10 MB). */
+  maxResponseBytes?: number;
+  tls?: TlsOptions;
+  /** Device clock minus local clock, in ms, used for WS-UsernameToken `Created` (settable by the session). */
+  clockOffsetMs?: number;
+  /** Called to re-measure the clock offset once after a NotAuthorized under ws-security; returns the new offset. */
+  remeasureClock?: () => Promise<number>;
+}
+
+export interface SoapCallOptions {
+  /** SOAP action URI, sent as the `action` parameter of the Content-Type. */
+  action?: string;
+  /** Extra SOAP header blocks (WS-Addressing, echoed reference parameters). */
+  headers?: XmlContent[];
+  /** Send without any credentials (PRE_AUTH operations such as GetSystemDateAndTime). */
+  anonymous?: boolean;
+  /** Override the timeout for this call (long polls). */
+  timeoutMs?: number;
+  /** Operation name, for error messages. */
+  operation?: string;
+  signal?: AbortSignal;
+}
+
+export interface SoapResponse extends ParsedEnvelope {
+  httpStatus: number;
+  headers: Record<string, string | string[] | undefined>;
+}

@@ -1,0 +1,4 @@
+export * from './namespaces';
+export * from './parse';
+export * from './query';
+export * from './build';
