@@ -51,3 +51,25 @@ export interface SoapResponse extends ParsedEnvelope {
   httpStatus: number;
   headers: Record<string, string | string[] | undefined>;
 }
+
+/** Digest hash algorithms this client can answer (RFC 7616 §3.2; names upper-cased as on the wire). */
+export type DigestAlgorithm = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess';
+
+/** One `WWW-Authenticate: Digest ...` challenge, parameters unquoted. */
+export interface DigestChallenge {
+  realm: string;
+  nonce: string;
+  /** As the server wrote it, upper-cased; 'MD5' when absent (RFC 7616 §3.3). */
+  algorithm: string;
+  /** Offered qop values (`auth`, `auth-int`); empty = RFC 2069 style (no nc/cnonce). */
+  qop: string[];
+  opaque?: string;
+  /** true only for `stale=true` (quoted or not, any case). */
+  stale: boolean;
+  domain?: string;
+  charset?: string;
+  /** RFC 7616 §3.4.4: the server wants the username hashed. */
+  userhash: boolean;
+  /** All parameters as parsed (lower-case names), for diagnostics. */
+  params: Record<string, string>;
+}

@@ -1,0 +1,152 @@
+import { BehaviorSubject, type Observable } from 'rxjs';
+import { OnvifError, isOnvifError } from '../errors';
+import { OnvifDevice, type CallOptions } from './onvif-device';
+import type { OnvifDeviceOptions, SessionInfo } from './types';
+
+export type LinkStatus = 'idle' | 'connecting' | 'connected' | 'retrying' | 'auth-failed' | 'closed';
+
+export interface LinkState {
+  status: LinkStatus;
+  session?: SessionInfo;
+  /** Why the last attempt failed (retrying / auth-failed). */
+  error?: OnvifError;
+  /** Delay before the next attempt (retrying). */
+  retryInMs?: number;
+  /** Failed attempts since the last success. */
+  attempt: number;
+}
+
+export interface BackoffOptions {
+  initialMs?: number;
+  maxMs?: number;
+}
+
+export interface DeviceLinkOptions extends OnvifDeviceOptions {
+  backoff?: BackoffOptions;
+}
+
+/** Errors that mean "the device is away", as opposed to "the device said no". */
+function isConnectivityError(e: unknown): boolean {
+  return isOnvifError(e) && (e.kind === 'unreachable' || e.kind === 'timeout');
+}
+
+/**
+ * Keeps one device session alive for any number of users (a Node-RED config node owns one).
+ * Connects on first use; when the device is away (also at start), retries with jittered exponential
+ * backoff in the background. An authentication failure stops retrying: repeating a wrong password
+ * locks accounts on real devices. The state is observable for status displays.
+ */
+export class DeviceLink {
+  readonly state$: Observable<LinkState>;
+  private readonly subject = new BehaviorSubject<LinkState>({ status: 'idle', attempt: 0 });
+  private readonly dev: OnvifDevice;
+  private readonly initialMs: number;
+  private readonly maxMs: number;
+  private attemptPromise?: Promise<OnvifDevice>;
+  private timer?: NodeJS.Timeout;
+
+  constructor(options: DeviceLinkOptions) {
+    this.dev = new OnvifDevice(options);
+    this.initialMs = options.backoff?.initialMs ?? 1000;
+    this.maxMs = options.backoff?.maxMs ?? 60_000;
+    this.state$ = this.subject.asObservable();
+  }
+
+  get state(): LinkState {
+    return this.subject.value;
+  }
+
+  /** The underlying session object (not necessarily connected). */
+  get onvifDevice(): OnvifDevice {
+    return this.dev;
+  }
+
+  /** The connected device. Rejects with the reason when the current attempt fails (retries go on unless it was auth). */
+  device(): Promise<OnvifDevice> {
+    const s = this.state;
+    if (s.status === 'closed') return Promise.reject(new OnvifError('closed', `The connection to ${this.dev.displayAddress} was closed.`));
+    if (s.status === 'connected') return Promise.resolve(this.dev);
+    if (s.status === 'auth-failed') return Promise.reject(s.error);
+    if (this.attemptPromise) return this.attemptPromise;
+    // Idle, or waiting between retries: a caller wants it now, so try now.
+    return this.attempt();
+  }
+
+  /** Run an operation on the device, connecting first if needed. */
+  async call(operation: string, params?: Record<string, unknown>, options?: CallOptions): Promise<any> {
+    const device = await this.device();
+    try {
+      return await device.call(operation, params, options);
+    } catch (e) {
+      this.noteFailure(e);
+      throw e;
+    }
+  }
+
+  /** Tell the link a call failed: a lost device triggers reconnection, a rejected login stops everything. */
+  noteFailure(e: unknown): void {
+    if (this.state.status !== 'connected') return;
+    if (isConnectivityError(e)) {
+      this.dev.reset();
+      this.scheduleRetry(e as OnvifError, 1);
+    } else if (isOnvifError(e) && e.kind === 'auth') {
+      this.dev.reset();
+      this.subject.next({ status: 'auth-failed', error: e, attempt: 1 });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.state.status !== 'closed') this.subject.next({ status: 'closed', attempt: 0 });
+    this.subject.complete();
+    await this.dev.close();
+  }
+
+  private attempt(): Promise<OnvifDevice> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const prior = this.state.attempt;
+    this.subject.next({ status: 'connecting', attempt: prior, error: this.state.error });
+    const p = this.dev.connect().then(
+      (session) => {
+        this.attemptPromise = undefined;
+        if (this.isClosed()) throw new OnvifError('closed', `The connection to ${this.dev.displayAddress} was closed.`);
+        this.subject.next({ status: 'connected', session, attempt: 0 });
+        return this.dev;
+      },
+      (e: unknown) => {
+        this.attemptPromise = undefined;
+        const err = isOnvifError(e) ? e : new OnvifError('bad-response', String((e as Error)?.message ?? e), { cause: e });
+        if (this.isClosed()) throw err;
+        if (err.kind === 'auth' || err.kind === 'invalid-input' || err.kind === 'tls') {
+          // Retrying cannot help; for auth it would also risk locking the account.
+          this.subject.next({ status: 'auth-failed', error: err, attempt: prior + 1 });
+        } else {
+          this.scheduleRetry(err, prior + 1);
+        }
+        throw err;
+      },
+    );
+    this.attemptPromise = p;
+    // Background retries must never surface as unhandled rejections.
+    p.catch(() => undefined);
+    return p;
+  }
+
+  private scheduleRetry(error: OnvifError, attempt: number): void {
+    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(attempt - 1, 16));
+    const retryInMs = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.subject.next({ status: 'retrying', error, retryInMs, attempt });
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.isClosed() && this.state.status === 'retrying') this.attempt().catch(() => undefined);
+    }, retryInMs);
+    this.timer.unref?.();
+  }
+
+  private isClosed(): boolean {
+    return this.subject.value.status === 'closed';
+  }
+}

@@ -1,0 +1,270 @@
+import { OnvifError, isOnvifError } from '../errors';
+import { decodeElement, encodeElement, findOperation, type OperationInfo } from '../schema';
+import { SoapClient } from '../transport';
+import type { SoapCallOptions, SoapResponse } from '../transport/types';
+import { el, type XmlContent } from '../xml/build';
+import { NS } from '../xml/namespaces';
+import { deviceServiceUrl, displayAddress, reachableXaddr } from './address';
+import {
+  profileQStateFromScopes,
+  readDeviceInformation,
+  readDeviceServiceCapabilities,
+  readEndpointReference,
+  readLegacyCapabilities,
+  readScopes,
+  readServices,
+  readSystemDateAndTime,
+} from './readers';
+import type { OnvifDeviceOptions, ServiceInfo, SessionInfo } from './types';
+
+/**
+ * Old firmware answers GetServices with all sorts of faults (ter:Action, ter:InvalidArgVal, ActionNotSupported:
+ * QUIRKS.md §3). Any fault that is not an auth failure means "use GetCapabilities instead".
+ */
+function getServicesMissing(e: unknown): boolean {
+  return isOnvifError(e) && ((e.kind === 'fault' && !e.isNotAuthorized) || e.kind === 'unsupported');
+}
+
+export interface CallOptions {
+  timeoutMs?: number;
+  /** Extra SOAP header blocks (e.g. echoed subscription reference parameters). */
+  headers?: XmlContent[];
+  /** Send to this URL instead of the service address (subscription managers). */
+  url?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * A session with one ONVIF device: `new OnvifDevice({ address, username, password })`, `await connect()`,
+ * `await call('GetDeviceInformation')`, `await close()`. Connecting reads the clock offset, services,
+ * capabilities, scopes (Profile Q state) and device information; `call` returns the normalised result.
+ */
+export class OnvifDevice {
+  readonly options: Readonly<OnvifDeviceOptions>;
+  readonly url: URL;
+  private readonly client: SoapClient;
+  private current?: SessionInfo;
+  private connecting?: Promise<SessionInfo>;
+  private closed = false;
+
+  constructor(options: OnvifDeviceOptions) {
+    this.options = { ...options };
+    this.url = deviceServiceUrl(options.address);
+    this.client = new SoapClient({
+      username: options.username,
+      password: options.password,
+      auth: options.auth ?? 'auto',
+      allowBasic: options.allowBasic,
+      timeoutMs: options.timeoutMs,
+      maxResponseBytes: options.maxResponseBytes,
+      tls: options.tls,
+      remeasureClock: () => this.measureClock().then((c) => c.offsetMs),
+    });
+  }
+
+  /** The connected session, if any. */
+  get session(): SessionInfo | undefined {
+    return this.current;
+  }
+
+  /** host:port, for messages. */
+  get displayAddress(): string {
+    return displayAddress(this.url);
+  }
+
+  /** HTTP requests this session has sent (benchmarks and tests count them). */
+  get requestCount(): number {
+    return this.client.requestCount;
+  }
+
+  /** Connect (or return the live session). Concurrent callers share one attempt. */
+  connect(): Promise<SessionInfo> {
+    this.assertOpen();
+    if (this.current) return Promise.resolve(this.current);
+    if (!this.connecting) {
+      this.connecting = this.runConnect().then(
+        (s) => {
+          this.connecting = undefined;
+          if (this.closed) throw closedError(this.displayAddress);
+          this.current = s;
+          return s;
+        },
+        (e) => {
+          this.connecting = undefined;
+          throw e;
+        },
+      );
+    }
+    return this.connecting;
+  }
+
+  /** Forget the session so the next call reconnects (after a reboot, for instance). Keeps the HTTP client. */
+  reset(): void {
+    this.current = undefined;
+  }
+
+  /**
+   * Run one operation and return its normalised result (plain JSON: no prefixes, lists as arrays, typed values).
+   * `operation` is a name such as `GetUsers`, or qualified (`tev:GetServiceCapabilities`, `events.PullMessages`).
+   */
+  async call(operation: string, params?: Record<string, unknown>, options: CallOptions = {}): Promise<any> {
+    const op = this.resolveOperation(operation);
+    const body = encodeElement(op.input.ns, op.input.local, params ?? {});
+    if (!this.current && !options.url) await this.connect();
+    const url = options.url ?? this.serviceUrl(op);
+    const res = await this.send(url, body, { action: op.action, operation: op.name, headers: options.headers, timeoutMs: options.timeoutMs, signal: options.signal });
+    return res.content ? decodeElement(res.content) : {};
+  }
+
+  /** Lower level: send an already-built operation element and get the parsed envelope (for services beyond the schema model). */
+  async send(url: string, body: XmlContent, options: SoapCallOptions = {}): Promise<SoapResponse> {
+    this.assertOpen();
+    try {
+      return await this.client.call(url, body, options);
+    } catch (e) {
+      throw this.decorate(e, options.operation);
+    }
+  }
+
+  /** Close the session: further calls fail with kind 'closed'. Safe to call twice. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.current = undefined;
+    this.client.close();
+  }
+
+  /** The reachable address of a service by namespace, when the device offers it. */
+  serviceAddress(namespace: string): string | undefined {
+    if (namespace === NS.tds) return this.current?.xaddr ?? this.url.toString();
+    return this.current?.services.find((s) => s.namespace === namespace)?.xaddr;
+  }
+
+  /** Measure device clock minus local clock (GetSystemDateAndTime is PRE_AUTH, so it is sent anonymously). */
+  async measureClock(): Promise<{ offsetMs: number; deviceUtc?: string }> {
+    const sentAt = Date.now();
+    const res = await this.send(this.url.toString(), el(NS.tds, 'GetSystemDateAndTime'), {
+      anonymous: true,
+      operation: 'GetSystemDateAndTime',
+      action: `${NS.tds}/GetSystemDateAndTime`,
+    });
+    const receivedAt = Date.now();
+    const clock = readSystemDateAndTime(res.content);
+    // No usable UTC time (some firmware): assume the clocks agree rather than fail the connection.
+    const offsetMs = clock.utc ? Date.parse(clock.utc) - Math.round((sentAt + receivedAt) / 2) : 0;
+    this.client.clockOffsetMs = offsetMs;
+    return { offsetMs, deviceUtc: clock.utc };
+  }
+
+  private async runConnect(): Promise<SessionInfo> {
+    const { offsetMs } = await this.measureClock();
+    const deviceUrl = this.url.toString();
+    const action = (name: string) => `${NS.tds}/${name}`;
+
+    let services: ServiceInfo[] = [];
+    let legacyCapabilities = false;
+    let capabilities;
+    try {
+      const res = await this.send(deviceUrl, el(NS.tds, 'GetServices', undefined, el(NS.tds, 'IncludeCapability', undefined, 'true')), {
+        operation: 'GetServices',
+        action: action('GetServices'),
+      });
+      const read = readServices(res.content);
+      services = read.services;
+      if (read.deviceCapabilities) capabilities = readDeviceServiceCapabilities(read.deviceCapabilities);
+      else {
+        const sc = await this.send(deviceUrl, el(NS.tds, 'GetServiceCapabilities'), { operation: 'GetServiceCapabilities', action: action('GetServiceCapabilities') });
+        capabilities = readDeviceServiceCapabilities(sc.content && sc.content.children[0]);
+      }
+    } catch (e) {
+      if (!getServicesMissing(e)) throw e;
+      const res = await this.send(deviceUrl, el(NS.tds, 'GetCapabilities', undefined, el(NS.tds, 'Category', undefined, 'All')), {
+        operation: 'GetCapabilities',
+        action: action('GetCapabilities'),
+      });
+      const legacy = readLegacyCapabilities(res.content);
+      services = legacy.services;
+      capabilities = legacy.capabilities;
+      legacyCapabilities = true;
+    }
+
+    const reportedDevice = services.find((s) => s.namespace === NS.tds);
+    const reportedOrigin = reportedDevice ? safeOrigin(reportedDevice.reportedXaddr) : undefined;
+    for (const s of services) s.xaddr = reachableXaddr(s.reportedXaddr, this.url, reportedOrigin);
+    if (!reportedDevice) services.unshift({ namespace: NS.tds, xaddr: deviceUrl, reportedXaddr: deviceUrl, version: { major: 0, minor: 0 } });
+
+    const scopesRes = await this.send(deviceUrl, el(NS.tds, 'GetScopes'), { operation: 'GetScopes', action: action('GetScopes') });
+    const scopes = readScopes(scopesRes.content);
+    const infoRes = await this.send(deviceUrl, el(NS.tds, 'GetDeviceInformation'), { operation: 'GetDeviceInformation', action: action('GetDeviceInformation') });
+
+    let endpoint: string | undefined;
+    try {
+      const ep = await this.send(deviceUrl, el(NS.tds, 'GetEndpointReference'), { operation: 'GetEndpointReference', action: action('GetEndpointReference') });
+      endpoint = readEndpointReference(ep.content);
+    } catch {
+      // Optional: many devices do not implement it; discovery supplies the endpoint then.
+    }
+
+    return {
+      xaddr: deviceUrl,
+      endpoint,
+      services,
+      capabilities: capabilities ?? { network: {}, security: {}, system: {} },
+      scopes,
+      profileQState: profileQStateFromScopes(scopes),
+      deviceInformation: readDeviceInformation(infoRes.content),
+      clockOffsetMs: offsetMs,
+      authMethod: this.client.authMethod,
+      legacyCapabilities,
+      connectedAt: new Date().toISOString(),
+    };
+  }
+
+  private resolveOperation(name: string): OperationInfo {
+    if (typeof name !== 'string' || !name.trim()) {
+      throw new OnvifError('invalid-input', 'No operation given. Set the operation in the node, or pass msg.operation (e.g. "GetDeviceInformation").');
+    }
+    const op = findOperation(name.trim());
+    if (!op) throw new OnvifError('invalid-input', `Unknown ONVIF operation "${name}". Check the spelling (names are case-sensitive, e.g. GetDeviceInformation).`, { operation: name });
+    return op;
+  }
+
+  private serviceUrl(op: OperationInfo): string {
+    const addr = this.serviceAddress(op.namespace);
+    if (!addr) {
+      throw new OnvifError('unsupported', `The device at ${this.displayAddress} does not offer the ${op.service} service needed for ${op.name}.`, {
+        operation: op.name,
+        address: this.displayAddress,
+      });
+    }
+    return addr;
+  }
+
+  private decorate(e: unknown, operation?: string): OnvifError {
+    if (isOnvifError(e)) {
+      e.address ??= this.displayAddress;
+      e.operation ??= operation;
+      return e;
+    }
+    return new OnvifError('bad-response', `Unexpected failure talking to ${this.displayAddress}: ${(e as Error)?.message ?? e}`, {
+      address: this.displayAddress,
+      operation,
+      cause: e,
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw closedError(this.displayAddress);
+  }
+}
+
+function closedError(address: string): OnvifError {
+  return new OnvifError('closed', `The session with ${address} was closed.`, { address });
+}
+
+function safeOrigin(s: string): string | undefined {
+  try {
+    return new URL(s.trim()).origin;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * @onvifq/node-red-onvif as a library, usable without Node-RED:
+ *
+ *   const device = new OnvifDevice({ address: '192.168.1.20', username: 'admin', password: '...' });
+ *   await device.connect();
+ *   const info = await device.call('GetDeviceInformation');
+ *   await device.close();
+ */
+export * from './errors';
+export * from './device';
+export * from './xml';
+export { buildEnvelope, parseEnvelope, type ParsedEnvelope } from './soap/envelope';
+export { parseFault, describeFault, type SoapFault } from './soap/fault';
+export type { AuthMode, AuthMethodInUse, TlsOptions } from './transport/types';
