@@ -1,0 +1,129 @@
+import type { NodeAPI } from 'node-red';
+import type { Request, Response } from 'express';
+import { DeviceLink } from '../../lib/device/link';
+import { OnvifDevice } from '../../lib/device/onvif-device';
+import { OnvifError, isOnvifError } from '../../lib/errors';
+import {
+  checkDeviceConfig,
+  deviceOptionsFrom,
+  type DeviceConfigDef,
+  type DeviceConfigNode,
+  type DeviceConfigProps,
+  type DeviceCredentials,
+  type MsgDevice,
+} from '../shared/device-config';
+import { redact } from '../shared/errors';
+
+/** What the editor shows for the password field when a password is stored (Node-RED's placeholder). */
+const STORED_PASSWORD_PLACEHOLDER = '__PWRD__';
+
+export default function (RED: NodeAPI): void {
+  function OnvifqDeviceNode(this: DeviceConfigNode & { _link?: DeviceLink }, def: DeviceConfigDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const props: DeviceConfigProps = {
+      name: def.name,
+      address: def.address,
+      auth: def.auth,
+      tlsCa: def.tlsCa,
+      tlsFingerprint: def.tlsFingerprint,
+      tlsInsecure: def.tlsInsecure,
+      timeout: def.timeout,
+    };
+    const label = def.name || String(def.address ?? '').trim() || 'ONVIF device';
+    Object.defineProperty(node, 'label', { value: label, enumerable: true });
+    let closed = false;
+
+    node.link = (): DeviceLink => {
+      if (node._link) return node._link;
+      if (closed) throw new OnvifError('closed', `Config node '${label}' is being stopped (redeploy). Send the message again.`);
+      const problems = checkDeviceConfig(props);
+      if (problems.length) {
+        throw new OnvifError('invalid-input', `Config node '${label}' cannot be used: ${problems.join('; ')}. Open it in the editor and fix it.`);
+      }
+      node._link = new DeviceLink(deviceOptionsFrom(props, node.credentials ?? {}));
+      return node._link;
+    };
+
+    node.msgDevice = (): MsgDevice => {
+      const session = node._link?.state.session;
+      return { name: label, xaddr: session?.xaddr ?? (String(def.address ?? '').trim() || undefined), endpoint: session?.endpoint };
+    };
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      const link = node._link;
+      node._link = undefined;
+      if (!link) return done();
+      link.close().then(done, (err: unknown) => {
+        node.warn(`Closing the connection to '${label}' failed: ${err instanceof Error ? err.message : String(err)}`);
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType('onvifq-device', OnvifqDeviceNode as never, {
+    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+  });
+
+  // The config dialog's "Test connection" button: connects once with the dialog's current (maybe undeployed) values.
+  RED.httpAdmin.post('/onvifq-device/test', RED.auth.needsPermission('onvifq-device.write'), (req: Request, res: Response) => {
+    void testConnection(RED, req, res);
+  });
+}
+
+interface TestRequestBody extends DeviceConfigProps, DeviceCredentials {
+  id?: string;
+}
+
+async function testConnection(RED: NodeAPI, req: Request, res: Response): Promise<void> {
+  const body: TestRequestBody = req.body && typeof req.body === 'object' ? (req.body as TestRequestBody) : {};
+  const stored = (body.id ? (RED.nodes.getCredentials(body.id) as DeviceCredentials | undefined) : undefined) ?? {};
+  const creds: DeviceCredentials = {
+    username: typeof body.username === 'string' ? body.username : stored.username,
+    password:
+      typeof body.password === 'string' && body.password !== '' && body.password !== STORED_PASSWORD_PLACEHOLDER
+        ? body.password
+        : stored.password,
+  };
+  const props: DeviceConfigProps = {
+    name: str(body.name),
+    address: str(body.address),
+    auth: str(body.auth),
+    tlsCa: str(body.tlsCa),
+    tlsFingerprint: str(body.tlsFingerprint),
+    tlsInsecure: body.tlsInsecure === true || body.tlsInsecure === 'true',
+    timeout: typeof body.timeout === 'number' || typeof body.timeout === 'string' ? body.timeout : undefined,
+  };
+  const problems = checkDeviceConfig(props);
+  if (problems.length) {
+    res.status(400).json({ ok: false, kind: 'invalid-input', message: `Cannot test: ${problems.join('; ')}.` });
+    return;
+  }
+  const device = new OnvifDevice(deviceOptionsFrom(props, creds));
+  try {
+    const session = await device.connect();
+    const info = session.deviceInformation;
+    res.json({
+      ok: true,
+      manufacturer: info.manufacturer,
+      model: info.model,
+      firmwareVersion: info.firmwareVersion,
+      serialNumber: info.serialNumber,
+      profileQState: session.profileQState,
+      authMethod: session.authMethod,
+      xaddr: session.xaddr,
+      endpoint: session.endpoint,
+    });
+  } catch (err: unknown) {
+    const kind = isOnvifError(err) ? err.kind : 'bad-response';
+    const message = redact(err instanceof Error ? err.message : String(err), [creds.password]);
+    res.status(kind === 'invalid-input' ? 400 : 502).json({ ok: false, kind, message });
+  } finally {
+    device.close().catch(() => undefined);
+  }
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}

@@ -1,0 +1,56 @@
+import type { NodeStatus } from 'node-red';
+import type { LinkState } from '../../lib/device/link';
+import type { OnvifError } from '../../lib/errors';
+
+// Status texts stay under 20 characters so they fit under a node in the editor.
+// Colours (DESIGN.md): grey connecting, green ok, yellow retrying, red failed.
+
+/** The status a flow node shows for its config node's link state. */
+export function linkStatus(state: LinkState): NodeStatus {
+  switch (state.status) {
+    case 'idle':
+      return { fill: 'grey', shape: 'ring', text: 'not connected' };
+    case 'connecting':
+      return { fill: 'grey', shape: 'ring', text: 'connecting…' };
+    case 'connected': {
+      const q = state.session?.profileQState;
+      const text = q === 'Operational' ? 'Operational' : q === 'FactoryDefault' ? 'factory default' : 'connected';
+      return { fill: 'green', shape: 'dot', text };
+    }
+    case 'retrying': {
+      const s = state.retryInMs !== undefined ? Math.max(1, Math.ceil(state.retryInMs / 1000)) : undefined;
+      return { fill: 'yellow', shape: 'ring', text: s !== undefined ? `retrying in ${formatSeconds(s)}` : 'retrying' };
+    }
+    case 'auth-failed': {
+      // The link also stops for errors retrying cannot fix: a TLS mismatch or unusable settings.
+      const kind = state.error?.kind;
+      const text = kind === 'tls' ? 'TLS failed' : kind === 'invalid-input' ? 'bad config' : 'auth failed';
+      return { fill: 'red', shape: 'ring', text };
+    }
+    case 'closed':
+      return { fill: 'grey', shape: 'ring', text: 'closed' };
+    default:
+      return { fill: 'grey', shape: 'ring', text: String((state as { status: unknown }).status).slice(0, 19) };
+  }
+}
+
+function formatSeconds(s: number): string {
+  if (s < 120) return `${s}s`;
+  return `${Math.ceil(s / 60)}min`;
+}
+
+/** The status after one call failed while the link itself is fine (red, by what went wrong). */
+export function callFailedStatus(err: OnvifError | undefined): NodeStatus {
+  const byKind: Record<string, string> = {
+    fault: 'device fault',
+    auth: 'auth failed',
+    timeout: 'timed out',
+    unreachable: 'unreachable',
+    tls: 'TLS failed',
+    'bad-response': 'bad reply',
+    'too-large': 'reply too large',
+    unsupported: 'not supported',
+    closed: 'closed',
+  };
+  return { fill: 'red', shape: 'dot', text: (err && byKind[err.kind]) || 'failed' };
+}
