@@ -1,0 +1,87 @@
+import { strict as assert } from 'node:assert';
+import { createServer } from 'node:net';
+import { firstValueFrom } from 'rxjs';
+import { filter, take, toArray } from 'rxjs/operators';
+import { DeviceLink, type LinkState } from '../../lib/device/link';
+import { SimulatedDevice } from '../../lib/simulator';
+
+const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
+
+/** A port nothing listens on (yet). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('DeviceLink: one supervised session per device', () => {
+  let sim: SimulatedDevice | undefined;
+  let link: DeviceLink | undefined;
+  afterEach(async () => {
+    await link?.close();
+    await sim?.stop();
+    link = undefined;
+    sim = undefined;
+  });
+
+  it('stays idle until first use, then connects', async () => {
+    sim = new SimulatedDevice(ADMIN);
+    await sim.start();
+    link = new DeviceLink({ address: sim.xaddr, ...ADMIN });
+    assert.equal(link.state.status, 'idle');
+    assert.equal(sim.stats.httpRequests, 0);
+    const info = await link.call('GetDeviceInformation');
+    assert.equal(typeof info.Model, 'string');
+    assert.equal(link.state.status, 'connected');
+    assert.equal(link.state.session?.profileQState, 'Operational');
+  });
+
+  it('retries with backoff while the device is absent, and connects once it appears', async function () {
+    this.timeout(20_000);
+    const port = await freePort();
+    link = new DeviceLink({ address: `127.0.0.1:${port}`, ...ADMIN, backoff: { initialMs: 200, maxMs: 400 } });
+    await assert.rejects(link.device(), (e: { kind: string }) => e.kind === 'unreachable');
+    assert.equal(link.state.status, 'retrying');
+    assert.ok((link.state.retryInMs ?? 0) > 0);
+    sim = new SimulatedDevice({ ...ADMIN, port });
+    await sim.start();
+    const connected = await firstValueFrom(link.state$.pipe(filter((s) => s.status === 'connected')));
+    assert.equal(connected.session?.deviceInformation.model.length ? true : false, true);
+  });
+
+  it('stops retrying after an authentication failure (no account lock-out loop)', async function () {
+    this.timeout(10_000);
+    sim = new SimulatedDevice(ADMIN);
+    await sim.start();
+    link = new DeviceLink({ address: sim.xaddr, username: 'admin', password: 'nope', backoff: { initialMs: 50, maxMs: 100 } });
+    await assert.rejects(link.device(), (e: { kind: string }) => e.kind === 'auth');
+    assert.equal(link.state.status, 'auth-failed');
+    const requests = sim.stats.httpRequests;
+    await new Promise((r) => setTimeout(r, 600));
+    await assert.rejects(link.call('GetDeviceInformation'), (e: { kind: string }) => e.kind === 'auth');
+    assert.equal(sim.stats.httpRequests, requests, 'no further requests after the auth failure');
+  });
+
+  it('notices a device that went away and reconnects when it is back', async function () {
+    this.timeout(20_000);
+    sim = new SimulatedDevice(ADMIN);
+    await sim.start();
+    const port = sim.port;
+    link = new DeviceLink({ address: sim.xaddr, ...ADMIN, timeoutMs: 1000, backoff: { initialMs: 200, maxMs: 400 } });
+    await link.call('GetDeviceInformation');
+    const seen = link.state$.pipe(take(4), toArray());
+    const statuses = firstValueFrom(seen);
+    await sim.stop();
+    await assert.rejects(link.call('GetDeviceInformation'));
+    sim = new SimulatedDevice({ ...ADMIN, port });
+    await sim.start();
+    const got: LinkState[] = await statuses;
+    assert.deepEqual(got.map((s) => s.status).slice(0, 2), ['connected', 'retrying']);
+    await firstValueFrom(link.state$.pipe(filter((s) => s.status === 'connected')));
+    assert.equal(typeof (await link.call('GetDeviceInformation')).Model, 'string');
+  });
+});

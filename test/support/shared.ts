@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** The team's shared reference folder (../shared next to the checkout). Absent on a user's machine. */
+export const SHARED = path.resolve(__dirname, '../../../shared');
+export const VALIDATE_SH = path.join(SHARED, 'onvif/validate.sh');
+export const REPO = path.resolve(__dirname, '../..');
+export const OUTPUT = path.join(REPO, 'test/output');
+
+export function hasCommand(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Why schema validation cannot run here, or undefined when it can. */
+export function validationUnavailable(): string | undefined {
+  if (!existsSync(VALIDATE_SH)) return `skipped: ${VALIDATE_SH} not found (the team's shared ONVIF schemas)`;
+  if (!hasCommand('xmllint')) return 'skipped: xmllint missing (apt-get install libxml2-utils)';
+  if (!hasCommand('python3')) return 'skipped: python3 missing';
+  return undefined;
+}
+
+/** Run validate.sh on files; returns exit code and output. */
+export function validateFiles(files: string[]): { code: number; output: string } {
+  try {
+    const output = execFileSync('bash', [VALIDATE_SH, '-q', ...files], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { code: 0, output };
+  } catch (e) {
+    const err = e as { status?: number; stdout?: string; stderr?: string };
+    return { code: err.status ?? 1, output: `${err.stdout ?? ''}${err.stderr ?? ''}` };
+  }
+}
+
+/** Skip the current test with a visible reason. */
+export function skipWith(ctx: Mocha.Context, reason: string): never {
+  // eslint-disable-next-line no-console
+  console.log(`      ${reason}`);
+  ctx.skip();
+  throw new Error('unreachable');
+}
