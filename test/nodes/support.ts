@@ -1,0 +1,94 @@
+/** Shared plumbing for the node tests: the test helper, a simulator per test, and status polling. */
+import helper from 'node-red-node-test-helper';
+import net from 'node:net';
+import type { Node, NodeStatus } from 'node-red';
+import type { SinonSpy } from 'sinon';
+
+helper.init(process.env.NODE_RED_PATH ?? require.resolve('node-red'));
+
+export { helper };
+
+export const USERNAME = 'admin';
+/** Distinctive, so a leak into any text is easy to spot. */
+export const PASSWORD = 'Corr3ct-H0rse-pw';
+
+export function startHelperServer(): Promise<void> {
+  return new Promise((resolve, reject) => helper.startServer((err?: unknown) => (err ? reject(err) : resolve())));
+}
+
+export async function stopHelperServer(): Promise<void> {
+  await helper.unload();
+  await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+}
+
+/** A port on 127.0.0.1 that nothing listens on (taken from the OS, then released). */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Every status a node has shown so far (the helper spies on Node.prototype.status). */
+export function statuses(node: Node): NodeStatus[] {
+  const spy = node.status as unknown as SinonSpy;
+  return spy
+    .getCalls()
+    .filter((c) => c.thisValue === node)
+    .map((c) => c.args[0] as NodeStatus);
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Wait until the node's latest status satisfies `ok`. */
+export function waitForStatus(node: Node, ok: (s: NodeStatus) => boolean, what: string, timeoutMs = 10000): Promise<NodeStatus> {
+  return waitFor(`status ${what} (saw ${JSON.stringify(statuses(node).slice(-3))})`, () => {
+    const all = statuses(node);
+    const last = all[all.length - 1];
+    return last && ok(last) ? last : undefined;
+  }, timeoutMs);
+}
+
+/** The next message a node receives, or rejects after timeoutMs. */
+export function nextInput(node: Node, timeoutMs = 10000): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no message reached ${node.id} within ${timeoutMs} ms`)), timeoutMs);
+    node.once('input', (msg: Record<string, unknown>) => {
+      clearTimeout(t);
+      resolve(msg);
+    });
+  });
+}
+
+/** Resolves true when the node received nothing for `ms`. */
+export function nothingWithin(node: Node, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onInput = () => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    const t = setTimeout(() => {
+      node.removeListener('input', onInput);
+      resolve(true);
+    }, ms);
+    node.once('input', onInput);
+  });
+}
+
+/** Every text the runtime logged during the test (the helper spies on the log). */
+export function loggedTexts(): string[] {
+  const h = helper as unknown as { _logSpy?: SinonSpy };
+  return (h._logSpy?.getCalls() ?? []).map((c) => JSON.stringify(c.args[0]));
+}
