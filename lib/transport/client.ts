@@ -1,0 +1,383 @@
+import type * as http from 'node:http';
+import type * as https from 'node:https';
+import { OnvifError } from '../errors';
+import { buildEnvelope, parseEnvelope, type ParsedEnvelope } from '../soap/envelope';
+import type { SoapFault } from '../soap/fault';
+import type { XmlContent } from '../xml/build';
+import { DigestSession, chooseDigestChallenge, parseAuthChallenges, parseDigestChallenges } from './digest';
+import { createAgents, hostPort, sendOnce, type RawResponse, type SendResult } from './http';
+import { badResponseError, faultError, faultMessage, isNotAuthorizedFault } from './messages';
+import type { AuthMethodInUse, AuthMode, SoapCallOptions, SoapResponse, TransportOptions } from './types';
+import { createdTimestamp, usernameTokenHeader } from './wsse';
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+/** Safety net: no call ever sends more than this many requests, whatever a device answers. */
+const MAX_ROUNDS = 5;
+
+/** How one request is authenticated. `reused` marks a nonce carried over from an earlier call. */
+type Plan =
+  | { kind: 'none' }
+  | { kind: 'digest'; session: DigestSession; reused: boolean }
+  | { kind: 'wsse' }
+  | { kind: 'basic' };
+
+interface Exchange {
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  /** Body for this attempt; SOAP calls add the UsernameToken header when the plan says so. */
+  body: (plan: Plan) => Buffer | string | undefined;
+  soap: boolean;
+  anonymous: boolean;
+  timeoutMs: number;
+  operation?: string;
+  signal?: AbortSignal;
+}
+
+/** What one call has already tried, so no auth step repeats (devices lock accounts). */
+interface Attempts {
+  freshNonceRetried: boolean;
+  remeasured: boolean;
+}
+
+export class SoapClient {
+  private username?: string;
+  private password?: string;
+  private readonly mode: AuthMode;
+  private readonly allowBasic: boolean;
+  private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
+  private readonly remeasureClock?: () => Promise<number>;
+  private readonly agents: { http: http.Agent; https: https.Agent };
+  /** Last accepted digest nonce per origin, answered again with increasing nc. */
+  private readonly digestSessions = new Map<string, DigestSession>();
+  /** The credentialed method the device accepted, so the next call starts with it. */
+  private learned?: 'digest' | 'ws-security' | 'basic';
+  private _authMethod: AuthMethodInUse = 'none';
+  private _requestCount = 0;
+  clockOffsetMs: number;
+
+  constructor(options: TransportOptions = {}) {
+    this.username = options.username;
+    this.password = options.password;
+    this.mode = options.auth ?? 'auto';
+    this.allowBasic = options.allowBasic ?? false;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.remeasureClock = options.remeasureClock;
+    this.clockOffsetMs = options.clockOffsetMs ?? 0;
+    this.agents = createAgents(options.tls);
+  }
+
+  /** What worked last. Anonymous successes do not overwrite a credentialed method already in use. */
+  get authMethod(): AuthMethodInUse {
+    return this._authMethod;
+  }
+
+  /** HTTP requests actually sent by this client. */
+  get requestCount(): number {
+    return this._requestCount;
+  }
+
+  setCredentials(username?: string, password?: string): void {
+    this.username = username;
+    this.password = password;
+    this.digestSessions.clear();
+    if (this.learned !== 'ws-security') this.learned = undefined;
+  }
+
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  async call(url: string, body: XmlContent, options: SoapCallOptions = {}): Promise<SoapResponse> {
+    const target = parseUrl(url);
+    const contentType = `application/soap+xml; charset=utf-8${options.action ? `; action="${options.action.replace(/"/g, '')}"` : ''}`;
+    const extraHeaders = options.headers ?? [];
+    const { res, envelope } = await this.exchange(target, {
+      method: 'POST',
+      headers: { 'Content-Type': contentType, Accept: 'application/soap+xml, text/xml, */*' },
+      body: (plan) =>
+        buildEnvelope(
+          body,
+          plan.kind === 'wsse'
+            ? [usernameTokenHeader(this.username ?? '', this.password ?? '', createdTimestamp(this.clockOffsetMs)), ...extraHeaders]
+            : extraHeaders,
+        ),
+      soap: true,
+      anonymous: options.anonymous ?? false,
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      operation: options.operation,
+      signal: options.signal,
+    });
+    return { ...envelope!, httpStatus: res.status, headers: res.headers };
+  }
+
+  async request(
+    url: string,
+    init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: Buffer | string; timeoutMs?: number },
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+    const target = parseUrl(url);
+    const { res } = await this.exchange(target, {
+      method: init.method,
+      headers: init.headers ?? {},
+      body: () => init.body,
+      soap: false,
+      anonymous: false,
+      timeoutMs: init.timeoutMs ?? this.timeoutMs,
+    });
+    return { status: res.status, headers: res.headers, body: res.body };
+  }
+
+  private get hasCredentials(): boolean {
+    return !!this.username;
+  }
+
+  private initialPlan(url: URL, ex: Exchange): Plan {
+    if (ex.anonymous || !this.hasCredentials || this.mode === 'none') return { kind: 'none' };
+    if (this.mode === 'ws-security') return ex.soap ? { kind: 'wsse' } : { kind: 'none' };
+    if (this.mode === 'auto' && this.learned === 'ws-security') return ex.soap ? { kind: 'wsse' } : { kind: 'none' };
+    const session = this.digestSessions.get(url.origin);
+    if (session) return { kind: 'digest', session, reused: true };
+    if (this.mode === 'auto' && this.learned === 'basic' && this.basicAllowed(url)) return { kind: 'basic' };
+    return { kind: 'none' };
+  }
+
+  private basicAllowed(url: URL): boolean {
+    return url.protocol === 'https:' || this.allowBasic;
+  }
+
+  /** Send, authenticate as the device asks, and return the final answer (or throw an OnvifError). */
+  private async exchange(url: URL, ex: Exchange): Promise<{ res: RawResponse; envelope?: ParsedEnvelope }> {
+    const where = hostPort(url);
+    const attempts: Attempts = { freshNonceRetried: false, remeasured: false };
+    let plan = this.initialPlan(url, ex);
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const res = await this.send(url, plan, ex);
+      let envelope: ParsedEnvelope | undefined;
+      let parseProblem: string | undefined;
+      if (ex.soap && res.body.length > 0) {
+        try {
+          envelope = parseEnvelope(res.body, { maxBytes: this.maxResponseBytes });
+        } catch (e) {
+          parseProblem = (e as Error).message;
+        }
+      }
+      const fault = envelope?.fault;
+      if (res.status === 401 || (ex.soap && isNotAuthorizedFault(fault))) {
+        plan = await this.nextPlan(url, ex, res, fault, plan, attempts);
+        continue;
+      }
+      if (!ex.soap) {
+        this.recordSuccess(url, plan);
+        return { res };
+      }
+      if (!envelope) throw badResponseError(res.status, res.body, headerText(res.headers['content-type']), where, ex.operation, parseProblem);
+      if (fault) {
+        // Any fault other than NotAuthorized means the credentials got through.
+        this.recordSuccess(url, plan);
+        throw faultError(fault, res.status, where, ex.operation);
+      }
+      if (res.status < 200 || res.status >= 300) {
+        throw badResponseError(res.status, res.body, headerText(res.headers['content-type']), where, ex.operation, 'a SOAP answer without a fault on an error status');
+      }
+      this.recordSuccess(url, plan);
+      return { res, envelope };
+    }
+    throw new OnvifError('auth', `The device at ${where} kept asking for authentication; giving up to avoid locking the account.`, {
+      address: where,
+      operation: ex.operation,
+    });
+  }
+
+  /** Decide the next attempt after a 401 or NotAuthorized, or throw when there must be none. */
+  private async nextPlan(url: URL, ex: Exchange, res: RawResponse, fault: SoapFault | undefined, plan: Plan, attempts: Attempts): Promise<Plan> {
+    const where = hostPort(url);
+    const challenges = res.status === 401 ? parseAuthChallenges(res.wwwAuthenticate) : [];
+    const details = { httpStatus: res.status, address: where, operation: ex.operation, ...faultFields(fault) };
+    const user = `'${this.username ?? ''}'`;
+
+    if (!this.hasCredentials || this.mode === 'none') {
+      const fix =
+        this.mode === 'none'
+          ? "The auth mode is 'none': choose auto (or digest / ws-security) and set a username and password."
+          : 'Set a username and password.';
+      throw new OnvifError('auth', `The device at ${where} requires credentials (HTTP ${res.status}${fault ? `, ${fault.subcodes.join(' / ')}` : ''}). ${fix}`, details);
+    }
+
+    if (challenges.length > 0 && !(this.mode === 'ws-security' && isNotAuthorizedFault(fault))) {
+      if (this.mode === 'ws-security') {
+        throw new OnvifError(
+          'auth',
+          `The device at ${where} asks for HTTP authentication (${schemesOf(challenges)}), but the auth mode 'ws-security' only sends WS-UsernameToken. Choose auth mode auto or digest.`,
+          details,
+        );
+      }
+      const digestChallenges = parseDigestChallenges(res.wwwAuthenticate);
+      const chosen = chooseDigestChallenge(digestChallenges);
+      if (chosen) {
+        if (plan.kind === 'digest') {
+          this.digestSessions.delete(url.origin);
+          // A nonce from an earlier call, or one the device calls stale, says nothing about the password: one fresh try.
+          if (!attempts.freshNonceRetried && (plan.reused || chosen.stale)) {
+            attempts.freshNonceRetried = true;
+            return { kind: 'digest', session: new DigestSession(chosen), reused: false };
+          }
+          throw this.rejected(where, res.status, 'digest', details);
+        }
+        return { kind: 'digest', session: new DigestSession(chosen), reused: false };
+      }
+      if (digestChallenges.length > 0) {
+        // Never fall back to Basic when digest was offered, even in a form we cannot answer.
+        const algs = [...new Set(digestChallenges.map((c) => c.algorithm))].join(', ');
+        throw new OnvifError(
+          'auth',
+          `The device at ${where} offers HTTP digest only with ${algs}, which this client does not support (it supports MD5, SHA-256 and their -sess forms).`,
+          details,
+        );
+      }
+      if (challenges.some((c) => c.scheme.toLowerCase() === 'basic')) {
+        if (this.mode === 'digest') {
+          throw new OnvifError('auth', `The device at ${where} offers only HTTP Basic authentication, and the auth mode is 'digest'. Choose auth mode auto to allow Basic.`, details);
+        }
+        if (!this.basicAllowed(url)) {
+          throw new OnvifError(
+            'auth',
+            `The device at ${where} offers only HTTP Basic authentication over plain http, which would send the password readable on the network. ` +
+              'Use https, or set allowBasic if you accept that risk.',
+            details,
+          );
+        }
+        if (plan.kind === 'basic') throw this.rejected(where, res.status, 'basic', details);
+        return { kind: 'basic' };
+      }
+      throw new OnvifError('auth', `The device at ${where} asks for ${schemesOf(challenges)} authentication, which this client does not support.`, details);
+    }
+
+    // NotAuthorized (or a 401) without an HTTP challenge: the device wants WS-UsernameToken.
+    switch (plan.kind) {
+      case 'none':
+        if (this.mode === 'digest') {
+          throw new OnvifError(
+            'auth',
+            `The device at ${where} refused the request without offering HTTP digest (HTTP ${res.status}${fault ? `, ${fault.subcodes.join(' / ')}` : ''}); ` +
+              "it wants WS-UsernameToken. Choose auth mode auto or ws-security.",
+            details,
+          );
+        }
+        if (!ex.soap) {
+          throw new OnvifError('auth', `The device at ${where} refused the request (HTTP ${res.status}) without saying how to authenticate.`, details);
+        }
+        return { kind: 'wsse' };
+      case 'wsse':
+        if (this.remeasureClock && !attempts.remeasured) {
+          attempts.remeasured = true;
+          try {
+            this.clockOffsetMs = await this.remeasureClock();
+          } catch {
+            throw this.rejected(where, res.status, 'ws-security', details, ' The device clock could not be re-measured either.');
+          }
+          return { kind: 'wsse' };
+        }
+        throw this.rejected(where, res.status, 'ws-security', details);
+      case 'digest':
+      case 'basic':
+        if (res.status === 401) throw this.rejected(where, res.status, plan.kind, details);
+        // The HTTP login was accepted; the device refuses this operation for this user.
+        throw new OnvifError(
+          'auth',
+          `${fault ? faultMessage(fault, ex.operation) : `HTTP ${res.status}`} The device at ${where} accepted the login of user ${user} but refused the operation; the user's level may be too low.`,
+          details,
+        );
+    }
+  }
+
+  private rejected(where: string, status: number, method: 'digest' | 'basic' | 'ws-security', details: object, extra = ''): OnvifError {
+    const user = `'${this.username ?? ''}'`;
+    const how = method === 'ws-security' ? `WS-UsernameToken, HTTP ${status}` : `HTTP ${status}`;
+    const clock = method === 'ws-security' ? ' The device clock matters too: the token carries a timestamp.' : '';
+    return new OnvifError('auth', `The device at ${where} rejected the user ${user} (${how}). Check the username and password.${clock}${extra}`, details);
+  }
+
+  private recordSuccess(url: URL, plan: Plan): void {
+    switch (plan.kind) {
+      case 'digest':
+        this.digestSessions.set(url.origin, plan.session);
+        this.learned = 'digest';
+        this._authMethod = `digest-${plan.session.algorithm}`;
+        break;
+      case 'wsse':
+        this.learned = 'ws-security';
+        this._authMethod = 'ws-security';
+        break;
+      case 'basic':
+        this.learned = 'basic';
+        this._authMethod = 'basic';
+        break;
+      case 'none':
+        if (!this.learned) this._authMethod = 'none';
+        break;
+    }
+  }
+
+  /** One HTTP request for this plan; a request that failed on a kept-alive socket the server had closed is sent once more. */
+  private async send(url: URL, plan: Plan, ex: Exchange): Promise<SendResult> {
+    for (let attempt = 0; ; attempt++) {
+      const body = ex.body(plan);
+      const headers = { ...ex.headers };
+      if (plan.kind === 'digest') {
+        headers.Authorization = plan.session.authorization(this.username ?? '', this.password ?? '', ex.method, url.pathname + url.search, body);
+      } else if (plan.kind === 'basic') {
+        headers.Authorization = `Basic ${Buffer.from(`${this.username ?? ''}:${this.password ?? ''}`, 'utf8').toString('base64')}`;
+      }
+      this._requestCount++;
+      try {
+        return await sendOnce(this.agents, {
+          method: ex.method,
+          url,
+          headers,
+          body,
+          timeoutMs: ex.timeoutMs,
+          maxResponseBytes: this.maxResponseBytes,
+          operation: ex.operation,
+          signal: ex.signal,
+        });
+      } catch (e) {
+        const err = e as OnvifError & { reusedSocket?: boolean };
+        if (attempt === 0 && err.reusedSocket && err.kind === 'unreachable') continue;
+        if (err.address === undefined) err.address = hostPort(url);
+        if (err.operation === undefined) err.operation = ex.operation;
+        throw err;
+      }
+    }
+  }
+}
+
+function parseUrl(url: string): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new OnvifError('invalid-input', `"${url}" is not a valid address; expected something like http://192.168.1.10/onvif/device_service.`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new OnvifError('invalid-input', `The address must start with http:// or https:// (got ${u.protocol}).`);
+  }
+  // Credentials never travel in the URL (and must never show up in messages).
+  u.username = '';
+  u.password = '';
+  return u;
+}
+
+function headerText(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function schemesOf(challenges: { scheme: string }[]): string {
+  return [...new Set(challenges.map((c) => c.scheme))].join(', ');
+}
+
+function faultFields(fault: SoapFault | undefined): { code?: string; subcodes?: string[]; reason?: string } {
+  return fault ? { code: fault.code, subcodes: fault.subcodes, reason: fault.reason } : {};
+}

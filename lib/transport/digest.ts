@@ -1,0 +1,229 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { DigestAlgorithm, DigestChallenge } from './types';
+
+/** One challenge of any scheme from a WWW-Authenticate value (RFC 7235 §2.1). */
+export interface AuthChallenge {
+  /** Scheme as written (`Digest`, `Basic`, ...). */
+  scheme: string;
+  /** Parameters with lower-case names and unquoted values. */
+  params: Record<string, string>;
+  /** token68 form (`Negotiate abc==`), when used instead of parameters. */
+  token68?: string;
+}
+
+const TOKEN_CHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+
+/**
+ * Parse every challenge in one or more WWW-Authenticate values. Handles several challenges in one
+ * header, quoted and unquoted values, empty values, folded lines (Dahua, QUIRKS.md §5) and stray commas.
+ */
+export function parseAuthChallenges(header: string | string[] | undefined): AuthChallenge[] {
+  if (header === undefined) return [];
+  if (Array.isArray(header)) return header.flatMap((h) => parseAuthChallenges(h));
+  const s = header.replace(/\r?\n[ \t]+/g, ' ');
+  const out: AuthChallenge[] = [];
+  let i = 0;
+  const skipWs = () => {
+    while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++;
+  };
+  const readToken = () => {
+    const start = i;
+    while (i < s.length && TOKEN_CHAR.test(s[i]!)) i++;
+    return s.slice(start, i);
+  };
+  while (i < s.length) {
+    while (i < s.length && /[\s,]/.test(s[i]!)) i++;
+    if (i >= s.length) break;
+    const scheme = readToken();
+    if (!scheme) {
+      i++; // skip a character we cannot read rather than loop forever
+      continue;
+    }
+    const challenge: AuthChallenge = { scheme, params: {} };
+    out.push(challenge);
+    // Parameters until the next scheme (a token not followed by '=').
+    for (;;) {
+      while (i < s.length && /[\s,]/.test(s[i]!)) i++;
+      if (i >= s.length) break;
+      const mark = i;
+      const name = readToken();
+      skipWs();
+      if (!name || s[i] !== '=') {
+        if (!name) {
+          i++;
+          continue;
+        }
+        i = mark; // a new challenge starts here
+        break;
+      }
+      // token68 (e.g. `abc==`) is a token followed only by '=' signs then a comma or the end.
+      const afterEq = s.slice(i).match(/^=+\s*(,|$)/);
+      if (afterEq && Object.keys(challenge.params).length === 0) {
+        challenge.token68 = name + s.slice(i, i + afterEq[0].replace(/[\s,]/g, '').length);
+        i += afterEq[0].length;
+        break;
+      }
+      i++; // '='
+      skipWs();
+      let value = '';
+      if (s[i] === '"') {
+        i++;
+        while (i < s.length && s[i] !== '"') {
+          if (s[i] === '\\' && i + 1 < s.length) i++;
+          value += s[i];
+          i++;
+        }
+        i++; // closing quote
+      } else {
+        const start = i;
+        while (i < s.length && s[i] !== ',' && s[i] !== ' ' && s[i] !== '\t') i++;
+        value = s.slice(start, i);
+      }
+      challenge.params[name.toLowerCase()] = value;
+    }
+  }
+  return out;
+}
+
+/** The Digest challenges among the WWW-Authenticate values, in the order the server sent them. */
+export function parseDigestChallenges(wwwAuthenticate: string | string[] | undefined): DigestChallenge[] {
+  return parseAuthChallenges(wwwAuthenticate)
+    .filter((c) => c.scheme.toLowerCase() === 'digest')
+    .map((c) => {
+      const p = c.params;
+      return {
+        realm: p.realm ?? '',
+        nonce: p.nonce ?? '',
+        algorithm: (p.algorithm || 'MD5').toUpperCase(),
+        qop: (p.qop ?? '')
+          .split(',')
+          .map((q) => q.trim().toLowerCase())
+          .filter(Boolean),
+        opaque: p.opaque,
+        stale: (p.stale ?? '').toLowerCase() === 'true',
+        domain: p.domain,
+        charset: p.charset,
+        userhash: (p.userhash ?? '').toLowerCase() === 'true',
+        params: { ...p },
+      };
+    });
+}
+
+const SUPPORTED: Record<string, DigestAlgorithm> = {
+  MD5: 'MD5',
+  'MD5-SESS': 'MD5-sess',
+  'SHA-256': 'SHA-256',
+  'SHA-256-SESS': 'SHA-256-sess',
+};
+// Stronger first; the brief (and RFC 7616 §3.7) prefers SHA-256 whenever it is offered.
+const PREFERENCE: DigestAlgorithm[] = ['SHA-256', 'SHA-256-sess', 'MD5', 'MD5-sess'];
+
+export function supportedAlgorithm(challenge: DigestChallenge): DigestAlgorithm | undefined {
+  return SUPPORTED[challenge.algorithm];
+}
+
+/** Pick the challenge to answer: usable (known algorithm, a nonce, qop auth/auth-int/none), strongest first. */
+export function chooseDigestChallenge(challenges: DigestChallenge[]): DigestChallenge | undefined {
+  const usable = challenges.filter(
+    (c) => supportedAlgorithm(c) && c.nonce && (c.qop.length === 0 || c.qop.includes('auth') || c.qop.includes('auth-int')),
+  );
+  usable.sort((a, b) => PREFERENCE.indexOf(supportedAlgorithm(a)!) - PREFERENCE.indexOf(supportedAlgorithm(b)!));
+  return usable[0];
+}
+
+export interface DigestInput {
+  algorithm: DigestAlgorithm;
+  username: string;
+  password: string;
+  realm: string;
+  nonce: string;
+  method: string;
+  /** request-target as sent (path and query). */
+  uri: string;
+  /** 'auth', 'auth-int', or undefined for RFC 2069 style. */
+  qop?: 'auth' | 'auth-int';
+  /** 8 hex digits; required with qop. */
+  nc?: string;
+  /** required with qop and for -sess. */
+  cnonce?: string;
+  /** entity body, for auth-int. */
+  body?: Buffer | string;
+}
+
+function hashFor(algorithm: DigestAlgorithm): (data: string | Buffer) => string {
+  const name = algorithm.startsWith('SHA-256') ? 'sha256' : 'md5';
+  return (data) => createHash(name).update(data).digest('hex');
+}
+
+/** The `response` value of RFC 7616 §3.4.1 (and RFC 2069 when qop is absent). */
+export function computeDigestResponse(input: DigestInput): string {
+  const H = hashFor(input.algorithm);
+  let ha1 = H(`${input.username}:${input.realm}:${input.password}`);
+  if (input.algorithm.endsWith('-sess')) ha1 = H(`${ha1}:${input.nonce}:${input.cnonce ?? ''}`);
+  const a2 = input.qop === 'auth-int' ? `${input.method}:${input.uri}:${H(input.body ?? '')}` : `${input.method}:${input.uri}`;
+  const ha2 = H(a2);
+  if (!input.qop) return H(`${ha1}:${input.nonce}:${ha2}`);
+  return H(`${ha1}:${input.nonce}:${input.nc}:${input.cnonce}:${input.qop}:${ha2}`);
+}
+
+function quote(v: string): string {
+  return `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * A nonce we answer repeatedly: nc counts up, each request gets a fresh cnonce, so after the first
+ * challenge every operation costs one request (RFC 7616 §3.4 nonce reuse).
+ */
+export class DigestSession {
+  readonly algorithm: DigestAlgorithm;
+  readonly qop?: 'auth' | 'auth-int';
+  private nc = 0;
+
+  constructor(readonly challenge: DigestChallenge) {
+    const alg = supportedAlgorithm(challenge);
+    if (!alg) throw new Error(`unsupported digest algorithm ${challenge.algorithm}`);
+    this.algorithm = alg;
+    if (challenge.qop.includes('auth')) this.qop = 'auth';
+    else if (challenge.qop.includes('auth-int')) this.qop = 'auth-int';
+  }
+
+  /** Requests answered with this nonce so far. */
+  get count(): number {
+    return this.nc;
+  }
+
+  /** The Authorization header value for the next request. */
+  authorization(username: string, password: string, method: string, uri: string, body?: Buffer | string): string {
+    const c = this.challenge;
+    this.nc++;
+    const nc = this.nc.toString(16).padStart(8, '0');
+    const cnonce = randomBytes(16).toString('hex');
+    const response = computeDigestResponse({
+      algorithm: this.algorithm,
+      username,
+      password,
+      realm: c.realm,
+      nonce: c.nonce,
+      method,
+      uri,
+      qop: this.qop,
+      nc,
+      cnonce,
+      body,
+    });
+    const parts: string[] = [];
+    if (c.userhash) {
+      parts.push(`username=${quote(hashFor(this.algorithm)(`${username}:${c.realm}`))}`, 'userhash=true');
+    } else if (/^[\x20-\x7e]*$/.test(username)) {
+      parts.push(`username=${quote(username)}`);
+    } else {
+      // RFC 7616 §3.4.4: non-ASCII names go in username* (RFC 5987 encoding).
+      parts.push(`username*=UTF-8''${encodeURIComponent(username)}`);
+    }
+    parts.push(`realm=${quote(c.realm)}`, `nonce=${quote(c.nonce)}`, `uri=${quote(uri)}`, `algorithm=${this.algorithm}`, `response=${quote(response)}`);
+    if (c.opaque !== undefined) parts.push(`opaque=${quote(c.opaque)}`);
+    if (this.qop) parts.push(`qop=${this.qop}`, `nc=${nc}`, `cnonce=${quote(cnonce)}`);
+    else if (this.algorithm.endsWith('-sess')) parts.push(`cnonce=${quote(cnonce)}`);
+    return `Digest ${parts.join(', ')}`;
+  }
+}

@@ -1,0 +1,276 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as tls from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { OnvifError } from '../errors';
+import type { TlsOptions } from './types';
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** WWW-Authenticate values, one entry per header line. */
+  wwwAuthenticate: string[];
+  body: Buffer;
+}
+
+export interface RawRequest {
+  method: 'GET' | 'POST';
+  url: URL;
+  headers: Record<string, string>;
+  body?: Buffer | string;
+  timeoutMs: number;
+  maxResponseBytes: number;
+  operation?: string;
+  signal?: AbortSignal;
+}
+
+/** `host:port` for messages; never includes credentials from the URL. */
+export function hostPort(url: URL): string {
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return `${url.hostname}:${port}`;
+}
+
+/** Hex SHA-256 fingerprint, lower case without separators; undefined if it is not 64 hex digits. */
+export function normaliseFingerprint(fp: string): string | undefined {
+  const hex = fp.replace(/[\s:]/g, '').toLowerCase();
+  return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;
+}
+
+function colonHex(hex: string): string {
+  return hex.toUpperCase().match(/../g)!.join(':');
+}
+
+type CreateConnectionCallback = (err: Error | null, socket?: Duplex) => void;
+
+/**
+ * An https agent that verifies the server before the request is written: pinned fingerprint, or the
+ * usual chain + hostname check. Doing it here (rather than letting Node reject) lets the error show
+ * the certificate fingerprint the user can pin, and guarantees no credentials leave before the check.
+ */
+class VerifyingHttpsAgent extends https.Agent {
+  constructor(
+    private readonly pin: string | undefined,
+    private readonly verify: boolean,
+    options: https.AgentOptions,
+  ) {
+    // Session resumption would skip the certificate on reconnects; keep every handshake full.
+    super({ ...options, rejectUnauthorized: false, maxCachedSessions: 0 });
+  }
+
+  override createConnection(options: tls.ConnectionOptions & { host?: string; servername?: string }, callback: CreateConnectionCallback): undefined {
+    const socket = tls.connect({ ...options, rejectUnauthorized: false });
+    const where = `${options.host}:${options.port}`;
+    const onError = (err: Error) => {
+      socket.removeListener('secureConnect', onSecure);
+      callback(err);
+    };
+    const onSecure = () => {
+      socket.removeListener('error', onError);
+      const cert = socket.getPeerCertificate();
+      const seen = cert?.fingerprint256 ? normaliseFingerprint(cert.fingerprint256) : undefined;
+      const seenText = seen ? colonHex(seen) : 'none';
+      let problem: string | undefined;
+      if (this.pin) {
+        if (seen !== this.pin) {
+          problem =
+            `The certificate of ${where} does not match the pinned fingerprint. Seen SHA-256 ${seenText}, ` +
+            `pinned ${colonHex(this.pin)}. If the device's certificate was replaced on purpose, pin the new fingerprint; otherwise do not connect.`;
+        }
+      } else if (this.verify) {
+        let reason: string | undefined;
+        if (!socket.authorized) reason = String(socket.authorizationError ?? 'unverified certificate');
+        else {
+          const idErr = tls.checkServerIdentity(options.servername || options.host || '', cert as tls.PeerCertificate);
+          if (idErr) reason = idErr.message;
+        }
+        if (reason) {
+          problem =
+            `The certificate of ${where} could not be verified (${reason}). Certificate SHA-256 fingerprint: ${seenText}. ` +
+            `Add the CA that issued it, pin this fingerprint after checking it on the device, or knowingly accept unverified certificates (rejectUnauthorized: false).`;
+        }
+      }
+      if (problem) {
+        socket.destroy();
+        callback(new OnvifError('tls', problem));
+        return;
+      }
+      callback(null, socket);
+    };
+    socket.once('error', onError);
+    socket.once('secureConnect', onSecure);
+    return undefined;
+  }
+}
+
+/** Build the keep-alive agents a client uses. */
+export function createAgents(tlsOptions: TlsOptions = {}): { http: http.Agent; https: https.Agent } {
+  const common = { keepAlive: true, maxSockets: 8, maxFreeSockets: 8 };
+  let pin: string | undefined;
+  if (tlsOptions.fingerprint !== undefined) {
+    pin = normaliseFingerprint(tlsOptions.fingerprint);
+    if (!pin) {
+      throw new OnvifError(
+        'invalid-input',
+        'The pinned certificate fingerprint must be a SHA-256 fingerprint: 64 hexadecimal digits, with or without colons.',
+      );
+    }
+  }
+  return {
+    http: new http.Agent(common),
+    https: new VerifyingHttpsAgent(pin, tlsOptions.rejectUnauthorized !== false, { ...common, ca: tlsOptions.ca }),
+  };
+}
+
+const UNREACHABLE_CODES: Record<string, string> = {
+  ECONNREFUSED: 'refused the connection (nothing listens on that port)',
+  ECONNRESET: 'closed the connection unexpectedly',
+  EHOSTUNREACH: 'cannot be reached (no route to host)',
+  ENETUNREACH: 'cannot be reached (network unreachable)',
+  EHOSTDOWN: 'is down',
+  ETIMEDOUT: 'did not accept the connection in time',
+  ENOTFOUND: 'has a host name that does not resolve',
+  EAI_AGAIN: 'has a host name that could not be resolved right now',
+  EPIPE: 'closed the connection while the request was being sent',
+  EADDRNOTAVAIL: 'cannot be reached from this machine (address not available)',
+};
+
+const TLS_CODE = /CERT|SSL|TLS|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_SSL|HANDSHAKE/;
+
+function networkError(err: NodeJS.ErrnoException, where: string, operation?: string): OnvifError {
+  if (err instanceof OnvifError) return err;
+  const code = err.code ?? '';
+  const details = { address: where, operation, cause: err };
+  if (TLS_CODE.test(code) || /ssl|tls|certificate|wrong version number/i.test(err.message)) {
+    return new OnvifError(
+      'tls',
+      `The secure connection to ${where} failed (${err.message}). Check that the port speaks https and the device's TLS settings.`,
+      details,
+    );
+  }
+  const what = UNREACHABLE_CODES[code] ?? `could not be reached (${code || err.message})`;
+  return new OnvifError('unreachable', `The device at ${where} ${what}. Check the address, the port and that the device is powered and on the network.`, details);
+}
+
+export interface SendResult extends RawResponse {
+  /** The request went out on a kept-alive socket (a failure there may only mean the server dropped it). */
+  reusedSocket: boolean;
+}
+
+/** One HTTP exchange with a hard overall timeout and a streamed size cap. Always settles with a RawResponse or an OnvifError. */
+export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: RawRequest): Promise<SendResult> {
+  const where = hostPort(req.url);
+  const isHttps = req.url.protocol === 'https:';
+  const mod = isHttps ? https : http;
+  return new Promise<SendResult>((resolve, reject) => {
+    let settled = false;
+    let reused = false;
+    const body = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
+    const headers: Record<string, string> = { ...req.headers };
+    if (body) headers['Content-Length'] = String(body.length);
+    const finish = (err: OnvifError | undefined, res?: SendResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        (err as OnvifError & { reusedSocket?: boolean }).reusedSocket = reused;
+        reject(err);
+      } else resolve(res!);
+    };
+    const r = mod.request(
+      req.url,
+      {
+        method: req.method,
+        headers,
+        agent: isHttps ? agents.https : agents.http,
+      },
+      (res) => {
+        const declared = Number(res.headers['content-length']);
+        const tooLarge = () =>
+          new OnvifError(
+            'too-large',
+            `The answer from ${where} is larger than the ${formatBytes(req.maxResponseBytes)} limit; it was not read. Raise maxResponseBytes if this is expected.`,
+            { address: where, operation: req.operation, httpStatus: res.statusCode },
+          );
+        if (Number.isFinite(declared) && declared > req.maxResponseBytes) {
+          finish(tooLarge());
+          r.destroy();
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > req.maxResponseBytes) {
+            finish(tooLarge());
+            res.destroy();
+            r.destroy();
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          if (!res.complete) {
+            finish(
+              new OnvifError('bad-response', `The answer from ${where} was cut off before it was complete (HTTP ${res.statusCode}).`, {
+                address: where,
+                operation: req.operation,
+                httpStatus: res.statusCode,
+              }),
+            );
+            return;
+          }
+          finish(undefined, {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            wwwAuthenticate: res.headersDistinct['www-authenticate'] ?? [],
+            body: Buffer.concat(chunks),
+            reusedSocket: reused,
+          });
+        });
+        res.on('aborted', () => {
+          finish(
+            new OnvifError('bad-response', `The answer from ${where} was cut off before it was complete (HTTP ${res.statusCode}).`, {
+              address: where,
+              operation: req.operation,
+              httpStatus: res.statusCode,
+            }),
+          );
+        });
+        res.on('error', (e) => finish(networkError(e, where, req.operation)));
+      },
+    );
+    r.on('socket', () => {
+      reused = r.reusedSocket;
+    });
+    r.on('error', (e: NodeJS.ErrnoException) => finish(networkError(e, where, req.operation)));
+    const timer = setTimeout(() => {
+      const secs = req.timeoutMs / 1000;
+      finish(
+        new OnvifError(
+          'timeout',
+          `No complete answer from ${where} within ${secs} s${req.operation ? ` (${req.operation})` : ''}. ` +
+            'Check that the device is on and the address is right; raise the timeout for slow operations.',
+          { address: where, operation: req.operation },
+        ),
+      );
+      r.destroy();
+    }, req.timeoutMs);
+    const onAbort = () => {
+      finish(new OnvifError('closed', `The request to ${where} was cancelled.`, { address: where, operation: req.operation }));
+      r.destroy();
+    };
+    if (req.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    r.end(body);
+  });
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} kB`;
+  return `${n} bytes`;
+}

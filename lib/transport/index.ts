@@ -1,0 +1,13 @@
+export * from './types';
+export { SoapClient } from './client';
+export {
+  parseDigestChallenges,
+  parseAuthChallenges,
+  chooseDigestChallenge,
+  computeDigestResponse,
+  DigestSession,
+  type AuthChallenge,
+  type DigestInput,
+} from './digest';
+export { passwordDigest, usernameTokenHeader, createdTimestamp } from './wsse';
+export { faultMessage, faultHint } from './messages';

@@ -1,0 +1,98 @@
+import { OnvifError } from '../errors';
+import type { SoapFault } from '../soap/fault';
+
+// What to do for the subcodes users meet most (Core Table 5.4 and the user-management faults).
+const FAULT_HINTS: Record<string, string> = {
+  NotAuthorized: 'The device did not accept the credentials for this operation: check the username and password, the user level, and the device clock.',
+  ActionNotSupported: 'The device does not implement this operation.',
+  UnknownAction: 'The device does not know this operation.',
+  InvalidArgVal: 'The device rejected a value in the request; check the input.',
+  InvalidArgs: 'The device rejected the arguments of the request; check the input.',
+  OperationProhibited: 'The device refuses this operation in its current state or configuration.',
+  Action: 'The device could not carry out the action.',
+  WellFormed: 'The device could not read the request (it may not support this operation or version).',
+  TagMismatch: 'The device could not read the request (it may not support this operation or version).',
+  Tag: 'The device could not read the request (it may not support this operation or version).',
+  Namespace: 'The device could not read the request (it may not support this operation or version).',
+  OutofMemory: 'The device is short of resources; try again later.',
+  CriticalError: 'The device reported an internal error; try again later or restart it.',
+  BlockedThreadUpperLimit: 'The device is overloaded; try again later.',
+  UsernameClash: 'A user with that name already exists.',
+  PasswordTooWeak: "The password does not meet the device's complexity rules.",
+  Password: "The password does not meet the device's rules.",
+  PasswordTooLong: 'The password is too long for the device.',
+  UsernameTooLong: 'The username is too long for the device.',
+  UsernameTooShort: 'The username is too short for the device.',
+  FixedUser: 'This user cannot be changed or deleted on the device.',
+  AnonymousNotAllowed: 'The device does not allow users at the Anonymous level.',
+  TooManyUsers: 'The device cannot store more users.',
+};
+
+const localName = (q: string) => (q.includes(':') ? q.slice(q.indexOf(':') + 1) : q);
+
+export function faultHint(fault: SoapFault): string | undefined {
+  // The most specific subcode with a hint wins (the nested one names the actual problem).
+  for (const s of [...fault.subcodes].reverse()) {
+    const hint = FAULT_HINTS[localName(s)];
+    if (hint) return hint;
+  }
+  return undefined;
+}
+
+/** `<what the device said> (<codes>)` plus what to do. */
+export function faultMessage(fault: SoapFault, operation?: string): string {
+  const codes = [fault.code, ...fault.subcodes].filter(Boolean).join(' / ');
+  const said = fault.reason || fault.detail || 'The device returned a fault without an explanation';
+  const hint = faultHint(fault);
+  return `${operation ? `${operation}: ` : ''}${said}${codes ? ` (${codes})` : ''}${hint ? `. ${hint}` : ''}`;
+}
+
+export function faultError(fault: SoapFault, httpStatus: number, address: string, operation?: string): OnvifError {
+  return new OnvifError('fault', faultMessage(fault, operation), {
+    code: fault.code,
+    subcodes: fault.subcodes,
+    reason: fault.reason,
+    httpStatus,
+    address,
+    operation,
+  });
+}
+
+export function isNotAuthorizedFault(fault: SoapFault | undefined): boolean {
+  return !!fault && fault.subcodes.some((s) => /^NotAuthori[sz]ed$/i.test(localName(s)));
+}
+
+/** A short readable description of a non-SOAP body: the HTML title, or the start of the text. */
+function describeBody(body: Buffer, contentType: string | undefined): string {
+  if (body.length === 0) return 'an empty body';
+  const text = body.subarray(0, 4096).toString('utf8');
+  const title = text.match(/<title[^>]*>([^<]*)<\/title>/i)?.[1]?.trim();
+  const isHtml = /html/i.test(contentType ?? '') || /<html|<!doctype html/i.test(text);
+  if (isHtml) return title ? `an HTML page "${title}"` : 'an HTML page';
+  const printable = text.replace(/\s+/g, ' ').trim();
+  if (!printable || /[\x00-\x08\x0e-\x1f]/.test(printable)) return `${body.length} bytes that are not text`;
+  return `"${printable.length > 80 ? `${printable.slice(0, 80)}…` : printable}"`;
+}
+
+export function badResponseError(
+  status: number,
+  body: Buffer,
+  contentType: string | undefined,
+  address: string,
+  operation: string | undefined,
+  problem?: string,
+): OnvifError {
+  let hint: string;
+  if (status === 404) hint = 'A 404 usually means the service path is wrong or the device does not offer this service; check the service address.';
+  else if (status === 405 || status === 415) hint = 'The device refused the request method or content type; this address may not be an ONVIF service.';
+  else if (status >= 500) hint = 'The device reported an internal error; try again later or restart it.';
+  else if (status >= 200 && status < 300 && body.length === 0) hint = 'The device sent no answer; it may not support this operation.';
+  else if (status >= 200 && status < 300) hint = 'The device is not answering as an ONVIF service at this address, or its answer is broken.';
+  else hint = 'This address may not be an ONVIF service.';
+  const what = describeBody(body, contentType);
+  return new OnvifError(
+    'bad-response',
+    `${operation ? `${operation}: ` : ''}The device at ${address} answered HTTP ${status} with ${what}, not a SOAP message${problem ? ` (${problem})` : ''}. ${hint}`,
+    { httpStatus: status, address, operation },
+  );
+}
