@@ -1,0 +1,490 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { buildEnvelope, NotSoapError, parseEnvelope, type ParsedEnvelope } from '../soap/envelope';
+import type { XmlNode } from '../xml/build';
+import { NS, UNDECLARED_NS_PREFIX } from '../xml/namespaces';
+import { XmlParseError } from '../xml/parse';
+import { accessClassOf, levelMayUse } from './access';
+import { DigestServer, findUsernameToken, parseDigestAuthorization, UsernameTokenVerifier, type DigestAlgorithm } from './auth';
+import { DEVICE_OPERATIONS, type DeviceServiceContext } from './device-service';
+import { faultElement, notAuthorized, SimFault } from './faults';
+import { factoryState, loadState, saveState, type DeviceState, type SimulatedUser } from './state';
+
+export type { DeviceState } from './state';
+
+export interface SimulatorOptions {
+  /** Address to listen on (default '127.0.0.1'). */
+  host?: string;
+  /** Port (default 0 = ephemeral). */
+  port?: number;
+  /** When given: an Administrator with these credentials exists, and the device starts Operational (non-empty password). */
+  username?: string;
+  password?: string;
+  /** Mechanisms accepted once Operational (default 'any'). */
+  auth?: 'digest' | 'ws-security' | 'any' | 'none';
+  /** Digest algorithms offered, in this order (default ['SHA-256', 'MD5']); one WWW-Authenticate header each. */
+  digestAlgorithms?: Array<'MD5' | 'SHA-256'>;
+  /** Device clock = host clock + skew. */
+  clockSkewMs?: number;
+  /** Added before each answer. */
+  latencyMs?: number;
+  /** Loaded at start when present, saved after every change (JSON). */
+  stateFile?: string;
+  /** Endpoint urn:uuid (generated when absent; kept from the state file when it has one). */
+  uuid?: string;
+  deviceInformation?: Partial<{ Manufacturer: string; Model: string; FirmwareVersion: string; SerialNumber: string; HardwareId: string }>;
+  /** Accepted |Created - device time| for WS-UsernameToken, ms (default 5 min). */
+  usernameTokenWindowMs?: number;
+  /** Default 10. */
+  maxUsers?: number;
+  /** How long SystemReboot keeps the device unreachable, ms (default 2000). */
+  rebootDowntimeMs?: number;
+  /** How long a digest nonce stays valid before the device answers stale=true, ms (default 5 min). */
+  digestNonceLifetimeMs?: number;
+}
+
+export interface SimulatedRequest {
+  time: string;
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Request body with the content of every Password element replaced by '***'. */
+  body: string;
+  operation?: string;
+  /** HTTP status sent, 0 when the connection was dropped. */
+  status: number;
+}
+
+export interface InjectedFault {
+  kind: 'drop' | 'http500' | 'malformed' | 'html' | 'delay';
+  operation?: string;
+  times?: number;
+  delayMs?: number;
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: string;
+  after?: Array<() => void>;
+}
+
+const DEVICE_PATH = '/onvif/device_service';
+const MAX_REQUEST_BYTES = 1024 * 1024;
+const SOAP_CONTENT_TYPE = 'application/soap+xml; charset=utf-8';
+const REALM = 'ONVIF-Q-Simulator';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function redactPasswords(body: string): string {
+  return body.replace(/(<(?:[\w.-]+:)?Password\b[^>]*>)[^<]*(<\/)/g, '$1***$2');
+}
+
+/**
+ * A simulated ONVIF Profile Q device: the device service over SOAP 1.2/HTTP with real state, the
+ * Factory Default → Operational transition, digest and UsernameToken authentication, the default
+ * access policy, persistence, and fault injection for tests.
+ */
+export class SimulatedDevice extends EventEmitter {
+  state: DeviceState;
+  readonly requests: SimulatedRequest[] = [];
+  readonly stats: { httpRequests: number; byOperation: Record<string, number>; unauthorized: number } = { httpRequests: 0, byOperation: {}, unauthorized: 0 };
+
+  private readonly options: Required<Pick<SimulatorOptions, 'host' | 'auth' | 'latencyMs' | 'usernameTokenWindowMs' | 'maxUsers' | 'rebootDowntimeMs'>> & SimulatorOptions;
+  private readonly digest: DigestServer;
+  private readonly usernameTokens: UsernameTokenVerifier;
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  private listenPort = 0;
+  private freshState: boolean;
+  private faults: Array<InjectedFault & { remaining: number }> = [];
+  private rebootTimer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(options: SimulatorOptions = {}) {
+    super();
+    this.options = {
+      host: '127.0.0.1',
+      auth: 'any',
+      latencyMs: 0,
+      usernameTokenWindowMs: 5 * 60_000,
+      maxUsers: 10,
+      rebootDowntimeMs: 2000,
+      ...options,
+    };
+    this.digest = new DigestServer(REALM, options.digestNonceLifetimeMs ?? 5 * 60_000);
+    this.usernameTokens = new UsernameTokenVerifier(this.options.usernameTokenWindowMs);
+    const loaded = options.stateFile ? loadState(options.stateFile) : undefined;
+    this.freshState = !loaded;
+    this.state = loaded ?? this.factory(options.uuid);
+    if (loaded) {
+      if (options.uuid) this.state.uuid = options.uuid;
+      if (options.clockSkewMs !== undefined) this.state.time.offsetMs = options.clockSkewMs;
+      if (options.deviceInformation) Object.assign(this.state.deviceInformation, options.deviceInformation);
+    }
+    if (options.username !== undefined) this.ensureAdministrator(options.username, options.password ?? '');
+  }
+
+  private factory(uuid: string | undefined): DeviceState {
+    return factoryState({
+      uuid,
+      httpPort: this.listenPort || 80,
+      listenAddress: this.options.host,
+      deviceInformation: this.options.deviceInformation,
+      digestAlgorithms: this.options.digestAlgorithms ?? ['SHA-256', 'MD5'],
+      clockSkewMs: this.options.clockSkewMs ?? 0,
+    });
+  }
+
+  private ensureAdministrator(username: string, password: string): void {
+    const existing = this.state.users.find((u) => u.username === username);
+    if (existing) {
+      existing.password = password;
+      existing.level = 'Administrator';
+    } else {
+      this.state.users.push({ username, password, level: 'Administrator' });
+    }
+    if (password !== '') this.state.factoryDefault = false;
+  }
+
+  get port(): number {
+    return this.listenPort;
+  }
+
+  get xaddr(): string {
+    const h = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    return `http://${h}:${this.listenPort}${DEVICE_PATH}`;
+  }
+
+  get endpoint(): string {
+    return `urn:uuid:${this.state.uuid}`;
+  }
+
+  get profileQState(): 'FactoryDefault' | 'Operational' {
+    return this.state.factoryDefault ? 'FactoryDefault' : 'Operational';
+  }
+
+  /** Device clock, ms since epoch. */
+  deviceNow(): number {
+    return Date.now() + this.state.time.offsetMs;
+  }
+
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+
+  injectFault(fault: InjectedFault): void {
+    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.listen(this.options.port ?? 0);
+    if (this.freshState) {
+      // The HTTP port a fresh device reports is the one it really listens on.
+      const http = this.state.protocols.find((p) => p.name === 'HTTP');
+      if (http) http.ports = [this.listenPort];
+      this.freshState = false;
+    }
+    this.persist();
+  }
+
+  private listen(port: number): Promise<void> {
+    const server = createServer((req, res) => void this.onRequest(req, res));
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.options.host, () => {
+        server.off('error', reject);
+        this.listenPort = (server.address() as { port: number }).port;
+        resolve();
+      });
+    });
+  }
+
+  private closeServer(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    if (!server || !server.listening) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.rebootTimer) clearTimeout(this.rebootTimer);
+    this.rebootTimer = undefined;
+    await this.closeServer();
+  }
+
+  /** Goes away for rebootDowntimeMs (connections refused), then listens again on the same port. */
+  private reboot(): void {
+    if (this.rebootTimer || this.stopped) return;
+    this.emit('reboot');
+    void this.closeServer();
+    this.digest.reset();
+    this.usernameTokens.reset();
+    this.rebootTimer = setTimeout(() => {
+      this.rebootTimer = undefined;
+      if (this.stopped) return;
+      this.listen(this.listenPort).then(
+        () => this.emit('ready'),
+        (e) => this.emit('error', e),
+      );
+    }, this.options.rebootDowntimeMs);
+  }
+
+  private factoryReset(kind: 'Hard' | 'Soft'): void {
+    const old = this.state;
+    const fresh = this.factory(old.uuid);
+    fresh.deviceInformation = old.deviceInformation;
+    fresh.protocols.find((p) => p.name === 'HTTP')!.ports = [this.listenPort];
+    if (kind === 'Soft') {
+      // Core §8.3.8: a soft reset keeps the device reachable where it was; we also keep the accounts so
+      // it does not fall back to open anonymous access.
+      Object.assign(fresh, {
+        networkInterface: old.networkInterface, gateway: old.gateway, dns: old.dns, protocols: old.protocols,
+        zeroConfiguration: old.zeroConfiguration, users: old.users, factoryDefault: old.factoryDefault, hashingAlgorithms: old.hashingAlgorithms,
+      });
+    }
+    const wasFactoryDefault = old.factoryDefault;
+    this.state = fresh;
+    this.changed(`factoryDefault:${kind}`);
+    if (wasFactoryDefault !== fresh.factoryDefault) this.emit('profileQState', this.profileQState);
+  }
+
+  private persist(): void {
+    if (this.options.stateFile) saveState(this.options.stateFile, this.state);
+  }
+
+  private changed(what: string): void {
+    this.persist();
+    this.emit('change', what);
+  }
+
+  // ------------------------------------------------------------------------------------------ HTTP
+
+  private readBody(req: IncomingMessage): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_REQUEST_BYTES) {
+          resolve(undefined);
+          req.resume();
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => resolve(size > MAX_REQUEST_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')));
+      req.on('error', reject);
+    });
+  }
+
+  private takeFault(operation: string | undefined): (InjectedFault & { remaining: number }) | undefined {
+    const f = this.faults.find((x) => x.remaining > 0 && (!x.operation || x.operation === operation));
+    if (!f) return undefined;
+    f.remaining--;
+    this.faults = this.faults.filter((x) => x.remaining > 0);
+    return f;
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.stats.httpRequests++;
+    let body = '';
+    try {
+      body = (await this.readBody(req)) ?? '';
+    } catch {
+      req.socket.destroy();
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0]!;
+    let parsed: ParsedEnvelope | undefined;
+    let parseError: unknown;
+    if (req.method === 'POST' && path === DEVICE_PATH) {
+      try {
+        parsed = parseEnvelope(body);
+      } catch (e) {
+        parseError = e;
+      }
+    }
+    const operation = parsed?.content?.local;
+    const record: SimulatedRequest = {
+      time: new Date().toISOString(), method: req.method ?? '', path, headers: { ...req.headers }, body: redactPasswords(body), operation, status: 0,
+    };
+    if (operation) this.stats.byOperation[operation] = (this.stats.byOperation[operation] ?? 0) + 1;
+    this.requests.push(record);
+
+    const injected = this.takeFault(operation);
+    if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
+    if (injected?.kind === 'delay') await sleep(injected.delayMs ?? 1000);
+    if (injected?.kind === 'drop') {
+      req.socket.destroy();
+      this.emit('request', record);
+      return;
+    }
+
+    let reply: Reply;
+    try {
+      reply = injected && injected.kind !== 'delay' ? this.injectedReply(injected.kind) : this.answer(req, path, body, parsed, parseError, operation);
+    } catch {
+      reply = this.faultReply(new SimFault('Receiver', ['Action'], 'The simulated device failed internally.'));
+    }
+    record.status = reply.status;
+    if (reply.status === 401 || /NotAuthorized/.test(reply.body)) this.stats.unauthorized++;
+    res.on('finish', () => {
+      this.emit('request', record);
+      // Let the bytes leave before a reboot or reset tears things down.
+      for (const a of reply.after ?? []) setImmediate(a);
+    });
+    res.writeHead(reply.status, { ...reply.headers, 'Content-Length': Buffer.byteLength(reply.body) });
+    res.end(reply.body);
+  }
+
+  private injectedReply(kind: 'http500' | 'malformed' | 'html'): Reply {
+    if (kind === 'http500') return this.faultReply(new SimFault('Receiver', ['Action'], 'Injected failure: the device had an internal error.', 500));
+    if (kind === 'malformed') {
+      return {
+        status: 200,
+        headers: { 'Content-Type': SOAP_CONTENT_TYPE },
+        body: `<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="${NS.soap}" xmlns:tds="${NS.tds}"><env:Body><tds:GetDeviceInformationResponse><tds:Manufacturer>onvifq</tds:Manufact`,
+      };
+    }
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'text/html; charset=utf-8' },
+      body: '<!DOCTYPE html><html><head><title>Web login</title></head><body><h1>Please log in</h1><form method="post"><input name="user"></form></body></html>',
+    };
+  }
+
+  private soapReply(status: number, content: XmlNode, after?: Array<() => void>): Reply {
+    return { status, headers: { 'Content-Type': SOAP_CONTENT_TYPE }, body: buildEnvelope(content), after };
+  }
+
+  private faultReply(f: SimFault, extraHeaders: Record<string, string | string[]> = {}): Reply {
+    const r = this.soapReply(f.httpStatus, faultElement(f));
+    Object.assign(r.headers, extraHeaders);
+    return r;
+  }
+
+  private get acceptsDigest(): boolean {
+    return this.options.auth === 'digest' || this.options.auth === 'any';
+  }
+
+  private get acceptsUsernameToken(): boolean {
+    return this.options.auth === 'ws-security' || this.options.auth === 'any';
+  }
+
+  private challenge(stale = false): Reply {
+    const f = notAuthorized('Authentication required: send HTTP digest credentials.');
+    return {
+      status: 401,
+      headers: { 'Content-Type': SOAP_CONTENT_TYPE, 'WWW-Authenticate': this.digest.challenges(this.state.hashingAlgorithms as DigestAlgorithm[], stale) },
+      body: buildEnvelope(faultElement(f)),
+    };
+  }
+
+  /** Who is calling: a user, 'anonymous' (allowed without credentials), or the reply refusing them. */
+  private authenticate(req: IncomingMessage, parsed: ParsedEnvelope): SimulatedUser | 'anonymous' | Reply {
+    if (this.state.factoryDefault || this.options.auth === 'none') return 'anonymous';
+    let user: SimulatedUser | undefined;
+    const digestParams = this.acceptsDigest ? parseDigestAuthorization(req.headers.authorization) : undefined;
+    // Core §5.9.1: HTTP-level credentials are checked first, then the WS level.
+    if (digestParams) {
+      const r = this.digest.verify(digestParams, req.method ?? 'POST', req.url ?? DEVICE_PATH, this.state.users, this.state.hashingAlgorithms as DigestAlgorithm[]);
+      if (!r.ok) return this.challenge(r.stale);
+      user = r.user;
+    }
+    const token = this.acceptsUsernameToken ? findUsernameToken(parsed.header) : undefined;
+    if (token) {
+      const r = this.usernameTokens.verify(token, this.state.users, this.deviceNow());
+      if (!r.ok) return this.faultReply(notAuthorized('The WS-UsernameToken was not accepted.'));
+      user = r.user;
+    }
+    if (user) return user;
+    const cls = accessClassOf(parsed.content?.local);
+    if (cls === 'PRE_AUTH') return 'anonymous';
+    return this.acceptsDigest ? this.challenge() : this.faultReply(notAuthorized('Authentication required: send a WS-UsernameToken.'));
+  }
+
+  private answer(req: IncomingMessage, path: string, body: string, parsed: ParsedEnvelope | undefined, parseError: unknown, operation: string | undefined): Reply {
+    if (path !== DEVICE_PATH) return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `No service at ${path}. The device service is at ${DEVICE_PATH}.\n` };
+    if (req.method !== 'POST') return { status: 405, headers: { 'Content-Type': 'text/plain; charset=utf-8', Allow: 'POST' }, body: 'Use POST.\n' };
+    if (!parsed) {
+      const why = parseError instanceof XmlParseError || parseError instanceof NotSoapError ? parseError.message : 'empty or unreadable request';
+      return this.faultReply(new SimFault('Sender', ['WellFormed'], `The request is not a well-formed SOAP envelope: ${why || 'empty body'}.`));
+    }
+    if (parsed.soapVersion === '1.1') return this.faultReply(new SimFault('VersionMismatch', [], 'This device speaks SOAP 1.2 only.'));
+    if (!parsed.content || !operation) return this.faultReply(new SimFault('Sender', ['WellFormed'], 'The SOAP Body is empty.'));
+
+    const who = this.authenticate(req, parsed);
+    if (typeof who === 'object' && 'status' in who) return who;
+    const cls = accessClassOf(operation);
+    if (who !== 'anonymous' && !levelMayUse(who.level, cls)) {
+      return this.faultReply(notAuthorized(`The user level ${who.level} may not call ${operation}.`));
+    }
+    const content = parsed.content;
+    const isDeviceNs = content.ns === NS.tds || content.ns.startsWith(UNDECLARED_NS_PREFIX) || content.ns === '';
+    const handler = isDeviceNs ? DEVICE_OPERATIONS[operation] : undefined;
+    if (!handler) return this.faultReply(new SimFault('Receiver', ['ActionNotSupported'], `The device service does not support ${operation}.`));
+
+    const after: Array<() => void> = [];
+    const host = req.headers.host;
+    const ctx: DeviceServiceContext = {
+      state: this.state,
+      deviceNow: () => this.deviceNow(),
+      xaddr: host ? `http://${host}${DEVICE_PATH}` : this.xaddr,
+      endpoint: this.endpoint,
+      acceptsDigest: this.acceptsDigest,
+      acceptsUsernameToken: this.acceptsUsernameToken,
+      maxUsers: this.options.maxUsers,
+      changed: (what) => this.changed(what),
+      afterResponse: (a) => after.push(a),
+      reboot: () => this.reboot(),
+      factoryReset: (kind) => this.factoryReset(kind),
+    };
+    const wasFactoryDefault = this.state.factoryDefault;
+    // Handlers validate before they change anything; a snapshot makes "all or nothing" hold even if one forgets.
+    const snapshot = JSON.stringify(this.state);
+    try {
+      const response = handler(content, ctx);
+      if (wasFactoryDefault !== this.state.factoryDefault) this.emit('profileQState', this.profileQState);
+      return this.soapReply(200, response, after);
+    } catch (e) {
+      if (e instanceof SimFault) {
+        this.state = JSON.parse(snapshot) as DeviceState;
+        return this.faultReply(e);
+      }
+      throw e;
+    }
+  }
+}
+
+/** Start `count` devices, each with its own port (options.port + i when given) and urn:uuid. */
+export async function startSimulators(count: number, options: SimulatorOptions = {}): Promise<SimulatedDevice[]> {
+  const devices: SimulatedDevice[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const stateFile = options.stateFile && i > 0 ? options.stateFile.replace(/(\.json)?$/, `-${i}$1`) : options.stateFile;
+      const d = new SimulatedDevice({
+        ...options,
+        port: options.port ? options.port + i : 0,
+        uuid: i === 0 ? options.uuid : undefined,
+        stateFile,
+      });
+      await d.start();
+      devices.push(d);
+    }
+  } catch (e) {
+    await Promise.all(devices.map((d) => d.stop()));
+    throw e;
+  }
+  return devices;
+}
