@@ -530,7 +530,9 @@ def derive(rel, path):
         return entry
     entry['kind'] = 'soap'
     content = body_content(root)
-    entry['envelopeNs'] = ns_of(root.tag)
+    # Captures stripped of every xmlns (two probe replies) do not say which SOAP version they are: record null.
+    env_ns = ns_of(root.tag)
+    entry['envelopeNs'] = None if env_ns.startswith('urn:undeclared:') else env_ns
     entry['contentLocal'] = local(content.tag) if content is not None else None
     if content is not None and local(content.tag) == 'Fault':
         entry['fault'] = fault(content, raw)
