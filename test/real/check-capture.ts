@@ -15,6 +15,7 @@ import {
   readServices,
   readSystemDateAndTime,
 } from '../../lib/device/readers';
+import { decodeElement } from '../../lib/schema';
 import { NotSoapError, parseEnvelope } from '../../lib/soap/envelope';
 import type { SoapFault } from '../../lib/soap/fault';
 import { parseAuthChallenges, parseDigestChallenges } from '../../lib/transport';
@@ -169,6 +170,25 @@ export function splitHttpCapture(raw: string): { status?: number; headers: Recor
   return { status, headers, body };
 }
 
+/** A simple value decoded by lib/schema against the raw text the extractor saw (null = absent). */
+function assertSimple(decoded: unknown, raw: string | null, what: string): void {
+  if (raw === null) return assert.equal(decoded, undefined, what);
+  if (typeof decoded === 'boolean') return assert.equal(decoded, xsBoolean(raw), `${what}="${raw}"`);
+  if (typeof decoded === 'number') return assert.equal(decoded, Number(raw), `${what}="${raw}"`);
+  assert.equal(decoded, raw, what);
+}
+
+/** An xs:dateTime decoded by lib/schema (normalised to UTC) against the text the device wrote. */
+function assertInstant(decoded: unknown, raw: string | null, what: string): void {
+  if (raw === null) return assert.equal(decoded, undefined, what);
+  const written = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(raw) ? raw : `${raw}Z`);
+  if (Number.isFinite(written)) assert.equal(Date.parse(String(decoded)), written, `${what}: ${String(decoded)} vs ${raw}`);
+  else assert.equal(decoded, raw, what);
+}
+
+/** The address of a tt:IPAddress / tt:NetworkHost, whichever form the device used. */
+const hostAddress = (h: any): string | null => h.IPv4Address || h.IPv6Address || h.DNSname || null;
+
 // ------------------------------------------------------------------ per category
 
 type Check = (content: XmlElement, fields: any, rel: string) => void;
@@ -240,9 +260,9 @@ const SOAP_CHECKS: Record<string, Check> = {
   },
 
   'GetServiceCapabilitiesResponse-events'(content, f) {
-    const caps = child(content, 'Capabilities');
+    const caps = (decodeElement(content) as any).Capabilities;
     assert.ok(caps, 'tev:Capabilities present');
-    for (const [name, raw] of Object.entries(f.attributes as Record<string, string>)) assert.equal(attr(caps, name), raw, name);
+    for (const [name, raw] of Object.entries(f.attributes as Record<string, string>)) assertSimple(caps[name], raw, name);
   },
 
   GetSystemDateAndTimeResponse(content, f) {
@@ -262,74 +282,62 @@ const SOAP_CHECKS: Record<string, Check> = {
   },
 
   GetUsersResponse(content, f) {
-    const users = children(content, 'User').map((u) => ({ username: textOrNull(u, 'Username'), level: textOrNull(u, 'UserLevel') }));
-    assert.deepEqual(users, f.users);
+    const d = decodeElement(content) as any;
+    assert.deepEqual(d.User.map((u: any) => ({ username: orNull(u.Username), level: orNull(u.UserLevel) })), f.users);
   },
 
   GetHostnameResponse(content, f) {
-    const h = child(content, 'HostnameInformation');
-    assert.deepEqual({ fromDHCP: textOrNull(h, 'FromDHCP'), name: textOrNull(h, 'Name') }, f);
+    const h = (decodeElement(content) as any).HostnameInformation;
+    assertSimple(h.FromDHCP, f.fromDHCP, 'FromDHCP');
+    assert.equal(orNull(h.Name), f.name);
   },
 
   GetDNSResponse(content, f) {
-    const d = child(content, 'DNSInformation');
-    const addrs = (name: string) => children(d, name).map((a) => text(a, 'IPv4Address') || text(a, 'IPv6Address') || text(a, 'DNSname') || null);
-    assert.deepEqual(
-      { fromDHCP: textOrNull(d, 'FromDHCP'), searchDomain: children(d, 'SearchDomain').map((s) => s.text.trim()), manual: addrs('DNSManual'), fromDHCPServers: addrs('DNSFromDHCP') },
-      f,
-    );
+    const d = (decodeElement(content) as any).DNSInformation;
+    assertSimple(d.FromDHCP, f.fromDHCP, 'FromDHCP');
+    assert.deepEqual(d.SearchDomain, f.searchDomain);
+    assert.deepEqual(d.DNSManual.map(hostAddress), f.manual);
+    assert.deepEqual(d.DNSFromDHCP.map(hostAddress), f.fromDHCPServers);
   },
 
   GetNTPResponse(content, f) {
-    const n = child(content, 'NTPInformation');
-    const addrs = (name: string) => children(n, name).map((a) => text(a, 'IPv4Address') || text(a, 'IPv6Address') || text(a, 'DNSname') || null);
-    assert.deepEqual({ fromDHCP: textOrNull(n, 'FromDHCP'), manual: addrs('NTPManual'), fromDHCPServers: addrs('NTPFromDHCP') }, f);
+    const n = (decodeElement(content) as any).NTPInformation;
+    assertSimple(n.FromDHCP, f.fromDHCP, 'FromDHCP');
+    assert.deepEqual(n.NTPManual.map(hostAddress), f.manual);
+    assert.deepEqual(n.NTPFromDHCP.map(hostAddress), f.fromDHCPServers);
   },
 
   GetNetworkInterfacesResponse(content, f) {
-    const got = children(content, 'NetworkInterfaces').map((i) => {
-      const info = child(i, 'Info');
-      const cfg = child(child(i, 'IPv4'), 'Config');
-      return {
-        token: orNull(attr(i, 'token')),
-        enabled: textOrNull(i, 'Enabled'),
-        name: info ? textOrNull(info, 'Name') : null,
-        hwAddress: info ? textOrNull(info, 'HwAddress') : null,
-        ipv4Manual: children(cfg, 'Manual').map((m) => textOrNull(m, 'Address')),
-        ipv4DHCP: cfg ? textOrNull(cfg, 'DHCP') : null,
-      };
+    const got = (decodeElement(content) as any).NetworkInterfaces as any[];
+    assert.equal(got.length, f.interfaces.length);
+    got.forEach((i, n) => {
+      const e = f.interfaces[n];
+      assert.equal(orNull(i.token), e.token);
+      assertSimple(i.Enabled, e.enabled, 'Enabled');
+      assert.equal(orNull(i.Info?.Name), e.name);
+      assert.equal(orNull(i.Info?.HwAddress), e.hwAddress);
+      assert.deepEqual((i.IPv4?.Config?.Manual ?? []).map((m: any) => m.Address), e.ipv4Manual);
+      assertSimple(i.IPv4?.Config?.DHCP, e.ipv4DHCP, 'IPv4 DHCP');
     });
-    assert.deepEqual(got, f.interfaces);
   },
 
   GetNetworkProtocolsResponse(content, f) {
-    const got = children(content, 'NetworkProtocols').map((p) => ({
-      name: textOrNull(p, 'Name'),
-      enabled: textOrNull(p, 'Enabled'),
-      ports: children(p, 'Port').map((x) => toInt(x.text)),
-    }));
-    assert.deepEqual(got, f.protocols);
+    const got = (decodeElement(content) as any).NetworkProtocols as any[];
+    assert.deepEqual(got.map((p) => ({ name: p.Name, ports: p.Port })), f.protocols.map((p: any) => ({ name: p.name, ports: p.ports })));
+    got.forEach((p, i) => assertSimple(p.Enabled, f.protocols[i].enabled, `${p.Name} Enabled`));
   },
 
   GetNetworkDefaultGatewayResponse(content, f) {
-    const g = child(content, 'NetworkGateway');
-    assert.deepEqual(
-      { ipv4: children(g, 'IPv4Address').map((a) => a.text.trim()), ipv6: children(g, 'IPv6Address').map((a) => a.text.trim()) },
-      f,
-    );
+    const g = (decodeElement(content) as any).NetworkGateway;
+    assert.deepEqual({ ipv4: g.IPv4Address, ipv6: g.IPv6Address }, f);
   },
 
   GetSystemUrisResponse(content, f) {
-    const logs = child(content, 'SystemLogUris');
-    assert.deepEqual(
-      {
-        systemLogs: children(logs, 'SystemLog').map((l) => ({ type: textOrNull(l, 'Type'), uri: textOrNull(l, 'Uri') })),
-        supportInfoUri: textOrNull(content, 'SupportInfoUri'),
-        systemBackupUri: textOrNull(content, 'SystemBackupUri'),
-        empty: content.children.length === 0,
-      },
-      f,
-    );
+    const d = decodeElement(content) as any;
+    assert.deepEqual((d.SystemLogUris?.SystemLog ?? []).map((l: any) => ({ type: orNull(l.Type), uri: orNull(l.Uri) })), f.systemLogs);
+    assert.equal(orNull(d.SupportInfoUri), f.supportInfoUri);
+    assert.equal(orNull(d.SystemBackupUri), f.systemBackupUri);
+    assert.equal(Object.keys(d).length === 0, f.empty);
   },
 
   ProbeMatches(content, f) {
@@ -343,30 +351,31 @@ const SOAP_CHECKS: Record<string, Check> = {
   },
 
   PullMessagesResponse(content, f) {
-    assert.deepEqual(
-      { currentTime: textOrNull(content, 'CurrentTime'), terminationTime: textOrNull(content, 'TerminationTime'), messages: readNotificationMessages(content) },
-      f,
-    );
+    const d = decodeElement(content) as any;
+    assertInstant(d.CurrentTime, f.currentTime, 'CurrentTime');
+    assertInstant(d.TerminationTime, f.terminationTime, 'TerminationTime');
+    assert.equal(d.NotificationMessage.length, f.messages.length);
+    // Topic text, dialect and data items are compared on the element tree, where the event layer reads them.
+    assert.deepEqual(readNotificationMessages(content), f.messages);
   },
 
   CreatePullPointSubscriptionResponse(content, f) {
+    const d = decodeElement(content) as any;
+    assert.equal(d.SubscriptionReference.Address, f.address);
+    assertInstant(d.CurrentTime, f.currentTime, 'CurrentTime');
+    assertInstant(d.TerminationTime, f.terminationTime, 'TerminationTime');
+    // Reference parameters must be echoed back with their namespace (Axis, Pelco): check it on the tree.
     const ref = child(content, 'SubscriptionReference');
     const params = child(ref, 'ReferenceParameters');
-    assert.deepEqual(
-      {
-        address: textOrNull(ref, 'Address'),
-        referenceParameters: (params?.children ?? []).map((p) => ({ local: p.local, ns: p.ns, value: p.text.trim() })),
-        currentTime: textOrNull(content, 'CurrentTime'),
-        terminationTime: textOrNull(content, 'TerminationTime'),
-      },
-      f,
-    );
+    assert.deepEqual((params?.children ?? []).map((p) => ({ local: p.local, ns: p.ns, value: p.text.trim() })), f.referenceParameters);
     // Whichever prefix the vendor used (wsa:, wsa5:), the Address is WS-Addressing 2005/08.
     assert.equal(child(ref, 'Address')?.ns, NS.wsa);
   },
 
   RenewResponse(content, f) {
-    assert.deepEqual({ currentTime: textOrNull(content, 'CurrentTime'), terminationTime: textOrNull(content, 'TerminationTime') }, f);
+    const d = decodeElement(content) as any;
+    assertInstant(d.CurrentTime, f.currentTime, 'CurrentTime');
+    assertInstant(d.TerminationTime, f.terminationTime, 'TerminationTime');
   },
 
   SetSynchronizationPointResponse(content, f) {
