@@ -18,7 +18,9 @@ export class SimFault extends Error {
   }
 }
 
-export const invalidArgVal = (specific: string, reason: string) => new SimFault('Sender', ['InvalidArgVal', specific], reason);
+/** Sender fault for a bad value; `specific` names it (InvalidHostname, ...), or is itself a generic subcode (InvalidArgVal, InvalidArgs). */
+export const invalidArgVal = (specific: string, reason: string) =>
+  new SimFault('Sender', specific === 'InvalidArgVal' || specific === 'InvalidArgs' ? [specific] : ['InvalidArgVal', specific], reason);
 export const prohibited = (specific: string, reason: string) => new SimFault('Sender', ['OperationProhibited', specific], reason);
 export const notAuthorized = (reason = 'Sender not authorized') => new SimFault('Sender', ['NotAuthorized'], reason);
 export const actionNotSupported = (reason: string, specific?: string) =>

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { startSimulators, type SimulatedDevice, type SimulatorOptions } from './device';
+
+const USAGE = `Usage: onvifq-sim [options]
+
+Runs simulated ONVIF Profile Q devices and prints one JSON line per device once it listens:
+  {"xaddr": "http://127.0.0.1:8000/onvif/device_service", "endpoint": "urn:uuid:..."}
+
+Options:
+  --port N             first port (devices get N, N+1, ...); default: ephemeral ports
+  --devices N          how many devices (default 1)
+  --host H             address to listen on (default 127.0.0.1)
+  --username U         create an Administrator U (needs --password); the device starts Operational
+  --password P         its password
+  --auth MODE          digest | ws-security | any | none (default any)
+  --state FILE         keep device state in FILE (JSON); extra devices use FILE-1, FILE-2, ...
+  --skew MS            device clock = host clock + MS
+  --latency MS         delay every answer by MS
+  --help               show this help
+
+Stops cleanly on SIGINT or SIGTERM.`;
+
+class UsageError extends Error {}
+
+function intArg(flag: string, value: string | undefined, min: number, max: number): number {
+  if (value === undefined || !/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`${flag} needs a whole number between ${min} and ${max}, got ${value === undefined ? 'nothing' : `'${value}'`}`);
+  }
+  return Number(value);
+}
+
+export function parseArgs(argv: string[]): { help: true } | { help: false; count: number; options: SimulatorOptions } {
+  const options: SimulatorOptions = {};
+  let count = 1;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--help':
+      case '-h':
+        return { help: true };
+      case '--port': options.port = intArg(flag, value(), 1, 65535); break;
+      case '--devices': count = intArg(flag, value(), 1, 1000); break;
+      case '--host': options.host = value(); break;
+      case '--username': options.username = value(); break;
+      case '--password': options.password = value(); break;
+      case '--auth': {
+        const v = value();
+        if (!['digest', 'ws-security', 'any', 'none'].includes(v)) throw new UsageError(`--auth must be digest, ws-security, any or none, got '${v}'`);
+        options.auth = v as SimulatorOptions['auth'];
+        break;
+      }
+      case '--state': options.stateFile = value(); break;
+      case '--skew': options.clockSkewMs = intArg(flag, value(), -1e12, 1e12); break;
+      case '--latency': options.latencyMs = intArg(flag, value(), 0, 600_000); break;
+      default: throw new UsageError(`unknown option '${flag}' (see --help)`);
+    }
+  }
+  if ((options.username === undefined) !== (options.password === undefined)) throw new UsageError('--username and --password go together');
+  if (options.port !== undefined && options.port + count - 1 > 65535) throw new UsageError(`--port ${options.port} leaves no room for ${count} devices`);
+  return { help: false, count, options };
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`onvifq-sim: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  if (parsed.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  let devices: SimulatedDevice[];
+  try {
+    devices = await startSimulators(parsed.count, parsed.options);
+  } catch (e) {
+    process.stderr.write(`onvifq-sim: could not start: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  for (const d of devices) process.stdout.write(`${JSON.stringify({ xaddr: d.xaddr, endpoint: d.endpoint })}\n`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void Promise.all(devices.map((d) => d.stop())).then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module) void main();
