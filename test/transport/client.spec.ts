@@ -235,6 +235,31 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
     });
   });
 
+  describe('plain requests (uploads, downloads)', () => {
+    it('request() authenticates with digest like call(), reuses the nonce, and returns non-auth statuses as they are', async () => {
+      const gate = new DigestGate({ users: USERS, algorithms: ['SHA-256'], qop: 'auth' });
+      const srv = await serve((req, res) => {
+        if (!gate.check(req, res)) return;
+        if (req.url === '/missing') {
+          res.writeHead(404);
+          return res.end('no');
+        }
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+        res.end(Buffer.from(`${req.method} ${req.body.length}`));
+      });
+      const c = client({ username: 'admin', password: PASSWORD });
+      const base = `http://127.0.0.1:${srv.port}`;
+      const up = await c.request(`${base}/upload?token=1`, { method: 'POST', body: Buffer.alloc(5000, 1), headers: { 'Content-Type': 'application/octet-stream' } });
+      assert.equal(up.status, 200);
+      assert.equal(up.body.toString(), 'POST 5000');
+      const missing = await c.request(`${base}/missing`, { method: 'GET' });
+      assert.equal(missing.status, 404);
+      assert.equal(c.requestCount, 3, '401 + upload + download');
+      assert.equal(c.authMethod, 'digest-SHA-256');
+      assert.ok(gate.checks.every((k) => k.ok));
+    });
+  });
+
   describe('HTTP Basic', () => {
     const basicServer = () =>
       serve((req, res) => {
