@@ -125,7 +125,8 @@ describe('OnvifDevice against the simulated Profile Q device', () => {
     await sim.start();
     const device = open();
     await device.connect();
-    sim.injectFault({ kind: 'drop', operation: 'GetHostname' });
+    // A drop on a reused keep-alive socket is retried once (the device may just have closed an idle socket): drop both.
+    sim.injectFault({ kind: 'drop', operation: 'GetHostname', times: 2 });
     await assert.rejects(device.call('GetHostname'), (e: OnvifError) => e.kind === 'unreachable' || e.kind === 'bad-response');
     sim.injectFault({ kind: 'http500', operation: 'GetHostname' });
     await assert.rejects(device.call('GetHostname'), (e: OnvifError) => e.kind === 'fault' && e.httpStatus === 500 && !!e.code);
