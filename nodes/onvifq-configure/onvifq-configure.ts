@@ -82,7 +82,12 @@ export default function (RED: NodeAPI): void {
       } catch (err) {
         // Link-level trouble (retrying, auth failed) already shows through state$; a failed call shows its own.
         const state = activeLink.state.status;
-        if (state === 'connected' && isOnvifError(err) && err.kind !== 'invalid-input') node.status(callFailedStatus(err));
+        if (isOnvifError(err) && err.kind === 'invalid-input') {
+          // The library checks the parameters against the schema before sending anything.
+          done(inputError(`msg.payload does not fit ${operation}: ${err.message.replace(/\.$/, '')}. Nothing was sent to the device.`));
+          return;
+        }
+        if (state === 'connected') node.status(callFailedStatus(isOnvifError(err) ? err : undefined));
         done(toNodeError(err, config.label, [config.credentials?.password]));
       }
     }

@@ -30,11 +30,14 @@ export function toNodeError(err: unknown, configLabel: string, secrets: Array<st
   const onvif: OnvifError = isOnvifError(err)
     ? err
     : new OnvifError('bad-response', err instanceof Error ? err.message : String(err));
-  let message = onvif.message || 'The device call failed.';
-  if (onvif.isNotAuthorized && !/credential|password/i.test(message)) {
-    message += ` Check the username and password in config node '${configLabel}'.`;
+  let message = (onvif.message || 'The device call failed.').trim();
+  const where = `config node '${configLabel}'`;
+  if (onvif.isNotAuthorized) {
+    const advice = /Check the (username and password|credentials)\.?/i;
+    if (advice.test(message)) message = message.replace(advice, `Check the username and password in ${where}.`);
+    else if (!/credential|password/i.test(message)) message += ` Check the username and password in ${where}.`;
   }
-  if (!message.includes(configLabel)) message += ` (config node '${configLabel}')`;
+  if (!message.includes(configLabel)) message += ` (${where})`;
   const out = new Error(redact(message, secrets)) as NodeError;
   const fields: NodeErrorFields = { kind: onvif.kind };
   if (onvif.code !== undefined) fields.code = onvif.code;

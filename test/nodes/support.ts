@@ -1,5 +1,8 @@
 /** Shared plumbing for the node tests: the test helper, a simulator per test, and status polling. */
 import helper from 'node-red-node-test-helper';
+/** A flow node as the tests write it (the helper's own type allows only NodeDef fields). */
+export type FlowNode = { id: string; type: string; wires?: string[][]; [key: string]: unknown };
+export type TestFlows = FlowNode[];
 import net from 'node:net';
 import type { Node, NodeStatus } from 'node-red';
 import type { SinonSpy } from 'sinon';

@@ -1,0 +1,191 @@
+/**
+ * A real Node-RED 4 started as a child process on the built package (nodesDir = repo root), plus the
+ * admin API and the /comms websocket. Node-RED is one instance per process, so it never shares the
+ * test-helper's runtime.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+export const PACKAGE_NAME = '@onvifq/node-red-onvif';
+export const OUTPUT_DIR = path.join(REPO_ROOT, 'test', 'output');
+
+/** The e2e specs test what ships: the built dist/. They never build it themselves. */
+export function assertBuilt(): void {
+  const missing = ['dist/nodes/onvifq-device/onvifq-device.js', 'dist/nodes/onvifq-configure/onvifq-configure.js', 'dist/nodes/onvifq-device/onvifq-device.html']
+    .filter((f) => !fs.existsSync(path.join(REPO_ROOT, f)));
+  if (missing.length) {
+    throw new Error(`The package is not built (${missing.join(', ')} missing). Run "npm run build" first; "npm test" does it for you.`);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+  json<T = any>(): T;
+}
+
+export class NodeRedProcess {
+  readonly userDir: string;
+  port = 0;
+  private child?: ChildProcess;
+  /** Everything Node-RED printed, for failure messages. */
+  output = '';
+
+  constructor() {
+    this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-e2e-nr-'));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.port = await freePort();
+    const redJs = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
+    const child = spawn(
+      process.execPath,
+      [redJs, '-u', this.userDir, '-p', String(this.port), '-D', 'uiHost=127.0.0.1', '-D', `nodesDir=${REPO_ROOT}`,
+        '-D', 'credentialSecret=e2e-secret', '-D', 'telemetry.enabled=false'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child = child;
+    child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    const until = Date.now() + 45000;
+    while (Date.now() < until) {
+      if (child.exitCode !== null) throw new Error(`Node-RED exited (${child.exitCode}) while starting:\n${this.output.slice(-2000)}`);
+      try {
+        if ((await this.request('GET', '/settings')).status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`Node-RED did not answer within 45 s:\n${this.output.slice(-2000)}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    }
+    fs.rmSync(this.userDir, { recursive: true, force: true });
+  }
+
+  request(method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+    return new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = http.request(
+        {
+          host: '127.0.0.1', port: this.port, method, path: urlPath,
+          headers: { Accept: 'application/json', ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {}), ...headers },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: res.statusCode ?? 0, body: text, json: () => JSON.parse(text) });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.setTimeout(15000, () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
+      if (data) req.write(data);
+      req.end();
+    });
+  }
+
+  async deploy(flow: unknown[]): Promise<void> {
+    const res = await this.request('POST', '/flows', flow, { 'Node-RED-Deployment-Type': 'full' });
+    if (res.status !== 204 && res.status !== 200) throw new Error(`deploy failed: HTTP ${res.status} ${res.body}`);
+  }
+
+  /** Open /comms and subscribe to debug messages and node statuses. */
+  async comms(): Promise<CommsClient> {
+    const c = new CommsClient(`ws://127.0.0.1:${this.port}/comms`);
+    await c.open();
+    return c;
+  }
+}
+
+export interface CommsEvent {
+  topic: string;
+  data: any;
+}
+
+/** The editor's websocket: frames are arrays of { topic, data }. */
+export class CommsClient {
+  readonly events: CommsEvent[] = [];
+  private ws?: WebSocket;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly url: string) {}
+
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.url);
+      this.ws = ws;
+      ws.once('error', reject);
+      ws.on('message', (raw: WebSocket.Data) => {
+        let frames: unknown;
+        try {
+          frames = JSON.parse(raw.toString());
+        } catch {
+          return;
+        }
+        for (const f of Array.isArray(frames) ? frames : [frames]) this.events.push(f as CommsEvent);
+        for (const w of this.waiters.splice(0)) w();
+      });
+      ws.once('open', () => {
+        ws.send(JSON.stringify({ subscribe: 'debug' }));
+        ws.send(JSON.stringify({ subscribe: 'status/#' }));
+        resolve();
+      });
+    });
+  }
+
+  /** The first event (seen so far or arriving) that `match` accepts. */
+  async waitFor(what: string, match: (e: CommsEvent) => boolean, timeoutMs = 15000): Promise<CommsEvent> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.events.find(match);
+      if (hit) return hit;
+      const left = until - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; saw ${JSON.stringify(this.events.slice(-5))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 250));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): void {
+    this.ws?.close();
+  }
+}

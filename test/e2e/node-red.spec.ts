@@ -1,0 +1,94 @@
+/**
+ * End to end on the built package: a real Node-RED child process loads dist/ through nodesDir, a flow
+ * deployed through the admin API reads a simulated device, and the debug message arrives on /comms.
+ */
+import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SimulatedDevice } from '../../lib/simulator';
+import { PACKAGE_NAME, NodeRedProcess, assertBuilt, type CommsClient } from './node-red-process';
+
+const USERNAME = 'admin';
+const PASSWORD = 'E2e-Pa55word-zz';
+
+describe('e2e: Node-RED with the built package', function () {
+  this.timeout(60000);
+  let sim: SimulatedDevice;
+  let red: NodeRedProcess;
+  let comms: CommsClient | undefined;
+
+  before(async function () {
+    assertBuilt();
+    sim = new SimulatedDevice({ username: USERNAME, password: PASSWORD });
+    await sim.start();
+    red = new NodeRedProcess();
+    await red.start();
+  });
+
+  after(async function () {
+    comms?.close();
+    await red?.stop();
+    await sim?.stop();
+  });
+
+  it('lists the package with its node types', async function () {
+    const res = await red.request('GET', `/nodes/${PACKAGE_NAME}`);
+    assert.equal(res.status, 200, `GET /nodes/${PACKAGE_NAME}: ${res.body}`);
+    const module = res.json<{ nodes: Array<{ types: string[]; err?: string; enabled: boolean }> }>();
+    const errors = module.nodes.filter((n) => n.err).map((n) => n.err);
+    assert.deepEqual(errors, [], `node sets failed to load: ${errors.join('; ')}`);
+    const types = module.nodes.flatMap((n) => n.types);
+    assert.ok(types.length > 0, 'no node types loaded: is dist/ built?');
+    assert.ok(types.includes('onvifq-device'), `types: ${types}`);
+    assert.ok(types.includes('onvifq-configure'), `types: ${types}`);
+    const locale = await red.request('GET', `/locales/${PACKAGE_NAME}/onvifq-configure?lng=en-US`);
+    assert.equal(locale.status, 200);
+    assert.equal(locale.json()['onvifq-configure'].label.operation, 'Operation');
+  });
+
+  it('reads device information from the simulator: inject → onvifq-configure → debug', async function () {
+    comms = await red.comms();
+    const flow = [
+      { id: 'e2e-tab', type: 'tab', label: 'e2e' },
+      { id: 'e2e-dev', type: 'onvifq-device', name: 'Sim', address: sim.xaddr, auth: 'auto', timeout: 10,
+        credentials: { username: USERNAME, password: PASSWORD } },
+      { id: 'e2e-inject', type: 'inject', z: 'e2e-tab', props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }], topic: 'who-are-you',
+        payload: '', payloadType: 'date', repeat: '', once: false, wires: [['e2e-read']] },
+      { id: 'e2e-read', type: 'onvifq-configure', z: 'e2e-tab', device: 'e2e-dev', operation: 'GetDeviceInformation', wires: [['e2e-debug']] },
+      { id: 'e2e-debug', type: 'debug', z: 'e2e-tab', active: true, tosidebar: true, complete: 'true', targetType: 'full', wires: [] },
+    ];
+    await red.deploy(flow);
+    // The configure node connects at deploy and shows the Profile Q state in green.
+    const status = await comms.waitFor('a green status on the configure node', (e) => e.topic === 'status/e2e-read' && e.data?.fill === 'green');
+    assert.equal(status.data.text, 'Operational');
+
+    const fired = await red.request('POST', '/inject/e2e-inject');
+    assert.equal(fired.status, 200);
+    const debug = await comms.waitFor('the debug message', (e) => e.topic === 'debug' && e.data?.id === 'e2e-debug');
+    const msg = JSON.parse(debug.data.msg);
+    assert.equal(msg.topic, 'who-are-you', 'msg.topic passes through');
+    assert.equal(typeof msg.payload, 'object');
+    assert.equal(msg.payload.Model, sim.state.deviceInformation.Model);
+    assert.equal(msg.payload.Manufacturer, sim.state.deviceInformation.Manufacturer);
+    assert.equal(msg.payload.FirmwareVersion, sim.state.deviceInformation.FirmwareVersion);
+    assert.deepEqual(msg.device, { name: 'Sim', xaddr: sim.xaddr, endpoint: sim.endpoint });
+  });
+
+  it('keeps the credentials out of the flow file and the admin API', async function () {
+    const flows = await red.request('GET', '/flows');
+    assert.equal(flows.status, 200);
+    assert.ok(!flows.body.includes(PASSWORD), 'password in GET /flows');
+    const dev = (flows.json<{ flows: Array<Record<string, unknown>> }>().flows).find((n) => n.id === 'e2e-dev');
+    assert.ok(dev, 'config node deployed');
+    assert.equal(dev.credentials, undefined);
+    const onDisk = fs.readdirSync(red.userDir).filter((f) => f.endsWith('.json'));
+    assert.ok(onDisk.some((f) => /^flows.*_cred\.json$/.test(f)), `credential file written (${onDisk})`);
+    for (const f of onDisk) {
+      const text = fs.readFileSync(path.join(red.userDir, f), 'utf8');
+      assert.ok(!text.includes(PASSWORD), `password readable in ${f}`);
+    }
+    const creds = await red.request('GET', '/credentials/onvifq-device/e2e-dev');
+    assert.equal(creds.status, 200);
+    assert.deepEqual(creds.json(), { username: USERNAME, has_password: true });
+  });
+});
