@@ -22,9 +22,13 @@ How it was checked: after each run the generated expected.json was compared by e
 for a sample covering every category and every vendor quirk listed in QUIRKS.md (Reolink GetServices
 with `tad:`, Hikvision `env:Reveiver`, Dahua `GMT+08:00`, empty Manufacturer, Dahua `<Minor>00`, Pelco
 Profile Q scopes, the nested BlockedThreadUpperLimit subcode, HTTP401 folded header, the HTML bodies,
-the multi-root fragments). Corrections made after that review are noted next to the code they changed.
+the multi-root fragments). One correction came out of that review: the two probe replies stripped of
+every xmlns had their envelope namespace recorded as the dummy `urn:undeclared:` URI; it is now null
+(the file does not say), see `envelopeNs` in derive(). A second check: test/real/check-capture.ts was run
+against copies of this JSON with each leaf value altered in turn, and every altered value that our
+readers expose made the check fail (the rest are raw QName spellings kept only for the record).
 
-Usage: python3 test/real/derive-expected.py [fixtures_dir] > (writes test/real/expected.json)
+Usage: python3 test/real/derive-expected.py [fixtures_dir]   (writes test/real/expected.json)
 """
 import json
 import os
@@ -377,11 +381,6 @@ def renew(resp, raw):
 
 def empty_response(resp, raw):
     return {'childCount': len(kids(resp))}
-
-
-def raw_qualified_names(raw_text):
-    """Element names as written, in document order, for rebuilding topic paths with their prefixes."""
-    return re.findall(r'<([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)[\s/>]', raw_text)
 
 
 def topic_paths(topic_set, raw):
