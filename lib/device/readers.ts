@@ -154,6 +154,16 @@ const CAPABILITY_CATEGORIES: Record<string, string> = {
   Analytics: NS.tan,
 };
 
+const EXTENSION_CATEGORIES: Record<string, string> = {
+  DeviceIO: NS.tmd,
+  Recording: 'http://www.onvif.org/ver10/recording/wsdl',
+  Search: 'http://www.onvif.org/ver10/search/wsdl',
+  Replay: 'http://www.onvif.org/ver10/replay/wsdl',
+  Receiver: 'http://www.onvif.org/ver10/receiver/wsdl',
+  AnalyticsDevice: 'http://www.onvif.org/ver10/analyticsdevice/wsdl',
+  Display: 'http://www.onvif.org/ver10/display/wsdl',
+};
+
 /** GetCapabilities (old firmware): synthesise the services list and read the device capabilities (elements, not attributes). */
 export function readLegacyCapabilities(response: XmlElement | undefined): { services: ServiceInfo[]; capabilities: DeviceCapabilities } {
   const caps = child(response, 'Capabilities');
@@ -166,7 +176,8 @@ export function readLegacyCapabilities(response: XmlElement | undefined): { serv
       // Newer categories sit under Extension: DeviceIO, Display, Recording, Search, Replay, Receiver, AnalyticsDevice.
       for (const e of c.children) {
         const x = text(e, 'XAddr');
-        if (x && e.local === 'DeviceIO') services.push({ namespace: NS.tmd, xaddr: x, reportedXaddr: x, version: { major: 0, minor: 0 } });
+        const ens = EXTENSION_CATEGORIES[e.local];
+        if (x && ens) services.push({ namespace: ens, xaddr: x, reportedXaddr: x, version: { major: 0, minor: 0 } });
       }
     }
   }

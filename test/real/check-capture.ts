@@ -213,9 +213,14 @@ const SOAP_CHECKS: Record<string, Check> = {
   GetCapabilitiesResponse(content, f) {
     const { services } = readLegacyCapabilities(content);
     const CATEGORY_NS: Record<string, string> = { Device: NS.tds, Events: NS.tev, Media: NS.trt, Imaging: NS.timg, PTZ: NS.tptz, Analytics: NS.tan };
+    const EXTENSION_NS: Record<string, string> = {
+      DeviceIO: NS.tmd, Recording: 'http://www.onvif.org/ver10/recording/wsdl', Search: 'http://www.onvif.org/ver10/search/wsdl',
+      Replay: 'http://www.onvif.org/ver10/replay/wsdl', Receiver: 'http://www.onvif.org/ver10/receiver/wsdl',
+      AnalyticsDevice: 'http://www.onvif.org/ver10/analyticsdevice/wsdl', Display: 'http://www.onvif.org/ver10/display/wsdl',
+    };
     const expectedServices = [
       ...Object.entries(f.categories as Record<string, string>).filter(([c]) => CATEGORY_NS[c]).map(([c, x]) => ({ namespace: CATEGORY_NS[c], xaddr: x })),
-      ...(f.extensionCategories.DeviceIO ? [{ namespace: NS.tmd, xaddr: f.extensionCategories.DeviceIO as string }] : []),
+      ...Object.entries(f.extensionCategories as Record<string, string>).filter(([c]) => EXTENSION_NS[c]).map(([c, x]) => ({ namespace: EXTENSION_NS[c], xaddr: x })),
     ];
     const byNs = (a: { namespace: string }, b: { namespace: string }) => a.namespace.localeCompare(b.namespace);
     assert.deepEqual(services.map((s) => ({ namespace: s.namespace, xaddr: s.reportedXaddr })).sort(byNs), expectedServices.sort(byNs));
