@@ -48,7 +48,8 @@ export class NodeRedProcess {
   /** Everything Node-RED printed, for failure messages. */
   output = '';
 
-  constructor() {
+  /** `extraArgs`: more `-D key=value` settings. */
+  constructor(private readonly extraArgs: string[] = []) {
     this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-e2e-nr-'));
   }
 
@@ -62,7 +63,7 @@ export class NodeRedProcess {
     const child = spawn(
       process.execPath,
       [redJs, '-u', this.userDir, '-p', String(this.port), '-D', 'uiHost=127.0.0.1', '-D', `nodesDir=${REPO_ROOT}`,
-        '-D', 'credentialSecret=e2e-secret', '-D', 'telemetry.enabled=false'],
+        '-D', 'credentialSecret=e2e-secret', '-D', 'telemetry.enabled=false', ...this.extraArgs],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;

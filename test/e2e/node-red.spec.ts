@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SimulatedDevice } from '../../lib/simulator';
-import { PACKAGE_NAME, NodeRedProcess, assertBuilt, type CommsClient } from './node-red-process';
+import { PACKAGE_NAME, NodeRedProcess, REPO_ROOT, assertBuilt, type CommsClient } from './node-red-process';
 
 const USERNAME = 'admin';
 const PASSWORD = 'E2e-Pa55word-zz';
@@ -41,6 +41,11 @@ describe('e2e: Node-RED with the built package', function () {
     assert.ok(types.length > 0, 'no node types loaded: is dist/ built?');
     assert.ok(types.includes('onvifq-device'), `types: ${types}`);
     assert.ok(types.includes('onvifq-configure'), `types: ${types}`);
+    // Node-RED serves icons only from an icons/ folder beside a node file; it must be the drawing in icons/.
+    const icons = await red.request('GET', '/icons');
+    assert.deepEqual(icons.json()[PACKAGE_NAME], ['onvifq.svg']);
+    const icon = await red.request('GET', `/icons/${PACKAGE_NAME}/onvifq.svg`);
+    assert.equal(icon.body, fs.readFileSync(path.join(REPO_ROOT, 'icons', 'onvifq.svg'), 'utf8'));
     const locale = await red.request('GET', `/locales/${PACKAGE_NAME}/onvifq-configure?lng=en-US`);
     assert.equal(locale.status, 200);
     assert.equal(locale.json()['onvifq-configure'].label.operation, 'Operation');
@@ -78,7 +83,7 @@ describe('e2e: Node-RED with the built package', function () {
     const flows = await red.request('GET', '/flows');
     assert.equal(flows.status, 200);
     assert.ok(!flows.body.includes(PASSWORD), 'password in GET /flows');
-    const dev = (flows.json<{ flows: Array<Record<string, unknown>> }>().flows).find((n) => n.id === 'e2e-dev');
+    const dev = flows.json<Array<Record<string, unknown>>>().find((n) => n.id === 'e2e-dev');
     assert.ok(dev, 'config node deployed');
     assert.equal(dev.credentials, undefined);
     const onDisk = fs.readdirSync(red.userDir).filter((f) => f.endsWith('.json'));
