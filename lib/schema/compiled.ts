@@ -16,6 +16,8 @@ export interface SimpleInfo {
   kind: 'simple';
   /** QName of the type for messages (`tt:UserLevel`, `xs:int`) */
   name: string;
+  /** the built-in XSD type it derives from (`anyURI`, `duration`, `int`, ...) */
+  xsd: string;
   prim: Primitive;
   unsigned?: boolean;
   enum?: string[];
@@ -107,20 +109,21 @@ const FLOAT_TYPES = new Set(['float', 'double', 'decimal']);
 
 function builtin(local: string): SimpleInfo | AnyInfo {
   const name = `xs:${local}`;
+  const s = (prim: Primitive, extra: Partial<SimpleInfo> = {}): SimpleInfo => ({ kind: 'simple', name, xsd: local, prim, ...extra });
   if (local === 'anyType') return { kind: 'any', name };
-  if (local === 'boolean') return { kind: 'simple', name, prim: 'boolean' };
-  if (INT_TYPES.has(local)) return { kind: 'simple', name, prim: 'int' };
-  if (UINT_TYPES.has(local)) return { kind: 'simple', name, prim: 'int', unsigned: true, min: local === 'positiveInteger' ? 1 : 0 };
-  if (FLOAT_TYPES.has(local)) return { kind: 'simple', name, prim: 'float' };
-  if (local === 'dateTime') return { kind: 'simple', name, prim: 'dateTime' };
-  if (local === 'base64Binary') return { kind: 'simple', name, prim: 'base64' };
-  if (local === 'hexBinary') return { kind: 'simple', name, prim: 'hex' };
-  if (local === 'QName') return { kind: 'simple', name, prim: 'qname' };
-  return { kind: 'simple', name, prim: 'string' };
+  if (local === 'boolean') return s('boolean');
+  if (INT_TYPES.has(local)) return s('int');
+  if (UINT_TYPES.has(local)) return s('int', { unsigned: true, min: local === 'positiveInteger' ? 1 : 0 });
+  if (FLOAT_TYPES.has(local)) return s('float');
+  if (local === 'dateTime') return s('dateTime');
+  if (local === 'base64Binary') return s('base64');
+  if (local === 'hexBinary') return s('hex');
+  if (local === 'QName') return s('qname');
+  return s('string');
 }
 
 const ANY: AnyInfo = { kind: 'any', name: 'xs:anyType' };
-const STRING: SimpleInfo = { kind: 'simple', name: 'xs:string', prim: 'string' };
+const STRING: SimpleInfo = { kind: 'simple', name: 'xs:string', xsd: 'string', prim: 'string' };
 
 const named = new Map<string, TypeInfo>();
 const inline = new WeakMap<object, TypeInfo>();
@@ -173,8 +176,8 @@ function asSimple(t: TypeInfo): SimpleInfo {
 
 function compileSimple(def: SimpleTypeDef, name: string): SimpleInfo {
   let out: SimpleInfo;
-  if (def.l !== undefined) out = { kind: 'simple', name, prim: 'string', list: asSimple(typeInfo(def.l)) };
-  else if (def.u) out = { kind: 'simple', name, prim: 'string', union: def.u.map((m) => asSimple(typeInfo(m))) };
+  if (def.l !== undefined) out = { kind: 'simple', name, xsd: 'string', prim: 'string', list: asSimple(typeInfo(def.l)) };
+  else if (def.u) out = { kind: 'simple', name, xsd: 'string', prim: 'string', union: def.u.map((m) => asSimple(typeInfo(m))) };
   else {
     const base = def.b !== undefined ? asSimple(typeInfo(def.b)) : STRING;
     out = { ...base, name };

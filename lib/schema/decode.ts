@@ -29,7 +29,7 @@ export function decodeHeuristic(el: XmlElement): unknown {
   const out: Json = {};
   const arrays = new Set<string>();
   for (const c of el.children) {
-    const v = decodeHeuristic(c);
+    const v = decodeUndeclared(c);
     const k = c.local;
     if (!(k in out)) out[k] = v;
     else if (arrays.has(k)) (out[k] as unknown[]).push(v);
@@ -40,6 +40,12 @@ export function decodeHeuristic(el: XmlElement): unknown {
   }
   for (const a of attrs) out[a.local in out ? `$${a.local}` : a.local] = a.value.trim();
   return out;
+}
+
+/** A child the parent's type does not declare (wildcard content, vendor additions): typed if it is a known global element. */
+function decodeUndeclared(el: XmlElement): unknown {
+  const t = elementType(el.ns, el.local);
+  return t ? decodeTyped(el, t) : decodeHeuristic(el);
 }
 
 function isNil(el: XmlElement): boolean {
@@ -115,7 +121,7 @@ function decodeComplex(el: XmlElement, t: ComplexInfo): unknown {
         (out[info.key] as unknown[]).push(v);
       }
     } else {
-      const v = decodeHeuristic(c);
+      const v = decodeUndeclared(c);
       const k = c.local;
       if (!(k in out)) out[k] = v;
       else {

@@ -5,7 +5,7 @@
  */
 import { OnvifError } from '../errors';
 import type { XmlContent, XmlNode } from '../xml/build';
-import { CONVENTIONAL_PREFIXES, NS } from '../xml/namespaces';
+import { CONVENTIONAL_PREFIXES } from '../xml/namespaces';
 import {
   childType,
   describeType,
@@ -78,27 +78,22 @@ function encodeAny(ns: string, local: string, value: unknown, path: string): Xml
   return { ns, local, children };
 }
 
-function encodeDateTimeStruct(ns: string, local: string, value: string | Date, path: string): XmlNode {
+/** A date-time string or Date as the tt:DateTime structure, in UTC. */
+function dateTimeStruct(value: string | Date, path: string): Record<string, unknown> {
   let parts: ReturnType<typeof dateTimeParts>;
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) fail(path, 'the Date is invalid');
     parts = dateTimeParts(value.toISOString());
   } else parts = dateTimeParts(value);
   if (!parts) fail(path, `${JSON.stringify(value)} is not a date-time (use an ISO-8601 string like 2024-01-31T12:00:00Z, a Date, or {Date, Time})`);
-  const tt = NS.tt;
-  const n = (l: string, v: number): XmlNode => ({ ns: tt, local: l, children: [String(v)] });
   return {
-    ns,
-    local,
-    children: [
-      { ns: tt, local: 'Date', children: [n('Year', parts.Year), n('Month', parts.Month), n('Day', parts.Day)] },
-      { ns: tt, local: 'Time', children: [n('Hour', parts.Hour), n('Minute', parts.Minute), n('Second', parts.Second)] },
-    ],
+    Date: { Year: parts.Year, Month: parts.Month, Day: parts.Day },
+    Time: { Hour: parts.Hour, Minute: parts.Minute, Second: parts.Second },
   };
 }
 
 function encodeComplex(ns: string, local: string, t: ComplexInfo, value: unknown, path: string): XmlNode {
-  if (t.isDateTime && (typeof value === 'string' || value instanceof Date)) return encodeDateTimeStruct(ns, local, value, path);
+  if (t.isDateTime && (typeof value === 'string' || value instanceof Date)) value = dateTimeStruct(value, path);
   if (t.simple) {
     const obj = isPlainObject(value) ? value : { value };
     const attrs = encodeAttributes(t, obj, path, new Set(['value']));
@@ -176,6 +171,7 @@ function emit(p: CParticle, state: WalkState, out: XmlContent[], required: boole
       return;
     case 'any':
       if (!state.extraDone) {
+        if (required && p.min > 0 && state.extra.length === 0) fail(state.path, 'content is required here (pass an XmlNode built with lib/xml el(), keyed by its name)');
         out.push(...encodeExtra(state));
         state.extraDone = true;
       }
