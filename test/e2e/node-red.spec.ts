@@ -51,6 +51,22 @@ describe('e2e: Node-RED with the built package', function () {
     assert.equal(locale.json()['onvifq-configure'].label.operation, 'Operation');
   });
 
+  it('offers the example flows under Import > Examples, using only installed node types', async function () {
+    const listing = await red.request('GET', `/library/examples/flows/${PACKAGE_NAME}/`);
+    assert.equal(listing.status, 200, listing.body);
+    const names = listing.json<unknown[]>().filter((e): e is { fn: string } => typeof e === 'object' && e !== null && 'fn' in e).map((e) => e.fn);
+    const files = fs.readdirSync(path.join(REPO_ROOT, 'examples')).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length > 0);
+    assert.deepEqual(names.sort(), files.map((f) => f.replace(/\.json$/, '')).sort());
+    const known = new Set((await red.request('GET', '/nodes')).json<Array<{ types: string[] }>>().flatMap((s) => s.types));
+    for (const name of names) {
+      const flow = (await red.request('GET', `/library/examples/flows/${PACKAGE_NAME}/${encodeURIComponent(name)}`)).json<Array<{ type: string }>>();
+      const unknown = flow.map((n) => n.type).filter((t) => t !== 'tab' && t !== 'group' && !known.has(t));
+      assert.deepEqual(unknown, [], `${name} uses unknown node types`);
+      assert.ok(flow.some((n) => n.type === 'onvifq-configure'), `${name} shows an onvifq node`);
+    }
+  });
+
   it('reads device information from the simulator: inject → onvifq-configure → debug', async function () {
     comms = await red.comms();
     const flow = [
