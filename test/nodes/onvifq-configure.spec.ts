@@ -1,6 +1,6 @@
 /** onvifq-configure against the real simulator, in the Node-RED test helper. */
 import { strict as assert } from 'node:assert';
-import type { Node } from 'node-red';
+import type { SinonSpy } from 'sinon';
 import { SimulatedDevice } from '../../lib/simulator';
 import deviceNode from '../../nodes/onvifq-device/onvifq-device';
 import configureNode from '../../nodes/onvifq-configure/onvifq-configure';
@@ -183,5 +183,15 @@ describe('onvifq-configure', function () {
     assert.ok(Array.isArray(err.error.cause?.subcodes) && (err.error.cause!.subcodes as string[]).length > 0);
     assert.equal(err.error.cause?.operation, 'GetCapabilities');
     assert.match(err.error.message, /Porch/);
+    // The Error handed to done() carries the fields directly too (node.error listeners, other runtimes).
+    const cfg = helper.getNode('cfg');
+    const call = (cfg.error as unknown as SinonSpy).getCalls().find((c) => c.thisValue === cfg);
+    const raised = call?.args[0] as Error & { kind?: string; code?: string; subcodes?: string[]; reason?: string; httpStatus?: number };
+    assert.ok(raised instanceof Error);
+    assert.equal(raised.kind, 'fault');
+    assert.equal(raised.code, err.error.code);
+    assert.deepEqual(raised.subcodes, err.error.cause?.subcodes);
+    assert.equal(typeof raised.reason, 'string');
+    assert.equal(typeof raised.httpStatus, 'number');
   });
 });
