@@ -111,6 +111,11 @@ export class SchemaCompiler {
     return `${p}:${local}`;
   }
 
+  elementNames(ns: string): string[] {
+    const prefix = `{${ns}}`;
+    return [...this.elements.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  }
+
   hasElement(ns: string, local: string): boolean {
     return this.elements.has(key(ns, local));
   }
@@ -435,6 +440,9 @@ export function generateModel(wsdlDir: string): { model: SchemaModel; warnings: 
     [NS.tt, 'Message'],
   ];
   for (const [ns, local] of extraElements) if (compiler.hasElement(ns, local)) compiler.element(ns, local);
+  // Every global element of the four services: some only ever appear inside wildcards, such as
+  // tds:Capabilities inside a GetServices answer.
+  for (const ns of [NS.tds, NS.tev, NS.ans, NS.tas]) for (const local of compiler.elementNames(ns)) compiler.element(ns, local);
   compiler.namedType(NS.tt, 'DateTime');
   compiler.namedType(NS.tt, 'ItemList');
   return { model: compiler.result(operations), warnings: compiler.warnings };
