@@ -123,6 +123,21 @@ describe('onvifq-device', function () {
     }
   });
 
+  it('unusable settings: red "bad config" and an error saying which setting to fix', async () => {
+    const f = flow('');
+    (f[0] as Record<string, unknown>).timeout = 'soon';
+    await helper.load(NODES, f, { dev: { username: USERNAME, password: PASSWORD } });
+    const cfg = helper.getNode('cfg');
+    const st = await waitForStatus(cfg, (s) => s.fill === 'red', 'red');
+    assert.equal(st.text, 'bad config');
+    const caught = nextInput(helper.getNode('caught'));
+    cfg.receive({ payload: {} });
+    const err = (await caught) as { error: { message: string } };
+    assert.match(err.error.message, /address is empty/);
+    assert.match(err.error.message, /timeout 'soon'/);
+    assert.match(err.error.message, /Open it in the editor/);
+  });
+
   describe('Test connection (POST /onvifq-device/test)', () => {
     it('connects with undeployed values and reports the device', async () => {
       await helper.load(NODES, [], {});
