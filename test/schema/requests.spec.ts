@@ -3,7 +3,7 @@
  * hand-written Profile Q values, validated against the official schemas by validate.sh.
  */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { encodeElement, findOperation, listOperations, type OperationInfo } from '../../lib/schema';
 import { buildEnvelope } from '../../lib/soap/envelope';
@@ -32,7 +32,7 @@ describe('schema: requests for every operation validate against the official sch
   it('request and response elements of all operations, plus hand-written Profile Q requests, are schema-valid', function () {
     const why = validationUnavailable();
     if (why) skipWith(this, why);
-    rmSync(OUT_DIR, { recursive: true, force: true });
+    // Files are overwritten, not cleared first: another test run may be reading this folder.
     mkdirSync(OUT_DIR, { recursive: true });
     const files: string[] = [];
     const write = (name: string, body: ReturnType<typeof encodeElement>) => {
