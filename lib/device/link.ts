@@ -46,9 +46,10 @@ export class DeviceLink {
   private timer?: NodeJS.Timeout;
 
   constructor(options: DeviceLinkOptions) {
-    this.dev = new OnvifDevice(options);
-    this.initialMs = options.backoff?.initialMs ?? 1000;
-    this.maxMs = options.backoff?.maxMs ?? 60_000;
+    const { backoff, ...deviceOptions } = options;
+    this.dev = new OnvifDevice(deviceOptions);
+    this.initialMs = backoff?.initialMs ?? 1000;
+    this.maxMs = backoff?.maxMs ?? 60_000;
     this.state$ = this.subject.asObservable();
   }
 

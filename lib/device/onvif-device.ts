@@ -50,14 +50,10 @@ export class OnvifDevice {
   constructor(options: OnvifDeviceOptions) {
     this.options = { ...options };
     this.url = deviceServiceUrl(options.address);
+    const { address: _address, name: _name, ...transport } = options;
     this.client = new SoapClient({
-      username: options.username,
-      password: options.password,
+      ...transport,
       auth: options.auth ?? 'auto',
-      allowBasic: options.allowBasic,
-      timeoutMs: options.timeoutMs,
-      maxResponseBytes: options.maxResponseBytes,
-      tls: options.tls,
       remeasureClock: () => this.measureClock().then((c) => c.offsetMs),
     });
   }

@@ -1,16 +1,10 @@
-import type { AuthMethodInUse, AuthMode, TlsOptions } from '../transport/types';
+import type { AuthMethodInUse, TransportOptions } from '../transport/types';
 
-export interface OnvifDeviceOptions {
+/** Credentials, auth mode, TLS and limits as the transport takes them; the clock is the session's business. */
+export interface OnvifDeviceOptions
+  extends Pick<TransportOptions, 'username' | 'password' | 'auth' | 'allowBasic' | 'timeoutMs' | 'maxResponseBytes' | 'tls'> {
   /** host, host:port, http(s)://host[:port], or a full device-service XAddr. */
   address: string;
-  username?: string;
-  password?: string;
-  auth?: AuthMode;
-  allowBasic?: boolean;
-  /** Per-request timeout, ms (default 10000). */
-  timeoutMs?: number;
-  maxResponseBytes?: number;
-  tls?: TlsOptions;
   /** A label for messages (the config node's name). */
   name?: string;
 }
