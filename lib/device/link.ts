@@ -3,12 +3,13 @@ import { OnvifError, isOnvifError } from '../errors';
 import { OnvifDevice, type CallOptions } from './onvif-device';
 import type { OnvifDeviceOptions, SessionInfo } from './types';
 
-export type LinkStatus = 'idle' | 'connecting' | 'connected' | 'retrying' | 'auth-failed' | 'closed';
+/** `failed`: retries stopped because they cannot help (credentials rejected, TLS mismatch, unusable settings); see `error.kind`. */
+export type LinkStatus = 'idle' | 'connecting' | 'connected' | 'retrying' | 'failed' | 'closed';
 
 export interface LinkState {
   status: LinkStatus;
   session?: SessionInfo;
-  /** Why the last attempt failed (retrying / auth-failed). */
+  /** Why the last attempt failed (retrying / failed). */
   error?: OnvifError;
   /** Delay before the next attempt (retrying). */
   retryInMs?: number;
@@ -67,7 +68,7 @@ export class DeviceLink {
     const s = this.state;
     if (s.status === 'closed') return Promise.reject(new OnvifError('closed', `The connection to ${this.dev.displayAddress} was closed.`));
     if (s.status === 'connected') return Promise.resolve(this.dev);
-    if (s.status === 'auth-failed') return Promise.reject(s.error);
+    if (s.status === 'failed') return Promise.reject(s.error);
     if (this.attemptPromise) return this.attemptPromise;
     // Idle, or waiting between retries: a caller wants it now, so try now.
     return this.attempt();
@@ -92,7 +93,7 @@ export class DeviceLink {
       this.scheduleRetry(e as OnvifError, 1);
     } else if (isOnvifError(e) && e.kind === 'auth') {
       this.dev.reset();
-      this.subject.next({ status: 'auth-failed', error: e, attempt: 1 });
+      this.subject.next({ status: 'failed', error: e, attempt: 1 });
     }
   }
 
@@ -122,7 +123,7 @@ export class DeviceLink {
         if (this.isClosed()) throw err;
         if (err.kind === 'auth' || err.kind === 'invalid-input' || err.kind === 'tls') {
           // Retrying cannot help; for auth it would also risk locking the account.
-          this.subject.next({ status: 'auth-failed', error: err, attempt: prior + 1 });
+          this.subject.next({ status: 'failed', error: err, attempt: prior + 1 });
         } else {
           this.scheduleRetry(err, prior + 1);
         }

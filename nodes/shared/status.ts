@@ -21,7 +21,7 @@ export function linkStatus(state: LinkState): NodeStatus {
       const s = state.retryInMs !== undefined ? Math.max(1, Math.ceil(state.retryInMs / 1000)) : undefined;
       return { fill: 'yellow', shape: 'ring', text: s !== undefined ? `retrying in ${formatSeconds(s)}` : 'retrying' };
     }
-    case 'auth-failed': {
+    case 'failed': {
       // The link also stops for errors retrying cannot fix: a TLS mismatch or unusable settings.
       const kind = state.error?.kind;
       const text = kind === 'tls' ? 'TLS failed' : kind === 'invalid-input' ? 'bad config' : 'auth failed';

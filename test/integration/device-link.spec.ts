@@ -59,7 +59,7 @@ describe('DeviceLink: one supervised session per device', () => {
     await sim.start();
     link = new DeviceLink({ address: sim.xaddr, username: 'admin', password: 'nope', backoff: { initialMs: 50, maxMs: 100 } });
     await assert.rejects(link.device(), (e: { kind: string }) => e.kind === 'auth');
-    assert.equal(link.state.status, 'auth-failed');
+    assert.equal(link.state.status, 'failed');
     const requests = sim.stats.httpRequests;
     await new Promise((r) => setTimeout(r, 600));
     await assert.rejects(link.call('GetDeviceInformation'), (e: { kind: string }) => e.kind === 'auth');
