@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { SimulatedDevice } from '../../lib/simulator';
+import { arg } from './args';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { Cam } = require('onvif') as { Cam: new (o: Record<string, unknown>, cb?: (e?: Error) => void) => OnvifCam };
@@ -16,11 +17,6 @@ interface OnvifCam {
   getDeviceInformation(cb: (err: Error | null, info?: Record<string, unknown>) => void): void;
 }
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
 
 interface Result {
   label: string;
@@ -54,7 +50,8 @@ async function measure(label: string, calls: number, warmup: number, once: () =>
   };
 }
 
-async function main(): Promise<void> {
+/** Run and print the figures. */
+export async function benchGetDeviceInformation(): Promise<void> {
   const calls = arg('calls', 2000);
   const warmup = arg('warmup', 100);
   const credentials = { username: 'admin', password: 'Bench-pass1' };
@@ -86,8 +83,3 @@ async function main(): Promise<void> {
     await sim.stop();
   }
 }
-
-main().catch((e) => {
-  console.error(`bench failed: ${(e as Error).message}`);
-  process.exit(1);
-});

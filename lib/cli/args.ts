@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import type { OnvifDeviceOptions } from '../device/types';
+import type { AuthMode } from '../transport/types';
+
+/** A mistake in how the command was called: one line on stderr, exit code 2. */
+export class UsageError extends Error {}
+
+export interface ParsedArgs {
+  positional: string[];
+  /** Flag values; a flag given several times (e.g. --target) keeps every value in `multi`. */
+  flags: Record<string, string | boolean>;
+  multi: Record<string, string[]>;
+}
+
+export interface FlagSpec {
+  /** Flags that take a value. */
+  values: string[];
+  /** Flags without a value. */
+  booleans: string[];
+  /** One-letter aliases. */
+  short?: Record<string, string>;
+}
+
+/** The flags every device command understands. */
+export const DEVICE_FLAGS: FlagSpec = {
+  values: ['user', 'password', 'auth', 'timeout', 'ca', 'fingerprint'],
+  booleans: ['insecure', 'compact', 'help'],
+  short: { u: 'user', p: 'password', h: 'help' },
+};
+
+export function parseArgs(argv: string[], spec: FlagSpec = DEVICE_FLAGS): ParsedArgs {
+  const positional: string[] = [];
+  const flags: Record<string, string | boolean> = {};
+  const multi: Record<string, string[]> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    const m = /^--?([a-z][a-z-]*)(?:=(.*))?$/i.exec(a);
+    if (!m) {
+      positional.push(a);
+      continue;
+    }
+    const name = a.startsWith('--') ? m[1] : spec.short?.[m[1]] ?? m[1];
+    if (spec.booleans.includes(name)) flags[name] = true;
+    else if (spec.values.includes(name)) {
+      const v = m[2] ?? argv[++i];
+      if (v === undefined) throw new UsageError(`--${name} needs a value`);
+      flags[name] = v;
+      (multi[name] ??= []).push(v);
+    } else throw new UsageError(`unknown option ${a} (see --help)`);
+  }
+  return { positional, flags, multi };
+}
+
+/** Seconds flag → milliseconds, or undefined when absent. */
+export function secondsFlag(flags: ParsedArgs['flags'], name: string): number | undefined {
+  if (flags[name] === undefined) return undefined;
+  const s = Number(flags[name]);
+  if (!(s > 0)) throw new UsageError(`--${name} must be a positive number of seconds, not "${flags[name]}"`);
+  return s * 1000;
+}
+
+/** Library options from the common device flags (password may come from ONVIFQ_PASSWORD). */
+export function deviceOptions(address: string, flags: ParsedArgs['flags']): OnvifDeviceOptions {
+  const auth = (flags.auth as string | undefined) ?? 'auto';
+  if (!['auto', 'digest', 'ws-security', 'none'].includes(auth)) throw new UsageError(`--auth must be auto, digest, ws-security or none, not "${auth}"`);
+  let ca: string | undefined;
+  if (typeof flags.ca === 'string') {
+    try {
+      ca = readFileSync(flags.ca, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read the CA file ${flags.ca}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  return {
+    address,
+    username: (flags.user as string | undefined) ?? process.env.ONVIFQ_USER,
+    password: (flags.password as string | undefined) ?? process.env.ONVIFQ_PASSWORD,
+    auth: auth as AuthMode,
+    timeoutMs: secondsFlag(flags, 'timeout'),
+    tls: ca || flags.fingerprint || flags.insecure
+      ? { ca, fingerprint: flags.fingerprint as string | undefined, rejectUnauthorized: flags.insecure ? false : undefined }
+      : undefined,
+  };
+}
+
+/** How a command writes: `out` for results (stdout), and a signal that ends long-running commands (Ctrl-C). */
+export interface CommandIo {
+  out: (line: string) => void;
+  signal: AbortSignal;
+}
+
+export interface Command {
+  /** One line per usage form, shown by --help. */
+  usage: string[];
+  /** Extra option help lines, when the command has its own flags. */
+  options?: string[];
+  run(argv: string[], io: CommandIo): Promise<void>;
+}

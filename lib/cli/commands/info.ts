@@ -1,0 +1,29 @@
+import { OnvifDevice } from '../../device/onvif-device';
+import { UsageError, deviceOptions, parseArgs, type Command } from '../args';
+
+export const info: Command = {
+  usage: ['onvifq info <address> [options]                       print the device\'s inventory as JSON'],
+  async run(argv, io) {
+    const { positional, flags } = parseArgs(argv);
+    const [address, extra] = positional;
+    if (!address) throw new UsageError('info needs a device address');
+    if (extra) throw new UsageError(`unexpected argument "${extra}"`);
+    const device = new OnvifDevice(deviceOptions(address, flags));
+    try {
+      const s = await device.connect();
+      io.out(JSON.stringify({
+        address: s.xaddr,
+        endpoint: s.endpoint,
+        ...s.deviceInformation,
+        profileQState: s.profileQState,
+        authMethod: s.authMethod,
+        clockOffsetMs: s.clockOffsetMs,
+        scopes: s.scopes,
+        services: s.services.map((x) => ({ namespace: x.namespace, xaddr: x.xaddr, version: `${x.version.major}.${x.version.minor}` })),
+        capabilities: s.capabilities,
+      }, null, flags.compact ? undefined : 2));
+    } finally {
+      await device.close();
+    }
+  },
+};

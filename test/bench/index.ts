@@ -1,0 +1,28 @@
+/**
+ * `npm run bench`: every benchmark in turn, each printing its own figures. Scripts that print numbers,
+ * not tests with time limits. `npm run bench -- --only <name>` runs one.
+ */
+import { benchGetDeviceInformation } from './get-device-information.bench';
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  'get-device-information': benchGetDeviceInformation,
+};
+
+async function main(): Promise<void> {
+  const i = process.argv.indexOf('--only');
+  const only = i >= 0 ? process.argv[i + 1] : undefined;
+  if (only && !BENCHES[only]) throw new Error(`no benchmark "${only}"; have: ${Object.keys(BENCHES).join(', ')}`);
+  for (const [name, bench] of Object.entries(BENCHES)) {
+    if (only && name !== only) continue;
+    console.log(`\n== ${name}`);
+    await bench();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`bench failed: ${(e as Error).message}`);
+    process.exit(1);
+  },
+);
