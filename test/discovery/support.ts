@@ -1,0 +1,146 @@
+/**
+ * Test helpers for discovery: a replay responder that answers probes with captured bytes, and network
+ * namespaces for the tests that need real multicast (the contract's network rule: multicast only
+ * inside a namespace the test creates).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseXml } from '../../lib/xml/parse';
+import { child, text } from '../../lib/xml/query';
+import { REPO, SHARED } from '../support/shared';
+
+export const REAL = path.join(SHARED, 'fixtures/real');
+export const PEERS = path.join(SHARED, 'fixtures/peers');
+export const TSX = path.join(REPO, 'node_modules/.bin/tsx');
+
+/** Every captured file in fixtures/real/<dir>, as [name, bytes]. */
+export function realCaptures(dir: 'ProbeMatches' | 'Hello'): [string, Buffer][] {
+  const d = path.join(REAL, dir);
+  if (!existsSync(d)) return [];
+  return readdirSync(d)
+    .filter((f) => f.endsWith('.xml'))
+    .sort()
+    .map((f) => [f, readFileSync(path.join(d, f))]);
+}
+
+/** The MessageID of a probe, or undefined when the datagram is not one we can read. */
+export function probeMessageId(datagram: Buffer): string | undefined {
+  try {
+    const root = parseXml(datagram);
+    return text(child(root, 'Header'), 'MessageID') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A captured reply with its RelatesTo rewritten to the probe's MessageID (captures without one stay as they are). */
+export function answerTo(capture: Buffer, messageId: string): Buffer {
+  const s = capture.toString('utf8');
+  return Buffer.from(s.replace(/(<([A-Za-z0-9_-]+:)?RelatesTo(\s[^>]*)?>)[^<]*(<\/)/, (_m, open: string, _p, _a, close: string) => `${open}${messageId}${close}`));
+}
+
+export interface ReplayResponder {
+  address: string;
+  port: number;
+  /** Probe datagrams received. */
+  probes: Buffer[];
+  close(): Promise<void>;
+}
+
+export interface ReplayOptions {
+  /** What to answer each probe with: captured bytes (RelatesTo rewritten), or raw datagrams as given when `raw`. */
+  replies: Buffer[];
+  raw?: boolean;
+  address?: string;
+  port?: number;
+  /** Join 239.255.255.250 on this interface address and listen on `port` with address reuse (namespace tests only). */
+  multicastInterface?: string;
+  /** Answer only the first probe of each MessageID, as a device that drops SOAP-over-UDP repeats. */
+  once?: boolean;
+}
+
+/** A UDP responder that answers every probe with the given replies, unicast to the prober. */
+export async function startReplayResponder(o: ReplayOptions): Promise<ReplayResponder> {
+  const socket: Socket = createSocket({ type: 'udp4', reuseAddr: !!o.multicastInterface });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ port: o.port ?? 0, address: o.multicastInterface ? undefined : o.address ?? '127.0.0.1' }, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  if (o.multicastInterface) socket.addMembership('239.255.255.250', o.multicastInterface);
+  const probes: Buffer[] = [];
+  const answered = new Set<string>();
+  socket.on('message', (msg, rinfo) => {
+    const id = probeMessageId(msg);
+    if (!id || !/\/Probe\s*</.test(msg.toString('utf8'))) return;
+    probes.push(msg);
+    if (o.once && answered.has(id)) return;
+    answered.add(id);
+    for (const r of o.replies) socket.send(o.raw ? r : answerTo(r, id), rinfo.port, rinfo.address);
+  });
+  const bound = socket.address();
+  return {
+    address: bound.address,
+    port: bound.port,
+    probes,
+    close: () => new Promise((resolve) => socket.close(() => resolve())),
+  };
+}
+
+/** Why network namespaces cannot be used here, or undefined when they can. */
+export function namespaceUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'skipped: network namespaces need Linux';
+  if (process.getuid?.() !== 0) return 'skipped: creating a network namespace needs root (CI runs as root)';
+  const probeNs = `onvifq-check-${process.pid}`;
+  try {
+    execFileSync('ip', ['netns', 'add', probeNs], { stdio: 'pipe' });
+    execFileSync('ip', ['netns', 'del', probeNs], { stdio: 'pipe' });
+    return undefined;
+  } catch (e) {
+    return `skipped: "ip netns add" is not permitted here (${((e as { stderr?: Buffer }).stderr ?? '').toString().trim() || (e as Error).message})`;
+  }
+}
+
+/** Create a namespace whose loopback carries multicast (PEERS.md); returns its name. */
+export function createNamespace(tag: string): string {
+  const ns = `onvifq-${tag}-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns], { stdio: 'pipe' });
+  execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', 'ip link set lo up; ip link set lo multicast on; ip route add 239.0.0.0/8 dev lo'], { stdio: 'pipe' });
+  return ns;
+}
+
+export function deleteNamespace(ns: string): void {
+  try {
+    execFileSync('ip', ['netns', 'del', ns], { stdio: 'pipe' });
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Run a command inside the namespace; resolves with stdout/stderr and the exit code. */
+export function runInNamespace(ns: string, argv: string[], opts: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('ip', ['netns', 'exec', ns, ...argv], { cwd: REPO, env: opts.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 60000);
+    if (opts.input !== undefined) p.stdin.end(opts.input);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The last line of a scenario's stdout that is JSON. */
+export function lastJson<T>(stdout: string): T {
+  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`scenario printed no JSON:\n${stdout}`);
+  return JSON.parse(line) as T;
+}
