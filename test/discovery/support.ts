@@ -59,6 +59,8 @@ export interface ReplayOptions {
   multicastInterface?: string;
   /** Answer only the first probe of each MessageID, as a device that drops SOAP-over-UDP repeats. */
   once?: boolean;
+  /** What to write into RelatesTo, from the probe's MessageID (default: the MessageID as sent). */
+  relatesTo?: (messageId: string) => string;
 }
 
 /** A UDP responder that answers every probe with the given replies, unicast to the prober. */
@@ -80,7 +82,8 @@ export async function startReplayResponder(o: ReplayOptions): Promise<ReplayResp
     probes.push(msg);
     if (o.once && answered.has(id)) return;
     answered.add(id);
-    for (const r of o.replies) socket.send(o.raw ? r : answerTo(r, id), rinfo.port, rinfo.address);
+    const relatesTo = o.relatesTo?.(id) ?? id;
+    for (const r of o.replies) socket.send(o.raw ? r : answerTo(r, relatesTo), rinfo.port, rinfo.address);
   });
   const bound = socket.address();
   return {
