@@ -6,12 +6,14 @@
 import { isOnvifError } from '../errors';
 import { UsageError, type Command } from './args';
 import { call } from './commands/call';
+import { discover } from './commands/discover';
 import { info } from './commands/info';
 
 /** The subcommands, in the order --help lists them. */
 export const COMMANDS: Record<string, Command> = {
   info,
   call,
+  discover,
 };
 
 const COMMON_OPTIONS = `Options for device commands:
