@@ -1,3 +1,5 @@
+import type { XmlElement } from './xml/parse';
+
 /**
  * One error class for everything the library reports, so a Node-RED Catch node (or a caller) can
  * branch on `kind` and read the fault fields without instanceof chains.
@@ -21,6 +23,8 @@ export interface OnvifErrorDetails {
   subcodes?: string[];
   /** Fault reason text as the device wrote it. */
   reason?: string;
+  /** The fault's structured detail element, when it had one (e.g. tev:PullMessagesFaultResponse); not serialised. */
+  detail?: XmlElement;
   /** HTTP status of the answer, when there was one. */
   httpStatus?: number;
   /** Device address (never with credentials). */
@@ -36,6 +40,7 @@ export class OnvifError extends Error implements OnvifErrorDetails {
   code?: string;
   subcodes?: string[];
   reason?: string;
+  detail?: XmlElement;
   httpStatus?: number;
   address?: string;
   operation?: string;

@@ -12,6 +12,8 @@ export interface SoapFault {
   reason: string;
   /** Detail text, when any. */
   detail?: string;
+  /** The first element inside Detail, for faults whose detail is structured (e.g. tev:PullMessagesFaultResponse). */
+  detailElement?: XmlElement;
 }
 
 const TOP_CODES = ['Sender', 'Receiver', 'VersionMismatch', 'MustUnderstand', 'DataEncodingUnknown'];
@@ -48,8 +50,9 @@ export function parseFault(fault: XmlElement): SoapFault {
       sub = child(sub, 'Subcode');
     }
     const reasons = children(child(fault, 'Reason'), 'Text').map((t) => t.text.trim()).filter(Boolean);
-    const detail = deepText(child(fault, 'Detail')).trim();
-    return { code, subcodes, reason: reasons.join(' / '), detail: detail && detail !== 'NULL' ? detail : undefined };
+    const detailEl = child(fault, 'Detail');
+    const detail = deepText(detailEl).trim();
+    return { code, subcodes, reason: reasons.join(' / '), detail: detail && detail !== 'NULL' ? detail : undefined, detailElement: detailEl?.children[0] };
   }
   // SOAP 1.1 shape.
   const fc = child(fault, 'faultcode');

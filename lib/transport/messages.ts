@@ -52,6 +52,7 @@ export function faultError(fault: SoapFault, httpStatus: number, address: string
     code: fault.code,
     subcodes: fault.subcodes,
     reason: fault.reason,
+    detail: fault.detailElement,
     httpStatus,
     address,
     operation,
