@@ -7,6 +7,7 @@
 'use strict';
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
+const dgram = require('node:dgram');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -44,6 +45,18 @@ function ephemeralPort() {
     srv.listen(0, '127.0.0.1', () => {
       const { port } = srv.address();
       srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A free UDP port on 127.0.0.1 for the simulator's WS-Discovery responder. */
+function ephemeralUdpPort() {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
     });
   });
 }
@@ -103,13 +116,31 @@ function demoFlow(xaddr, password) {
   return flow;
 }
 
+/**
+ * A discovery tab: the simulator found by a UNICAST probe to 127.0.0.1 on its discovery port. The demo never
+ * multicasts (that would leave the machine); the examples/discover-devices.json flow shows multicast use.
+ */
+function discoveryTab(target) {
+  const z = 'd15c0000000000a0';
+  const discover = { type: 'onvifq-discover', z, iface: '', targets: target, timeout: 2, missLimit: 3 };
+  return [
+    { id: z, type: 'tab', label: 'ONVIF discovery (demo)', info: `onvifq-discover finds the simulated device by a unicast probe to ${target} (its Targets setting).` },
+    { id: 'd15c0000000000a1', type: 'inject', z, name: 'Search', props: [{ p: 'payload' }], payload: '', payloadType: 'date', repeat: '', once: false, x: 130, y: 60, wires: [['d15c0000000000a2']] },
+    { id: 'd15c0000000000a2', name: 'find (unicast)', mode: 'probe', output: 'each', probeAtDeploy: false, interval: 0, x: 320, y: 60, wires: [['d15c0000000000a3']], ...discover },
+    { id: 'd15c0000000000a3', type: 'debug', z, name: 'found', active: true, tosidebar: true, complete: 'payload', targetType: 'msg', x: 510, y: 60, wires: [] },
+    { id: 'd15c0000000000a4', name: 'watch (unicast, 10 s)', mode: 'watch', output: 'each', probeAtDeploy: true, interval: 10, x: 160, y: 120, wires: [['d15c0000000000a5']], ...discover },
+    { id: 'd15c0000000000a5', type: 'debug', z, name: 'online / offline', active: true, tosidebar: true, complete: 'true', targetType: 'full', x: 380, y: 120, wires: [] },
+  ];
+}
+
 async function main() {
   const { SimulatedDevice } = loadSimulator();
   fs.mkdirSync(userDir, { recursive: true });
 
   // A fresh random password each run: the demo deploys it, nobody has to type it.
   const password = crypto.randomBytes(12).toString('base64url');
-  const sim = new SimulatedDevice({ username: DEMO_USER, password });
+  const discoveryPort = await ephemeralUdpPort();
+  const sim = new SimulatedDevice({ username: DEMO_USER, password, discovery: { port: discoveryPort } });
   await sim.start();
 
   const port = (await portIsFree(1880)) ? 1880 : await ephemeralPort();
@@ -153,7 +184,7 @@ async function main() {
 
   try {
     await waitForNodeRed(port, child);
-    const res = await request(port, 'POST', '/flows', demoFlow(sim.xaddr, password), { 'Node-RED-Deployment-Type': 'full' });
+    const res = await request(port, 'POST', '/flows', [...demoFlow(sim.xaddr, password), ...discoveryTab(`127.0.0.1:${discoveryPort}`)], { 'Node-RED-Deployment-Type': 'full' });
     if (res.status !== 204 && res.status !== 200) throw new Error(`deploying the demo flow failed: HTTP ${res.status} ${res.body.slice(0, 200)}`);
   } catch (err) {
     console.error(`start-demo: ${err.message}`);
@@ -163,6 +194,7 @@ async function main() {
 
   console.log('');
   console.log(`  Simulated Profile Q device: ${sim.xaddr} (user "${DEMO_USER}", password stored in the config node)`);
+  console.log(`  WS-Discovery (unicast):     127.0.0.1:${discoveryPort} (tab "ONVIF discovery (demo)")`);
   console.log(`  Node-RED editor:            http://127.0.0.1:${port}/`);
   console.log('  Click the inject buttons and watch the debug sidebar. Ctrl-C stops both.');
   console.log('');
