@@ -34,9 +34,10 @@ const MAX_TOPICS = 5000;
 
 /** Ask the device which event topics it offers (GetEventProperties) and list them for the picker, sorted. */
 export async function listEventTopics(device: OnvifDevice): Promise<TopicInfo[]> {
+  await device.connect();
   const url = device.serviceAddress(NS.tev);
   if (!url) {
-    throw new OnvifError('unsupported', `The device at ${device.options.address} offers no event service, so it has no event topics.`);
+    throw new OnvifError('unsupported', `The device at ${device.displayAddress} offers no event service, so it has no event topics to pick from.`);
   }
   const res = await device.send(url, el(NS.tev, 'GetEventProperties'), {
     operation: 'GetEventProperties',
