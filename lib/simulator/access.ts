@@ -51,6 +51,11 @@ export const DEVICE_ACCESS_CLASS: Record<string, AccessClass> = {
   SystemReboot: 'UNRECOVERABLE',
 };
 
+/** Event-service and subscription-manager operations (Core Ch. 9): all READ_MEDIA except the capabilities. */
+export const EVENT_ACCESS_CLASS: Record<string, AccessClass> = {
+  GetServiceCapabilities: 'PRE_AUTH',
+};
+
 /**
  * Default access policy (Core §5.9.4.4 Table 5.7): which levels may use each class.
  * Extended users have no roles here (MaxUserRoles is 0), so they get the User column.
@@ -67,7 +72,8 @@ const ALLOWED: Record<AccessClass, ReadonlyArray<UserLevel | 'Anonymous'>> = {
 };
 
 /** Unknown operations still need an authenticated caller before we admit we lack them. */
-export function accessClassOf(operation: string | undefined): AccessClass {
+export function accessClassOf(operation: string | undefined, service: 'device' | 'events' = 'device'): AccessClass {
+  if (service === 'events') return (operation && EVENT_ACCESS_CLASS[operation]) || 'READ_MEDIA';
   return (operation && DEVICE_ACCESS_CLASS[operation]) || 'READ_SYSTEM';
 }
 

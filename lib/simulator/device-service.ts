@@ -26,6 +26,8 @@ export interface DeviceServiceContext {
   afterResponse(action: () => void): void;
   reboot(): void;
   factoryReset(kind: 'Hard' | 'Soft'): void;
+  /** The event service, listed by GetServices and GetCapabilities. */
+  events?: { xaddr: string; version: { major: number; minor: number }; capabilities(): XmlNode };
 }
 
 export const MAX_USERNAME_LENGTH = 32;
@@ -101,6 +103,15 @@ function getServices(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
       include ? tds('Capabilities', serviceCapabilities(ctx)) : undefined,
       tds('Version', version(), minor()),
     ),
+    ctx.events
+      ? tds(
+          'Service',
+          tds('Namespace', NS.tev),
+          tds('XAddr', ctx.events.xaddr),
+          include ? tds('Capabilities', ctx.events.capabilities()) : undefined,
+          tds('Version', tt('Major', ctx.events.version.major), tt('Minor', ctx.events.version.minor)),
+        )
+      : undefined,
   );
 }
 
@@ -108,8 +119,9 @@ function getCapabilities(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
   const categories = texts(req, 'Category');
   for (const c of categories) {
     oneOf(c, ['All', 'Analytics', 'Device', 'Events', 'Imaging', 'Media', 'PTZ'] as const, 'Category');
-    if (c !== 'All' && c !== 'Device') throw actionNotSupported(`This device has no ${c} service.`, 'NoSuchService');
+    if (c !== 'All' && c !== 'Device' && !(c === 'Events' && ctx.events)) throw actionNotSupported(`This device has no ${c} service.`, 'NoSuchService');
   }
+  const wants = (c: string) => categories.length === 0 || categories.includes('All') || categories.includes(c);
   const device = tt(
     'Device',
     tt('XAddr', ctx.xaddr),
@@ -121,7 +133,10 @@ function getCapabilities(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
     tt('Security', tt('TLS1.1', 'false'), tt('TLS1.2', 'false'), tt('OnboardKeyGeneration', 'false'), tt('AccessPolicyConfig', 'false'),
       tt('X.509Token', 'false'), tt('SAMLToken', 'false'), tt('KerberosToken', 'false'), tt('RELToken', 'false')),
   );
-  return tds('GetCapabilitiesResponse', tds('Capabilities', device));
+  const events = ctx.events
+    ? tt('Events', tt('XAddr', ctx.events.xaddr), tt('WSSubscriptionPolicySupport', 'true'), tt('WSPullPointSupport', 'true'), tt('WSPausableSubscriptionManagerInterfaceSupport', 'false'))
+    : undefined;
+  return tds('GetCapabilitiesResponse', tds('Capabilities', wants('Device') ? device : undefined, wants('Events') ? events : undefined));
 }
 
 // ---------------------------------------------------------------------------------------------- network

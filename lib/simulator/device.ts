@@ -4,10 +4,13 @@ import type { Socket } from 'node:net';
 import { buildEnvelope, NotSoapError, parseEnvelope, type ParsedEnvelope } from '../soap/envelope';
 import type { XmlNode } from '../xml/build';
 import { NS, UNDECLARED_NS_PREFIX } from '../xml/namespaces';
-import { XmlParseError } from '../xml/parse';
+import { XmlParseError, type XmlElement } from '../xml/parse';
 import { accessClassOf, levelMayUse } from './access';
 import { DigestServer, findUsernameToken, parseDigestAuthorization, UsernameTokenVerifier, type DigestAlgorithm } from './auth';
-import { DEVICE_OPERATIONS, type DeviceServiceContext } from './device-service';
+import { allScopes, DEVICE_OPERATIONS, type DeviceServiceContext } from './device-service';
+import { EventFault } from './events/faults';
+import type { PullPointInfo } from './events/pull-point';
+import { EVENT_SERVICE_PATH, EVENT_SERVICE_VERSION, EventService, type EventCall, type EventItem } from './events/service';
 import { faultElement, notAuthorized, SimFault } from './faults';
 import { factoryState, loadState, saveState, type DeviceState, type SimulatedUser } from './state';
 
@@ -42,6 +45,26 @@ export interface SimulatorOptions {
   rebootDowntimeMs?: number;
   /** How long a digest nonce stays valid before the device answers stale=true, ms (default 5 min). */
   digestNonceLifetimeMs?: number;
+  /** Event service: how many pull points may exist at once (default 2, as Profile Q devices often allow). */
+  maxPullPoints?: number;
+  /** How often tns1:Monitoring/ProcessorUsage changes, ms (default 5000; 0 = never). */
+  processorUsageIntervalMs?: number;
+  /** Raise CellMotionDetector motion (IsMotion true, then false) this often, ms (default 0 = never). */
+  motionIntervalMs?: number;
+  /**
+   * Axis-style subscription references: every pull point shares one address and is told apart by a
+   * SubscriptionId reference parameter the client must echo as a SOAP header (default false).
+   */
+  referenceParameters?: boolean;
+  /** Longest PullMessages Timeout accepted, seconds (default 60); longer ones get PullMessagesFaultResponse. */
+  maxPullTimeoutS?: number;
+  /** Messages a pull point holds before the oldest are dropped (default 20000). */
+  maxQueuedEvents?: number;
+  /**
+   * GET /onvifq/state without credentials even when Operational (default false: open only in Factory
+   * Default, then for Administrators with HTTP digest).
+   */
+  exposeState?: boolean;
 }
 
 export interface SimulatedRequest {
@@ -71,6 +94,8 @@ interface Reply {
 }
 
 const DEVICE_PATH = '/onvif/device_service';
+/** Live state as JSON (pull points, users without passwords, scopes, ...), for tests and curious users. */
+export const STATE_PATH = '/onvifq/state';
 const MAX_REQUEST_BYTES = 1024 * 1024;
 const SOAP_CONTENT_TYPE = 'application/soap+xml; charset=utf-8';
 const REALM = 'ONVIF-Q-Simulator';
@@ -101,6 +126,14 @@ export class SimulatedDevice extends EventEmitter {
   private faults: Array<InjectedFault & { remaining: number }> = [];
   private rebootTimer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly events: EventService;
+  /** Path → SOAP service, with the access-policy table its operations use. */
+  private readonly services: Array<{
+    name: 'device' | 'events' | 'subscription';
+    at(path: string): boolean;
+    policy: 'device' | 'events';
+    call(req: IncomingMessage, path: string, parsed: ParsedEnvelope, content: XmlElement, signal: AbortSignal): Promise<Reply> | Reply;
+  }>;
 
   constructor(options: SimulatorOptions = {}) {
     super();
@@ -124,6 +157,49 @@ export class SimulatedDevice extends EventEmitter {
       if (options.deviceInformation) Object.assign(this.state.deviceInformation, options.deviceInformation);
     }
     if (options.username !== undefined) this.ensureAdministrator(options.username, options.password ?? '');
+    this.events = new EventService({
+      maxPullPoints: options.maxPullPoints ?? 2,
+      maxPullTimeoutS: options.maxPullTimeoutS ?? 60,
+      maxQueuedEvents: options.maxQueuedEvents ?? 20_000,
+      referenceParameters: options.referenceParameters ?? false,
+      processorUsageIntervalMs: options.processorUsageIntervalMs ?? 5000,
+      motionIntervalMs: options.motionIntervalMs ?? 0,
+      deviceNow: () => this.deviceNow(),
+    });
+    const eventCall = (req: IncomingMessage, path: string, parsed: ParsedEnvelope, content: XmlElement, signal: AbortSignal): EventCall => ({
+      content, header: parsed.header, path, baseUrl: this.baseUrl(req), signal,
+    });
+    this.services = [
+      { name: 'device', at: (p) => p === DEVICE_PATH, policy: 'device', call: (req, _path, _parsed, content) => this.callDevice(req, content) },
+      {
+        name: 'events', at: (p) => p === EVENT_SERVICE_PATH, policy: 'events',
+        call: async (req, path, parsed, content, signal) => this.soapReply(200, await this.events.handleService(content.local, eventCall(req, path, parsed, content, signal))),
+      },
+      {
+        name: 'subscription', at: (p) => this.events.isSubscriptionPath(p), policy: 'events',
+        call: async (req, path, parsed, content, signal) => this.soapReply(200, await this.events.handleSubscription(content.local, eventCall(req, path, parsed, content, signal))),
+      },
+    ];
+  }
+
+  /** Raise an event, e.g. raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } }). */
+  raiseEvent(topic: string, item: EventItem = {}): void {
+    this.events.raiseEvent(topic, item);
+  }
+
+  /** Update a live property (topic + source) and raise Changed. */
+  setProperty(topic: string, source: Record<string, string>, data: Record<string, string>): void {
+    this.events.setProperty(topic, source, data);
+  }
+
+  /** The pull points that exist now. */
+  get pullPoints(): PullPointInfo[] {
+    return this.events.pullPointInfo;
+  }
+
+  /** 'http://host:port' as the caller reached us (Host header), so addresses work behind NAT too. */
+  private baseUrl(req: IncomingMessage): string {
+    return req.headers.host ? `http://${req.headers.host}` : this.xaddr.slice(0, -DEVICE_PATH.length);
   }
 
   private factory(uuid: string | undefined): DeviceState {
@@ -188,6 +264,7 @@ export class SimulatedDevice extends EventEmitter {
       this.freshState = false;
     }
     this.persist();
+    this.events.start();
   }
 
   private listen(port: number): Promise<void> {
@@ -220,6 +297,7 @@ export class SimulatedDevice extends EventEmitter {
     this.stopped = true;
     if (this.rebootTimer) clearTimeout(this.rebootTimer);
     this.rebootTimer = undefined;
+    this.events.stop();
     await this.closeServer();
   }
 
@@ -227,6 +305,8 @@ export class SimulatedDevice extends EventEmitter {
   private reboot(): void {
     if (this.rebootTimer || this.stopped) return;
     this.emit('reboot');
+    // Pull points do not survive a power cycle (Core §9.1.6).
+    this.events.stop();
     void this.closeServer();
     this.digest.reset();
     this.usernameTokens.reset();
@@ -234,7 +314,10 @@ export class SimulatedDevice extends EventEmitter {
       this.rebootTimer = undefined;
       if (this.stopped) return;
       this.listen(this.listenPort).then(
-        () => this.emit('ready'),
+        () => {
+          this.events.start();
+          this.emit('ready');
+        },
         (e) => this.emit('error', e),
       );
     }, this.options.rebootDowntimeMs);
@@ -265,6 +348,7 @@ export class SimulatedDevice extends EventEmitter {
 
   private changed(what: string): void {
     this.persist();
+    this.events.onDeviceChange(what);
     this.emit('change', what);
   }
 
@@ -306,9 +390,10 @@ export class SimulatedDevice extends EventEmitter {
       return;
     }
     const path = (req.url ?? '/').split('?')[0]!;
+    const service = this.services.find((s) => s.at(path));
     let parsed: ParsedEnvelope | undefined;
     let parseError: unknown;
-    if (req.method === 'POST' && path === DEVICE_PATH) {
+    if (req.method === 'POST' && service) {
       try {
         parsed = parseEnvelope(body);
       } catch (e) {
@@ -331,11 +416,20 @@ export class SimulatedDevice extends EventEmitter {
       return;
     }
 
+    // A waiting PullMessages ends when its caller hangs up.
+    const hangUp = new AbortController();
+    res.on('close', () => hangUp.abort());
     let reply: Reply;
     try {
-      reply = injected && injected.kind !== 'delay' ? this.injectedReply(injected.kind) : this.answer(req, path, body, parsed, parseError, operation);
-    } catch {
+      reply = injected && injected.kind !== 'delay' ? this.injectedReply(injected.kind) : await this.answer(req, path, body, parsed, parseError, operation, hangUp.signal);
+    } catch (e) {
+      if (e instanceof SimFault) reply = this.faultReply(e);
+      else
       reply = this.faultReply(new SimFault('Receiver', ['Action'], 'The simulated device failed internally.'));
+    }
+    if (res.destroyed) {
+      this.emit('request', record);
+      return;
     }
     record.status = reply.status;
     if (reply.status === 401 || /NotAuthorized/.test(reply.body)) this.stats.unauthorized++;
@@ -369,7 +463,7 @@ export class SimulatedDevice extends EventEmitter {
   }
 
   private faultReply(f: SimFault, extraHeaders: Record<string, string | string[]> = {}): Reply {
-    const r = this.soapReply(f.httpStatus, faultElement(f));
+    const r = this.soapReply(f.httpStatus, f instanceof EventFault ? f.toElement() : faultElement(f));
     Object.assign(r.headers, extraHeaders);
     return r;
   }
@@ -392,7 +486,7 @@ export class SimulatedDevice extends EventEmitter {
   }
 
   /** Who is calling: a user, 'anonymous' (allowed without credentials), or the reply refusing them. */
-  private authenticate(req: IncomingMessage, parsed: ParsedEnvelope): SimulatedUser | 'anonymous' | Reply {
+  private authenticate(req: IncomingMessage, parsed: ParsedEnvelope | undefined, policy: 'device' | 'events' = 'device'): SimulatedUser | 'anonymous' | Reply {
     if (this.state.factoryDefault || this.options.auth === 'none') return 'anonymous';
     let user: SimulatedUser | undefined;
     const digestParams = this.acceptsDigest ? parseDigestAuthorization(req.headers.authorization) : undefined;
@@ -402,20 +496,24 @@ export class SimulatedDevice extends EventEmitter {
       if (!r.ok) return this.challenge(r.stale);
       user = r.user;
     }
-    const token = this.acceptsUsernameToken ? findUsernameToken(parsed.header) : undefined;
+    const token = this.acceptsUsernameToken && parsed ? findUsernameToken(parsed.header) : undefined;
     if (token) {
       const r = this.usernameTokens.verify(token, this.state.users, this.deviceNow());
       if (!r.ok) return this.faultReply(notAuthorized('The WS-UsernameToken was not accepted.'));
       user = r.user;
     }
     if (user) return user;
-    const cls = accessClassOf(parsed.content?.local);
+    const cls = accessClassOf(parsed?.content?.local, policy);
     if (cls === 'PRE_AUTH') return 'anonymous';
     return this.acceptsDigest ? this.challenge() : this.faultReply(notAuthorized('Authentication required: send a WS-UsernameToken.'));
   }
 
-  private answer(req: IncomingMessage, path: string, body: string, parsed: ParsedEnvelope | undefined, parseError: unknown, operation: string | undefined): Reply {
-    if (path !== DEVICE_PATH) return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `No service at ${path}. The device service is at ${DEVICE_PATH}.\n` };
+  private async answer(
+    req: IncomingMessage, path: string, _body: string, parsed: ParsedEnvelope | undefined, parseError: unknown, operation: string | undefined, signal: AbortSignal,
+  ): Promise<Reply> {
+    if (path === STATE_PATH && req.method === 'GET') return this.stateReply(req);
+    const service = this.services.find((s) => s.at(path));
+    if (!service) return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `No service at ${path}. The device service is at ${DEVICE_PATH}.\n` };
     if (req.method !== 'POST') return { status: 405, headers: { 'Content-Type': 'text/plain; charset=utf-8', Allow: 'POST' }, body: 'Use POST.\n' };
     if (!parsed) {
       const why = parseError instanceof XmlParseError || parseError instanceof NotSoapError ? parseError.message : 'empty or unreadable request';
@@ -424,23 +522,27 @@ export class SimulatedDevice extends EventEmitter {
     if (parsed.soapVersion === '1.1') return this.faultReply(new SimFault('VersionMismatch', [], 'This device speaks SOAP 1.2 only.'));
     if (!parsed.content || !operation) return this.faultReply(new SimFault('Sender', ['WellFormed'], 'The SOAP Body is empty.'));
 
-    const who = this.authenticate(req, parsed);
+    const who = this.authenticate(req, parsed, service.policy);
     if (typeof who === 'object' && 'status' in who) return who;
-    const cls = accessClassOf(operation);
+    const cls = accessClassOf(operation, service.policy);
     if (who !== 'anonymous' && !levelMayUse(who.level, cls)) {
       return this.faultReply(notAuthorized(`The user level ${who.level} may not call ${operation}.`));
     }
-    const content = parsed.content;
+    return service.call(req, path, parsed, parsed.content, signal);
+  }
+
+  private callDevice(req: IncomingMessage, content: XmlElement): Reply {
+    const operation = content.local;
     const isDeviceNs = content.ns === NS.tds || content.ns.startsWith(UNDECLARED_NS_PREFIX) || content.ns === '';
     const handler = isDeviceNs ? DEVICE_OPERATIONS[operation] : undefined;
     if (!handler) return this.faultReply(new SimFault('Receiver', ['ActionNotSupported'], `The device service does not support ${operation}.`));
 
     const after: Array<() => void> = [];
-    const host = req.headers.host;
+    const base = this.baseUrl(req);
     const ctx: DeviceServiceContext = {
       state: this.state,
       deviceNow: () => this.deviceNow(),
-      xaddr: host ? `http://${host}${DEVICE_PATH}` : this.xaddr,
+      xaddr: `${base}${DEVICE_PATH}`,
       endpoint: this.endpoint,
       acceptsDigest: this.acceptsDigest,
       acceptsUsernameToken: this.acceptsUsernameToken,
@@ -449,6 +551,7 @@ export class SimulatedDevice extends EventEmitter {
       afterResponse: (a) => after.push(a),
       reboot: () => this.reboot(),
       factoryReset: (kind) => this.factoryReset(kind),
+      events: { xaddr: `${base}${EVENT_SERVICE_PATH}`, version: EVENT_SERVICE_VERSION, capabilities: () => this.events.capabilities() },
     };
     const wasFactoryDefault = this.state.factoryDefault;
     // Handlers validate before they change anything; a snapshot makes "all or nothing" hold even if one forgets.
@@ -464,6 +567,40 @@ export class SimulatedDevice extends EventEmitter {
       }
       throw e;
     }
+  }
+
+  /** The live state, for tests and curious users. Never passwords. */
+  stateSnapshot(): Record<string, unknown> {
+    const s = this.state;
+    return {
+      endpoint: this.endpoint,
+      xaddr: this.xaddr,
+      profileQState: this.profileQState,
+      hostname: s.hostname.fromDHCP ? s.hostname.dhcpName : s.hostname.name,
+      time: { device: new Date(this.deviceNow()).toISOString(), type: s.time.type, timeZone: s.time.timeZone, offsetMs: s.time.offsetMs },
+      scopes: allScopes(s),
+      discoveryMode: s.discoveryMode,
+      users: s.users.map((u) => ({ username: u.username, level: u.level })),
+      events: { xaddr: this.xaddr.replace(DEVICE_PATH, EVENT_SERVICE_PATH), maxPullPoints: this.options.maxPullPoints ?? 2, properties: this.events.liveProperties },
+      pullPoints: this.events.pullPointInfo,
+    };
+  }
+
+  /**
+   * GET /onvifq/state: open while Factory Default (there are no credentials yet) or with exposeState;
+   * once Operational only for an Administrator, with the same digest as SOAP.
+   */
+  private stateReply(req: IncomingMessage): Reply {
+    if (!this.options.exposeState && !this.state.factoryDefault && this.options.auth !== 'none') {
+      const digestParams = this.acceptsDigest ? parseDigestAuthorization(req.headers.authorization) : undefined;
+      if (!digestParams) {
+        return this.acceptsDigest ? this.challenge() : { status: 403, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'The state needs HTTP digest, which this device has turned off; start it with exposeState.\n' };
+      }
+      const r = this.digest.verify(digestParams, 'GET', req.url ?? STATE_PATH, this.state.users, this.state.hashingAlgorithms as DigestAlgorithm[]);
+      if (!r.ok) return this.challenge(r.stale);
+      if (r.user.level !== 'Administrator') return { status: 403, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Only an Administrator may read the device state.\n' };
+    }
+    return { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: `${JSON.stringify(this.stateSnapshot(), null, 2)}\n` };
   }
 }
 
