@@ -1,3 +1,30 @@
 export { SimulatedDevice, startSimulators, type SimulatorOptions, type SimulatedRequest, type InjectedFault } from './device';
 export type { DeviceState, SimulatedUser, UserLevel } from './state';
 export { PROFILE_Q_FACTORY_DEFAULT, PROFILE_Q_OPERATIONAL } from './device-service';
+
+/**
+ * Event service (Core Ch. 9), at EVENT_SERVICE_PATH ('/onvif/events_service'); each pull point's
+ * subscription manager at PULL_POINT_PATH_PREFIX + id ('/onvif/pullpoint/1'), or, with the option
+ * `referenceParameters`, all at SHARED_SUBSCRIPTION_PATH ('/onvif/subscription') told apart by a
+ * SubscriptionId header (SUBSCRIPTION_ID_NS) the client must echo.
+ *
+ * On SimulatedDevice:
+ * - raiseEvent(topic, { source?, data?, key?, operation? }): deliver one notification, e.g.
+ *   raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } }). On a property
+ *   topic the operation defaults to Changed and the live property follows; Source defaults to the
+ *   topic's only live instance.
+ * - setProperty(topic, source, data): update a live property and raise Changed.
+ * - pullPoints: PullPointInfo[] (id, address, lease, queue length, dropped, pulling, filter).
+ * - Options: maxPullPoints (2), processorUsageIntervalMs (5000), motionIntervalMs (0 = off),
+ *   referenceParameters (false), maxPullTimeoutS (60), maxQueuedEvents (20000), exposeState (false).
+ *
+ * Live state as JSON: GET STATE_PATH ('/onvifq/state'): pull points, users (never passwords), scopes,
+ * Profile Q state, hostname, time and live event properties. Open without credentials while Factory
+ * Default or with exposeState; once Operational it needs HTTP digest as an Administrator.
+ */
+export { STATE_PATH } from './device';
+export type { PullPointInfo } from './events/pull-point';
+export type { EventItem } from './events/service';
+export type { PropertyOperation } from './events/notification';
+export { EVENT_SERVICE_PATH, PULL_POINT_PATH_PREFIX, SHARED_SUBSCRIPTION_PATH, SUBSCRIPTION_ID_NS, MAX_MESSAGE_LIMIT } from './events/service';
+export { TOPICS, type TopicDescription } from './events/topics';
