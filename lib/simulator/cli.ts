@@ -16,6 +16,10 @@ Options:
   --state FILE         keep device state in FILE (JSON); extra devices use FILE-1, FILE-2, ...
   --skew MS            device clock = host clock + MS
   --latency MS         delay every answer by MS
+  --motion-every S     raise CellMotionDetector motion (true, then false) every S seconds
+  --max-pull-points N  event pull points allowed at once (default 2)
+  --reference-parameters  Axis-style pull points: one shared address plus a SubscriptionId header
+  --expose-state       serve GET /onvifq/state without credentials even when Operational
   --help               show this help
 
 Stops cleanly on SIGINT or SIGTERM.`;
@@ -57,6 +61,10 @@ export function parseArgs(argv: string[]): { help: true } | { help: false; count
       case '--state': options.stateFile = value(); break;
       case '--skew': options.clockSkewMs = intArg(flag, value(), -1e12, 1e12); break;
       case '--latency': options.latencyMs = intArg(flag, value(), 0, 600_000); break;
+      case '--motion-every': options.motionIntervalMs = intArg(flag, value(), 1, 86_400) * 1000; break;
+      case '--max-pull-points': options.maxPullPoints = intArg(flag, value(), 0, 1000); break;
+      case '--reference-parameters': options.referenceParameters = true; break;
+      case '--expose-state': options.exposeState = true; break;
       default: throw new UsageError(`unknown option '${flag}' (see --help)`);
     }
   }
