@@ -11,6 +11,7 @@ import { allScopes, DEVICE_OPERATIONS, type DeviceServiceContext } from './devic
 import { EventFault } from './events/faults';
 import type { PullPointInfo } from './events/pull-point';
 import { EVENT_SERVICE_PATH, EVENT_SERVICE_VERSION, EventService, type EventCall, type EventItem } from './events/service';
+import { canDiscoverOn, DiscoveryResponder } from './discovery';
 import { faultElement, notAuthorized, SimFault } from './faults';
 import { factoryState, loadState, saveState, type DeviceState, type SimulatedUser } from './state';
 
@@ -45,6 +46,13 @@ export interface SimulatorOptions {
   rebootDowntimeMs?: number;
   /** How long a digest nonce stays valid before the device answers stale=true, ms (default 5 min). */
   digestNonceLifetimeMs?: number;
+  /**
+   * WS-Discovery responder (on by default): UDP port for unicast and multicast (default 3702) and the
+   * interface address for the multicast group and Hello/Bye (default: host). false turns discovery off.
+   */
+  discovery?: false | { port?: number; multicastInterface?: string };
+  /** Random delay before each ProbeMatches/ResolveMatches, ms [min, max] (default [0, 300]), as real devices do. */
+  discoveryDelayMs?: [number, number];
   /** Event service: how many pull points may exist at once (default 2, as Profile Q devices often allow). */
   maxPullPoints?: number;
   /** How often tns1:Monitoring/ProcessorUsage changes, ms (default 5000; 0 = never). */
@@ -126,6 +134,7 @@ export class SimulatedDevice extends EventEmitter {
   private faults: Array<InjectedFault & { remaining: number }> = [];
   private rebootTimer?: NodeJS.Timeout;
   private stopped = false;
+  private discovery?: DiscoveryResponder;
   private readonly events: EventService;
   /** Path → SOAP service, with the access-policy table its operations use. */
   private readonly services: Array<{
@@ -241,6 +250,26 @@ export class SimulatedDevice extends EventEmitter {
     return this.state.factoryDefault ? 'FactoryDefault' : 'Operational';
   }
 
+  /** 'udp://host:port' where the WS-Discovery responder answers, undefined when discovery is off. */
+  get discoveryAddress(): string | undefined {
+    return this.discovery?.address;
+  }
+
+  /** Answers probes from now on and says Hello; after the HTTP server listens, so the XAddr works. */
+  private async startDiscovery(): Promise<void> {
+    const d = this.options.discovery;
+    // IPv4 only: with an IPv6 host the device simply has no discovery.
+    if (d === false || this.discovery || !canDiscoverOn(this.options.host)) return;
+    const responder = new DiscoveryResponder(this, { host: this.options.host, port: d?.port, multicastInterface: d?.multicastInterface, delayMs: this.options.discoveryDelayMs });
+    try {
+      await responder.start();
+    } catch (e) {
+      await this.closeServer();
+      throw e;
+    }
+    this.discovery = responder;
+  }
+
   /** Device clock, ms since epoch. */
   deviceNow(): number {
     return Date.now() + this.state.time.offsetMs;
@@ -264,6 +293,7 @@ export class SimulatedDevice extends EventEmitter {
       this.freshState = false;
     }
     this.persist();
+    await this.startDiscovery();
     this.events.start();
   }
 
@@ -295,6 +325,9 @@ export class SimulatedDevice extends EventEmitter {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // Bye goes out while the device is still there.
+    await this.discovery?.stop();
+    this.discovery = undefined;
     if (this.rebootTimer) clearTimeout(this.rebootTimer);
     this.rebootTimer = undefined;
     this.events.stop();
