@@ -81,7 +81,7 @@ function serviceCapabilities(ctx: DeviceServiceContext): XmlNode {
       HashingAlgorithms: ctx.acceptsDigest ? s.hashingAlgorithms.join(' ') : undefined,
     }),
     el(NS.tds, 'System', {
-      DiscoveryResolve: false, DiscoveryBye: true, RemoteDiscovery: false, SystemBackup: false, SystemLogging: false,
+      DiscoveryResolve: true, DiscoveryBye: true, RemoteDiscovery: false, SystemBackup: false, SystemLogging: false,
       FirmwareUpgrade: false, HttpFirmwareUpgrade: false, HttpSystemBackup: false, HttpSystemLogging: false,
       HttpSupportInformation: false, StorageConfiguration: false, DiscoveryNotSupported: false,
       NetworkConfigNotSupported: false, UserConfigNotSupported: false,
@@ -127,7 +127,7 @@ function getCapabilities(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
     tt('XAddr', ctx.xaddr),
     tt('Network', tt('IPFilter', 'false'), tt('ZeroConfiguration', 'true'), tt('IPVersion6', 'false'), tt('DynDNS', 'false'),
       tt('Extension', tt('Dot11Configuration', 'false'))),
-    tt('System', tt('DiscoveryResolve', 'false'), tt('DiscoveryBye', 'true'), tt('RemoteDiscovery', 'false'), tt('SystemBackup', 'false'),
+    tt('System', tt('DiscoveryResolve', 'true'), tt('DiscoveryBye', 'true'), tt('RemoteDiscovery', 'false'), tt('SystemBackup', 'false'),
       tt('SystemLogging', 'false'), tt('FirmwareUpgrade', 'false'), tt('SupportedVersions', version(), minor()),
       tt('Extension', tt('HttpFirmwareUpgrade', 'false'), tt('HttpSystemBackup', 'false'), tt('HttpSystemLogging', 'false'), tt('HttpSupportInformation', 'false'))),
     tt('Security', tt('TLS1.1', 'false'), tt('TLS1.2', 'false'), tt('OnboardKeyGeneration', 'false'), tt('AccessPolicyConfig', 'false'),
