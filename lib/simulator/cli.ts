@@ -4,7 +4,7 @@ import { startSimulators, type SimulatedDevice, type SimulatorOptions } from './
 const USAGE = `Usage: onvifq-sim [options]
 
 Runs simulated ONVIF Profile Q devices and prints one JSON line per device once it listens:
-  {"xaddr": "http://127.0.0.1:8000/onvif/device_service", "endpoint": "urn:uuid:..."}
+  {"xaddr": "http://127.0.0.1:8000/onvif/device_service", "endpoint": "urn:uuid:...", "discovery": "udp://127.0.0.1:3702"}
 
 Options:
   --port N             first port (devices get N, N+1, ...); default: ephemeral ports
@@ -20,6 +20,8 @@ Options:
   --max-pull-points N  event pull points allowed at once (default 2)
   --reference-parameters  Axis-style pull points: one shared address plus a SubscriptionId header
   --expose-state       serve GET /onvifq/state without credentials even when Operational
+  --discovery-port N   answer WS-Discovery probes on UDP port N (default 3702; all devices share it)
+  --no-discovery       no WS-Discovery at all (no Hello/Bye, probes go unanswered)
   --help               show this help
 
 Stops cleanly on SIGINT or SIGTERM.`;
@@ -65,6 +67,15 @@ export function parseArgs(argv: string[]): { help: true } | { help: false; count
       case '--max-pull-points': options.maxPullPoints = intArg(flag, value(), 0, 1000); break;
       case '--reference-parameters': options.referenceParameters = true; break;
       case '--expose-state': options.exposeState = true; break;
+      case '--discovery-port': {
+        if (options.discovery === false) throw new UsageError('--discovery-port and --no-discovery contradict each other');
+        options.discovery = { port: intArg(flag, value(), 1, 65535) };
+        break;
+      }
+      case '--no-discovery':
+        if (options.discovery) throw new UsageError('--discovery-port and --no-discovery contradict each other');
+        options.discovery = false;
+        break;
       default: throw new UsageError(`unknown option '${flag}' (see --help)`);
     }
   }
@@ -92,7 +103,7 @@ async function main(): Promise<void> {
     process.stderr.write(`onvifq-sim: could not start: ${(e as Error).message}\n`);
     process.exit(1);
   }
-  for (const d of devices) process.stdout.write(`${JSON.stringify({ xaddr: d.xaddr, endpoint: d.endpoint })}\n`);
+  for (const d of devices) process.stdout.write(`${JSON.stringify({ xaddr: d.xaddr, endpoint: d.endpoint, discovery: d.discoveryAddress })}\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

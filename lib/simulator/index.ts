@@ -3,6 +3,16 @@ export type { DeviceState, SimulatedUser, UserLevel } from './state';
 export { PROFILE_Q_FACTORY_DEFAULT, PROFILE_Q_OPERATIONAL } from './device-service';
 
 /**
+ * WS-Discovery responder (on by default; options `discovery: false | { port?, multicastInterface? }` and
+ * `discoveryDelayMs: [min, max]`); `device.discoveryAddress` is 'udp://host:port'.
+ * The device side's own scope-matching rule and request parser are exported too.
+ */
+export {
+  scopeMatches, parseDiscoveryRequest, WSD_PORT, WSD_MULTICAST_ADDRESS, MATCH_BY_RFC3986, MATCH_BY_RFC2396, MATCH_BY_STRCMP0,
+  SUPPORTED_MATCHING_RULES, type DiscoveryRequest,
+} from './discovery';
+
+/**
  * Event service (Core Ch. 9), at EVENT_SERVICE_PATH ('/onvif/events_service'); each pull point's
  * subscription manager at PULL_POINT_PATH_PREFIX + id ('/onvif/pullpoint/1'), or, with the option
  * `referenceParameters`, all at SHARED_SUBSCRIPTION_PATH ('/onvif/subscription') told apart by a
