@@ -1,5 +1,6 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { OnvifError, isOnvifError } from '../errors';
+import { EventHub, type EventHubOptions } from '../events/hub';
 import { OnvifDevice, type CallOptions } from './onvif-device';
 import type { OnvifDeviceOptions, SessionInfo } from './types';
 
@@ -45,6 +46,7 @@ export class DeviceLink {
   private readonly maxMs: number;
   private attemptPromise?: Promise<OnvifDevice>;
   private timer?: NodeJS.Timeout;
+  private hub?: EventHub;
 
   constructor(options: DeviceLinkOptions) {
     const { backoff, ...deviceOptions } = options;
@@ -97,7 +99,18 @@ export class DeviceLink {
     }
   }
 
+  /**
+   * The device's event hub: one pull-point subscription shared by every events node of this config node.
+   * Created on first use (options apply then); closed with the link.
+   */
+  eventHub(options?: Omit<EventHubOptions, 'reportFailure'>): EventHub {
+    this.hub ??= new EventHub(() => this.device(), { ...options, reportFailure: (e) => this.noteFailure(e) });
+    return this.hub;
+  }
+
   async close(): Promise<void> {
+    // Unsubscribe first, while the session can still send.
+    await this.hub?.close();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.state.status !== 'closed') this.subject.next({ status: 'closed', attempt: 0 });

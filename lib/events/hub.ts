@@ -1,0 +1,416 @@
+import { BehaviorSubject, Observable, type Subscriber } from 'rxjs';
+import type { OnvifDevice } from '../device/onvif-device';
+import { OnvifError, isOnvifError } from '../errors';
+import { encodeElement, findOperation } from '../schema';
+import { NS } from '../xml/namespaces';
+import { parseNotifications, readEventTypes, type EventTypes, type OnvifEvent } from './notifications';
+import { PullPoint, isResourceUnknown, pullLimits, type LeaseTimes } from './pull-point';
+import { compileTopicFilter, type TopicFilter } from './topics';
+
+export type EventStreamStatus = 'idle' | 'subscribing' | 'active' | 'retrying' | 'failed' | 'closed';
+
+export interface EventStreamState {
+  status: EventStreamStatus;
+  /** Why retrying / failed. */
+  error?: OnvifError;
+  /** Delay before the next attempt (retrying). */
+  retryInMs?: number;
+  /** Observers (events nodes) currently attached. */
+  subscribers: number;
+  /** The pull point in use (reachable URL). */
+  subscriptionAddress?: string;
+  /** Lease end in the device's clock, as last reported. */
+  terminationTime?: string;
+  /** Local ISO time of the last delivered event. */
+  lastEventAt?: string;
+  eventsDelivered: number;
+  /** The PullMessages Timeout in use, s (lower than configured when the device asked for less or closes long polls early). */
+  pullTimeoutS?: number;
+}
+
+export interface EventHubOptions {
+  /** PullMessages Timeout, s (default 45; the device must accept up to 60). */
+  pullTimeoutS?: number;
+  /** PullMessages MessageLimit (default 100). */
+  messageLimit?: number;
+  /** InitialTerminationTime and Renew lease, s (default 120). */
+  initialTerminationS?: number;
+  /** Recreate delays: jittered, doubling from initialMs to maxMs (default 1 s → 60 s); never shorter than the nominal delay. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** Unsubscribe timeout when the last subscriber goes or on close, ms (default 2000). */
+  unsubscribeTimeoutMs?: number;
+  /** Timeout of the short requests (Create, SetSynchronizationPoint, Renew, GetEventProperties), ms (default: the device's). */
+  requestTimeoutMs?: number;
+  /** Told about every failure (DeviceLink uses it to notice a lost device or rejected credentials). */
+  reportFailure?: (error: OnvifError) => void;
+}
+
+interface Attached {
+  subscriber: Subscriber<OnvifEvent>;
+  matches: TopicFilter;
+}
+
+/** One subscription attempt's life: everything stop() must cancel. */
+class Run {
+  stopped = false;
+  readonly abort = new AbortController();
+  pullPoint?: PullPoint;
+  /** Aborts the outstanding PullMessages only (a failed Renew uses it to hand its error to the loop). */
+  pullAbort?: AbortController;
+  failure?: OnvifError;
+  renewTimer?: NodeJS.Timeout;
+  lastLease?: { currentTime?: string; at: number };
+  /** Properties already reported as Initialized by this subscription (the device sends them once on create and again on SetSynchronizationPoint). */
+  readonly initialized = new Map<string, string>();
+  private wake?: () => void;
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort();
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer = undefined;
+    this.wake?.();
+  }
+}
+
+const MAX_TIMER_MS = 24 * 3600_000;
+const PROPERTY_CACHE_LIMIT = 2000;
+
+function asOnvifError(e: unknown): OnvifError {
+  return isOnvifError(e) ? e : new OnvifError('bad-response', `Unexpected failure in the event subscription: ${(e as Error)?.message ?? e}`, { cause: e });
+}
+
+/** Failures that retrying cannot fix: stop and say why. */
+function isFatal(e: OnvifError): boolean {
+  return e.kind === 'auth' || e.kind === 'tls' || e.kind === 'invalid-input' || e.kind === 'unsupported' || e.kind === 'closed';
+}
+
+function propertyKey(e: OnvifEvent): string {
+  return `${e.topic}\u0000${JSON.stringify(e.source)}\u0000${JSON.stringify(e.key)}`;
+}
+
+const GET_EVENT_PROPERTIES = findOperation('events.GetEventProperties')!;
+
+/**
+ * The events of one device, shared: one pull-point subscription however many observers (events nodes)
+ * listen, created when the first comes and unsubscribed when the last goes. Each observer filters
+ * locally by topic. The subscription never silently dies: lost pull points are recreated with jittered
+ * backoff, and every state change shows on `state$`; only an authentication (or settings) failure stops it.
+ */
+export class EventHub {
+  readonly state$: Observable<EventStreamState>;
+  private readonly subject: BehaviorSubject<EventStreamState>;
+  private readonly attached = new Set<Attached>();
+  private readonly properties = new Map<string, OnvifEvent>();
+  private readonly opts: Required<Omit<EventHubOptions, 'backoff' | 'requestTimeoutMs' | 'reportFailure'>> & { initialMs: number; maxMs: number };
+  private run?: Run;
+  private types?: EventTypes;
+  private closed = false;
+  private closing?: Promise<void>;
+  private pendingStop?: Promise<void>;
+  private delivered = 0;
+  private lastEventAt?: string;
+  private terminationTime?: string;
+
+  constructor(
+    private readonly getDevice: () => Promise<OnvifDevice>,
+    private readonly options: EventHubOptions = {},
+  ) {
+    this.opts = {
+      pullTimeoutS: options.pullTimeoutS ?? 45,
+      messageLimit: options.messageLimit ?? 100,
+      initialTerminationS: options.initialTerminationS ?? 120,
+      unsubscribeTimeoutMs: options.unsubscribeTimeoutMs ?? 2000,
+      initialMs: options.backoff?.initialMs ?? 1000,
+      maxMs: options.backoff?.maxMs ?? 60_000,
+    };
+    this.subject = new BehaviorSubject<EventStreamState>({ status: 'idle', subscribers: 0, eventsDelivered: 0 });
+    this.state$ = new Observable<EventStreamState>((s) => this.subject.subscribe(s));
+  }
+
+  /** The current state, with live counters. */
+  get state(): EventStreamState {
+    return { ...this.subject.value, ...this.counters() };
+  }
+
+  /**
+   * Events whose topic matches `filter` (ConcreteSet, e.g. 'tns1:RuleEngine//.|tns1:Monitoring//.'; empty = all).
+   * A late observer first gets the known property states as `Initialized`.
+   */
+  events(filter = ''): Observable<OnvifEvent> {
+    const matches = compileTopicFilter(filter);
+    return new Observable<OnvifEvent>((subscriber) => {
+      if (this.closed) {
+        subscriber.complete();
+        return;
+      }
+      const me: Attached = { subscriber, matches };
+      this.attached.add(me);
+      if (this.run && this.attached.size > 1) {
+        for (const e of this.properties.values()) if (matches(e.topic)) subscriber.next({ ...e, operation: 'Initialized' });
+      }
+      this.update({ subscribers: this.attached.size });
+      if (this.attached.size === 1) this.start();
+      return () => {
+        if (!this.attached.delete(me)) return;
+        if (this.closed) return;
+        this.update({ subscribers: this.attached.size });
+        if (this.attached.size === 0) this.pendingStop = this.stop('idle');
+      };
+    });
+  }
+
+  /** Abort the long poll at once, Unsubscribe (short timeout), complete every stream. Safe to call twice. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        this.closed = true;
+        await this.stop('closed');
+        await this.pendingStop;
+        for (const a of [...this.attached]) a.subscriber.complete();
+        this.attached.clear();
+        this.subject.next({ ...this.subject.value, ...this.counters(), status: 'closed', error: undefined, retryInMs: undefined, subscribers: 0 });
+        this.subject.complete();
+      })();
+    }
+    return this.closing;
+  }
+
+  private counters(): Pick<EventStreamState, 'eventsDelivered' | 'lastEventAt' | 'terminationTime'> {
+    return { eventsDelivered: this.delivered, lastEventAt: this.lastEventAt, terminationTime: this.terminationTime };
+  }
+
+  private update(patch: Partial<EventStreamState>): void {
+    if (this.subject.closed) return;
+    this.subject.next({ ...this.subject.value, ...this.counters(), ...patch });
+  }
+
+  private setStatus(status: EventStreamStatus, patch: Partial<EventStreamState> = {}): void {
+    this.update({ status, error: undefined, retryInMs: undefined, ...patch });
+  }
+
+  private start(): void {
+    const run = new Run();
+    this.run = run;
+    void this.loop(run);
+  }
+
+  private async stop(status: 'idle' | 'closed'): Promise<void> {
+    const run = this.run;
+    this.run = undefined;
+    if (!run) return;
+    run.stop();
+    if (status === 'idle') this.setStatus('idle', { subscriptionAddress: undefined, pullTimeoutS: undefined });
+    const pp = run.pullPoint;
+    run.pullPoint = undefined;
+    if (pp) await pp.unsubscribe({ timeoutMs: this.opts.unsubscribeTimeoutMs }).catch(() => undefined);
+  }
+
+  private backoffMs(attempt: number): number {
+    const nominal = Math.min(this.opts.maxMs, this.opts.initialMs * 2 ** Math.min(attempt - 1, 30));
+    // Jitter only upwards: a device that is gone for long is tried at most once per maxMs.
+    return Math.round(nominal * (1 + Math.random() * 0.2));
+  }
+
+  private async loop(run: Run): Promise<void> {
+    let failures = 0;
+    while (!run.stopped) {
+      try {
+        this.setStatus('subscribing', { subscriptionAddress: undefined });
+        const device = await this.getDevice();
+        if (run.stopped) break;
+        if (!this.types) this.types = await this.loadEventTypes(device, run);
+        if (run.stopped) break;
+        const { pullPoint, lease } = await PullPoint.create(device, this.opts.initialTerminationS, { signal: run.abort.signal, timeoutMs: this.options.requestTimeoutMs });
+        run.pullPoint = pullPoint;
+        if (run.stopped) {
+          await pullPoint.unsubscribe({ timeoutMs: this.opts.unsubscribeTimeoutMs }).catch(() => undefined);
+          break;
+        }
+        run.initialized.clear();
+        this.noteLease(run, lease);
+        this.setStatus('active', { subscriptionAddress: pullPoint.url, pullTimeoutS: this.opts.pullTimeoutS });
+        try {
+          await pullPoint.synchronize({ signal: run.abort.signal, timeoutMs: this.options.requestTimeoutMs });
+        } catch (e) {
+          // A device without SetSynchronizationPoint still sends Initialized states on create (§9.4.2).
+          if (!isOnvifError(e) || e.kind !== 'fault' || isResourceUnknown(e)) throw e;
+        }
+        await this.pullLoop(run, pullPoint, () => {
+          failures = 0;
+        });
+      } catch (e) {
+        if (run.stopped) break;
+        const err = run.failure ?? asOnvifError(e);
+        run.failure = undefined;
+        this.options.reportFailure?.(err);
+        if (run.renewTimer) clearTimeout(run.renewTimer);
+        run.renewTimer = undefined;
+        const old = run.pullPoint;
+        run.pullPoint = undefined;
+        if (isFatal(err)) {
+          this.setStatus('failed', { error: err, subscriptionAddress: undefined });
+          run.stopped = true;
+          if (old) void old.unsubscribe({ timeoutMs: this.opts.unsubscribeTimeoutMs }).catch(() => undefined);
+          break;
+        }
+        // The old pull point may still exist when the device merely refused one request: free its slot.
+        if (old && err.kind === 'fault' && !isResourceUnknown(err)) void old.unsubscribe({ timeoutMs: this.opts.unsubscribeTimeoutMs }).catch(() => undefined);
+        failures++;
+        const retryInMs = this.backoffMs(failures);
+        this.setStatus('retrying', { error: err, retryInMs, subscriptionAddress: undefined });
+        await run.sleep(retryInMs);
+      }
+    }
+  }
+
+  /** Item types make `Value="1"` a boolean or a number as the device declares; without them values are guessed conservatively. */
+  private async loadEventTypes(device: OnvifDevice, run: Run): Promise<EventTypes | undefined> {
+    try {
+      if (!device.session) await device.connect();
+      const url = device.serviceAddress(NS.tev);
+      if (!url) return undefined;
+      const res = await device.send(url, encodeElement(NS.tev, 'GetEventProperties', {}), {
+        action: GET_EVENT_PROPERTIES.action,
+        operation: 'GetEventProperties',
+        timeoutMs: this.options.requestTimeoutMs,
+        signal: run.abort.signal,
+      });
+      return res.content ? readEventTypes(res.content) : new Map();
+    } catch (e) {
+      const err = asOnvifError(e);
+      // A fault (not offered) leaves the events untyped for good; anything else is retried with the subscription.
+      if (err.kind === 'fault') return new Map();
+      if (run.stopped || isFatal(err) || err.kind === 'unreachable' || err.kind === 'timeout') throw err;
+      return undefined;
+    }
+  }
+
+  private async pullLoop(run: Run, pp: PullPoint, succeeded: () => void): Promise<void> {
+    let timeoutS = this.opts.pullTimeoutS;
+    let limit = this.opts.messageLimit;
+    let limitsAdopted = false;
+    /** Set while checking whether a long poll that broke off early was the device (or a NAT) closing it. */
+    let probing: { previousS: number } | undefined;
+    while (!run.stopped) {
+      const started = Date.now();
+      const pullAbort = new AbortController();
+      run.pullAbort = pullAbort;
+      const onRunAbort = () => pullAbort.abort();
+      run.abort.signal.addEventListener('abort', onRunAbort, { once: true });
+      try {
+        // The HTTP timeout must outlast the long poll.
+        const httpTimeoutMs = timeoutS * 1000 + Math.max(5000, timeoutS * 250);
+        const { response, lease } = await pp.pull(timeoutS, limit, { signal: pullAbort.signal, timeoutMs: httpTimeoutMs });
+        if (run.stopped) return;
+        probing = undefined;
+        succeeded();
+        this.noteLease(run, lease);
+        if (this.subject.value.status !== 'active') this.setStatus('active', { subscriptionAddress: pp.url, pullTimeoutS: timeoutS });
+        this.deliver(run, parseNotifications(response, this.types));
+      } catch (e) {
+        if (run.failure) throw run.failure;
+        if (run.stopped) return;
+        const err = asOnvifError(e);
+        const limits = pullLimits(err);
+        if (limits && !limitsAdopted) {
+          // Core §9.1.2: retry with the device's limits.
+          limitsAdopted = true;
+          timeoutS = Math.max(1, Math.min(timeoutS, limits.maxTimeoutS ?? timeoutS));
+          limit = Math.max(1, Math.min(limit, limits.maxMessageLimit ?? limit));
+          this.update({ pullTimeoutS: timeoutS });
+          continue;
+        }
+        const elapsed = Date.now() - started;
+        const brokeOff = err.kind === 'unreachable' || (err.kind === 'bad-response' && (err.httpStatus ?? 200) < 300);
+        if (brokeOff && !probing && elapsed >= 1000 && elapsed < timeoutS * 1000 - 500) {
+          // The connection ended before the Timeout: a device (or NAT) that closes long polls early. Pull again
+          // at once with a Timeout inside that window; if that fails too, the device is really gone.
+          probing = { previousS: timeoutS };
+          timeoutS = Math.max(1, Math.floor((elapsed * 0.8) / 1000));
+          this.update({ pullTimeoutS: timeoutS });
+          continue;
+        }
+        if (probing) this.update({ pullTimeoutS: probing.previousS });
+        throw err;
+      } finally {
+        run.abort.signal.removeEventListener('abort', onRunAbort);
+        run.pullAbort = undefined;
+      }
+    }
+  }
+
+  private noteLease(run: Run, lease: LeaseTimes): void {
+    run.lastLease = { currentTime: lease.currentTime, at: Date.now() };
+    if (lease.terminationTime) this.terminationTime = lease.terminationTime;
+    // Renew at 80 % of what the device says is left, in its own clock. Pulls that extend the lease push this back,
+    // so a device that keeps pull points alive by pulling never sees a Renew.
+    const remaining = lease.remainingMs;
+    if (remaining === undefined) {
+      if (run.renewTimer) return;
+    }
+    const delay = Math.min(MAX_TIMER_MS, Math.max(500, Math.round((remaining ?? this.opts.initialTerminationS * 1000) * 0.8)));
+    if (run.renewTimer) clearTimeout(run.renewTimer);
+    run.renewTimer = setTimeout(() => void this.renew(run), delay);
+  }
+
+  private async renew(run: Run): Promise<void> {
+    run.renewTimer = undefined;
+    const pp = run.pullPoint;
+    if (run.stopped || !pp) return;
+    const last = run.lastLease;
+    const deviceNow =
+      last?.currentTime && Number.isFinite(Date.parse(last.currentTime.replace(/(\.\d{3})\d+/, '$1')))
+        ? new Date(Date.parse(last.currentTime.replace(/(\.\d{3})\d+/, '$1')) + (Date.now() - last.at)).toISOString()
+        : undefined;
+    try {
+      const lease = await pp.renew(this.opts.initialTerminationS, deviceNow, { signal: run.abort.signal, timeoutMs: this.options.requestTimeoutMs });
+      if (run.stopped || run.pullPoint !== pp) return;
+      this.noteLease(run, lease.remainingMs === undefined ? { ...lease, remainingMs: this.opts.initialTerminationS * 1000 } : lease);
+    } catch (e) {
+      if (run.stopped || run.pullPoint !== pp) return;
+      const err = asOnvifError(e);
+      if (isResourceUnknown(err) || isFatal(err)) {
+        // The pull point is gone (or we may not renew): end the long poll now and let the loop recover.
+        run.failure = err;
+        run.pullAbort?.abort();
+      }
+      // Otherwise (no Renew on this firmware, a hiccup): pulls keep the lease, or the next pull says it is gone.
+    }
+  }
+
+  private deliver(run: Run, events: OnvifEvent[]): void {
+    if (events.length === 0) return;
+    const now = new Date().toISOString();
+    for (const e of events) {
+      if (e.operation) {
+        const key = propertyKey(e);
+        if (e.operation === 'Initialized') {
+          const data = JSON.stringify(e.data);
+          if (run.initialized.get(key) === data) continue;
+          run.initialized.set(key, data);
+        }
+        if (e.operation === 'Deleted') this.properties.delete(key);
+        else {
+          if (!this.properties.has(key) && this.properties.size >= PROPERTY_CACHE_LIMIT) this.properties.delete(this.properties.keys().next().value!);
+          this.properties.set(key, e);
+        }
+      }
+      this.delivered++;
+      this.lastEventAt = now;
+      for (const a of this.attached) if (a.matches(e.topic)) a.subscriber.next(e);
+      if (run.stopped) return;
+    }
+  }
+}

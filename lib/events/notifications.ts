@@ -1,0 +1,178 @@
+import { decodeAs } from '../schema';
+import { namedType } from '../schema/compiled';
+import { decodeElement } from '../schema';
+import { parseDateTime } from '../schema/values';
+import { NS } from '../xml/namespaces';
+import type { XmlElement } from '../xml/parse';
+import { attr, child, children, descendant, resolveQName } from '../xml/query';
+import { canonicalTopic } from './topics';
+
+export type PropertyOperation = 'Initialized' | 'Changed' | 'Deleted';
+
+/** One notification, as an events node sends it on. */
+export interface OnvifEvent {
+  /** Canonical: `tns1:` for ONVIF topics whatever prefix the device used; vendor namespaces keep their usual prefix. */
+  topic: string;
+  /** SimpleItems typed, ElementItems kept as objects. */
+  source: Record<string, unknown>;
+  key: Record<string, unknown>;
+  data: Record<string, unknown>;
+  operation?: PropertyOperation;
+  /** ISO-8601 UTC. When the device's UtcTime could not be read: the time it was received, and `rawTime` holds the text. */
+  time: string;
+  rawTime?: string;
+}
+
+/** The declared type of one message item (from GetEventProperties). */
+export interface ItemType {
+  ns: string;
+  local: string;
+  element: boolean;
+}
+
+/** Item types per topic, keyed by topicKey(topic), then by item name. */
+export type EventTypes = Map<string, Map<string, ItemType>>;
+
+/** Lookup key that ignores prefixes: the TopicSet writes children unqualified, notifications sometimes qualify them. */
+export function topicKey(topic: string): string {
+  return topic
+    .split('/')
+    .map((s) => s.slice(s.indexOf(':') + 1))
+    .join('/');
+}
+
+/**
+ * Item types from a GetEventPropertiesResponse (Core §9.7, §9.6.2): every element of wstop:TopicSet marked
+ * `wstop:topic="true"` is a topic; its tt:MessageDescription lists SimpleItemDescription/ElementItemDescription
+ * with a QName Type. Unreadable parts are skipped; the result may be empty.
+ */
+export function readEventTypes(response: XmlElement): EventTypes {
+  const types: EventTypes = new Map();
+  const topicSet = descendant(response, 'TopicSet');
+  const walk = (el: XmlElement, path: string[]) => {
+    for (const c of el.children) {
+      if (c.local === 'MessageDescription' || c.local === 'Documentation') continue;
+      const here = [...path, c.local];
+      const description = child(c, 'MessageDescription');
+      if (description) {
+        const items = new Map<string, ItemType>();
+        for (const group of ['Source', 'Key', 'Data']) {
+          const g = child(description, group);
+          for (const d of g?.children ?? []) {
+            const name = attr(d, 'Name')?.trim();
+            const type = attr(d, 'Type')?.trim();
+            if (!name || !type || (d.local !== 'SimpleItemDescription' && d.local !== 'ElementItemDescription')) continue;
+            const q = resolveQName(d, type);
+            items.set(name, { ns: q.ns, local: q.local, element: d.local === 'ElementItemDescription' });
+          }
+        }
+        types.set(here.join('/'), items);
+      }
+      walk(c, here);
+    }
+  };
+  if (topicSet) walk(topicSet, []);
+  return types;
+}
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+const PLAIN_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+
+/** Lenient xs:boolean: firmware sends `true`, `True`, `FALSE`, `1`/`0`. Anything else stays a string. */
+export function lenientBoolean(raw: string): boolean | string {
+  const l = raw.trim().toLowerCase();
+  if (TRUE_WORDS.has(l)) return true;
+  if (FALSE_WORDS.has(l)) return false;
+  return raw;
+}
+
+/** A SimpleItem value with a declared type. */
+function typedValue(raw: string, type: ItemType): unknown {
+  const t = namedType(type.ns, type.local);
+  if (!t || t.kind !== 'simple' || t.list || t.union) return raw.trim();
+  const v = raw.trim();
+  switch (t.prim) {
+    case 'boolean':
+      return lenientBoolean(v);
+    case 'int':
+      return /^[+-]?\d+$/.test(v) ? Number(v) : v;
+    case 'float':
+      return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v) ? Number(v) : v;
+    case 'dateTime':
+      return parseDateTime(v) ?? v;
+    default:
+      return v;
+  }
+}
+
+/**
+ * A SimpleItem value without a declared type: only Data gets guessed, and only the unambiguous cases
+ * (true/false in any case, plain decimal numbers without leading zeros). Source and Key items are
+ * identifiers (`000`, `VideoSource_1`) and stay strings.
+ */
+function guessedValue(raw: string, group: 'Source' | 'Key' | 'Data'): unknown {
+  const v = raw.trim();
+  if (group !== 'Data') return v;
+  const l = v.toLowerCase();
+  if (l === 'true') return true;
+  if (l === 'false') return false;
+  if (PLAIN_NUMBER.test(v)) return Number(v);
+  return v;
+}
+
+function readItems(groupEl: XmlElement | undefined, group: 'Source' | 'Key' | 'Data', types: Map<string, ItemType> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const item of groupEl?.children ?? []) {
+    const name = attr(item, 'Name')?.trim();
+    if (!name) continue;
+    const type = types?.get(name);
+    if (item.local === 'SimpleItem') {
+      const raw = attr(item, 'Value') ?? '';
+      out[name] = type && !type.element ? typedValue(raw, type) : guessedValue(raw, group);
+    } else if (item.local === 'ElementItem') {
+      const decode = (c: XmlElement) => (type?.element ? decodeAs(c, type) : decodeElement(c));
+      const kids = item.children;
+      out[name] = kids.length === 1 ? decode(kids[0]!) : kids.length === 0 ? {} : kids.map(decode);
+    }
+  }
+  return out;
+}
+
+/**
+ * One wsnt:NotificationMessage → event, or undefined for a degenerate message (empty Topic or Message,
+ * seen on Dahua firmware). `received` is used when the device's UtcTime cannot be read.
+ */
+export function parseNotification(message: XmlElement, eventTypes?: EventTypes, received: Date = new Date()): OnvifEvent | undefined {
+  const topicEl = child(message, 'Topic');
+  const topic = topicEl ? canonicalTopic(topicEl.text, topicEl) : '';
+  const msg = child(child(message, 'Message'), 'Message');
+  if (!topic || !msg) return undefined;
+  const types = eventTypes?.get(topicKey(topic));
+  const rawTime = attr(msg, 'UtcTime')?.trim() ?? '';
+  const time = parseDateTime(rawTime);
+  const op = attr(msg, 'PropertyOperation')?.trim();
+  const event: OnvifEvent = {
+    topic,
+    source: readItems(child(msg, 'Source'), 'Source', types),
+    key: readItems(child(msg, 'Key'), 'Key', types),
+    data: readItems(child(msg, 'Data'), 'Data', types),
+    time: time ?? received.toISOString(),
+  };
+  if (op === 'Initialized' || op === 'Changed' || op === 'Deleted') event.operation = op;
+  if (time === undefined) event.rawTime = rawTime;
+  return event;
+}
+
+/**
+ * The events in a PullMessagesResponse (or any element holding wsnt:NotificationMessage children, such as
+ * a Notify body), in document order. Degenerate messages are skipped, never fatal.
+ */
+export function parseNotifications(response: XmlElement, eventTypes?: EventTypes, received: Date = new Date()): OnvifEvent[] {
+  const out: OnvifEvent[] = [];
+  for (const m of children(response, 'NotificationMessage', NS.wsnt)) {
+    const e = parseNotification(m, eventTypes, received);
+    if (e) out.push(e);
+  }
+  return out;
+}
