@@ -1,0 +1,65 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SimulatedDevice } from '../../lib/simulator';
+import { envelope, post, type RawResponse } from './client';
+import { EventsClient, WSNT } from './events-client';
+
+const VALIDATE = resolve(__dirname, '..', '..', '..', 'shared', 'onvif', 'validate.sh');
+
+describe('simulator: event service responses validate against the ONVIF schemas', function () {
+  this.timeout(120_000);
+  let dir: string;
+
+  before(function () {
+    if (!existsSync(VALIDATE)) {
+      console.log(`      skipped: ${VALIDATE} not found (the shared ONVIF reference folder is absent)`);
+      this.skip();
+    }
+    if (spawnSync('xmllint', ['--version']).error) {
+      console.log('      skipped: xmllint not installed (apt-get install -y libxml2-utils)');
+      this.skip();
+    }
+    dir = mkdtempSync(join(tmpdir(), 'onvifq-sim-events-xsd-'));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every event operation, notifications and the event faults', async () => {
+    const dev = new SimulatedDevice({ processorUsageIntervalMs: 0, maxPullTimeoutS: 10 });
+    await dev.start();
+    const saved: Array<[string, RawResponse]> = [];
+    try {
+      const events = `http://127.0.0.1:${dev.port}/onvif/events_service`;
+      const c = new EventsClient();
+      saved.push(['GetServices', await post(dev.xaddr, envelope('GetServices', '<tds:IncludeCapability>true</tds:IncludeCapability>'))]);
+      saved.push(['GetCapabilities', await post(dev.xaddr, envelope('GetCapabilities', '<tds:Category>All</tds:Category>'))]);
+      saved.push(['GetServiceCapabilities', await c.call(events, 'GetServiceCapabilities')]);
+      saved.push(['GetEventProperties', await c.call(events, 'GetEventProperties')]);
+      const { res, address } = await c.create(events, '<tev:InitialTerminationTime>PT60S</tev:InitialTerminationTime>');
+      saved.push(['CreatePullPointSubscription', res]);
+      dev.raiseEvent('tns1:UserAlarm/Tamper', { key: { Zone: '1' }, data: { Reason: 'cover' } });
+      saved.push(['PullMessages', await c.pull(address, 'PT0S', 100)]);
+      saved.push(['PullMessagesEmpty', await c.pull(address, 'PT0S', 100)]);
+      saved.push(['Renew', await c.call(address, 'Renew', '<wsnt:TerminationTime>PT60S</wsnt:TerminationTime>', { ns: WSNT })]);
+      saved.push(['SetSynchronizationPoint', await c.call(address, 'SetSynchronizationPoint')]);
+      saved.push(['PullMessagesFault', await c.pull(address, 'PT1M')]);
+      saved.push(['Unsubscribe', await c.call(address, 'Unsubscribe', '', { ns: WSNT })]);
+      saved.push(['ResourceUnknownFault', await c.pull(address, 'PT0S')]);
+      saved.push(['FilterFault', await c.call(events, 'CreatePullPointSubscription', '<tev:Filter><wsnt:TopicExpression Dialect="urn:x">tns1:A</wsnt:TopicExpression></tev:Filter>')]);
+    } finally {
+      await dev.stop();
+    }
+    const files = saved.map(([name, r]) => {
+      if (!name.endsWith('Fault')) assert.equal(r.status, 200, `${name}: ${r.body}`);
+      const file = join(dir, `${name}.xml`);
+      writeFileSync(file, r.body);
+      return file;
+    });
+    const result = spawnSync('bash', [VALIDATE, '-q', ...files], { encoding: 'utf8' });
+    assert.equal(result.status, 0, `validate.sh failed:\n${result.stdout}\n${result.stderr}`);
+  });
+});
