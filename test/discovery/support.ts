@@ -59,6 +59,8 @@ export interface ReplayOptions {
   multicastInterface?: string;
   /** Answer only the first probe of each MessageID, as a device that drops SOAP-over-UDP repeats. */
   once?: boolean;
+  /** Wait a random time in this range (ms) before answering, as devices do (default: answer at once). */
+  delayMs?: [number, number];
   /** What to write into RelatesTo, from the probe's MessageID (default: the MessageID as sent). */
   relatesTo?: (messageId: string) => string;
 }
@@ -83,14 +85,21 @@ export async function startReplayResponder(o: ReplayOptions): Promise<ReplayResp
     if (o.once && answered.has(id)) return;
     answered.add(id);
     const relatesTo = o.relatesTo?.(id) ?? id;
-    for (const r of o.replies) socket.send(o.raw ? r : answerTo(r, relatesTo), rinfo.port, rinfo.address);
+    const answer = () => {
+      for (const r of o.replies) socket.send(o.raw ? r : answerTo(r, relatesTo), rinfo.port, rinfo.address, () => undefined);
+    };
+    if (o.delayMs) setTimeout(answer, o.delayMs[0] + Math.random() * (o.delayMs[1] - o.delayMs[0]));
+    else answer();
   });
   const bound = socket.address();
   return {
     address: bound.address,
     port: bound.port,
     probes,
-    close: () => new Promise((resolve) => socket.close(() => resolve())),
+    close: () => new Promise((resolve) => {
+      socket.removeAllListeners('message');
+      setTimeout(() => socket.close(() => resolve()), o.delayMs ? o.delayMs[1] + 10 : 0);
+    }),
   };
 }
 
@@ -112,7 +121,9 @@ export function namespaceUnavailable(): string | undefined {
 export function createNamespace(tag: string): string {
   const ns = `onvifq-${tag}-${process.pid}`;
   execFileSync('ip', ['netns', 'add', ns], { stdio: 'pipe' });
-  execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', 'ip link set lo up; ip link set lo multicast on; ip route add 239.0.0.0/8 dev lo'], { stdio: 'pipe' });
+  // `src 127.0.0.1`: without it a prober whose socket is not bound (libonvif's onvif-util) sends its multicast
+  // from 0.0.0.0, and a responder that answers loopback senders only (the simulator) rightly ignores it.
+  execFileSync('ip', ['netns', 'exec', ns, 'sh', '-c', 'ip link set lo up; ip link set lo multicast on; ip route add 239.0.0.0/8 dev lo src 127.0.0.1'], { stdio: 'pipe' });
   return ns;
 }
 
@@ -139,6 +150,18 @@ export function runInNamespace(ns: string, argv: string[], opts: { timeoutMs?: n
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * A made-up device built from a real capture (Dahua's ProbeMatch or Hello): same bytes, with its own
+ * endpoint, name and XAddr, so many of them can answer one probe.
+ */
+export function cloneCapture(capture: Buffer, n: number, xaddr: string): Buffer {
+  const uuid = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  return Buffer.from(capture.toString('utf8')
+    .replace(/uuid:503b687a-b9d7-474f-a2d0-a18c8b25a464/g, `uuid:${uuid}`)
+    .replace('onvif://www.onvif.org/name/Dahua', `onvif://www.onvif.org/name/Replay-${n}`)
+    .replace('http://192.168.1.45/onvif/device_service', xaddr));
 }
 
 /** The last line of a scenario's stdout that is JSON. */
