@@ -2,10 +2,12 @@
  * `npm run bench`: every benchmark in turn, each printing its own figures. Scripts that print numbers,
  * not tests with time limits. `npm run bench -- --only <name>` runs one.
  */
+import { benchDiscovery } from './discovery.bench';
 import { benchGetDeviceInformation } from './get-device-information.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   'get-device-information': benchGetDeviceInformation,
+  discovery: benchDiscovery,
 };
 
 async function main(): Promise<void> {
