@@ -33,7 +33,7 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
 
 async function main(): Promise<void> {
   const answer = arg('answer', 'sim');
-  const device = new SimulatedDevice(answer === 'replay' ? ({ discovery: false } as ConstructorParameters<typeof SimulatedDevice>[0]) : {});
+  const device = new SimulatedDevice(answer === 'replay' ? { discovery: false } : {});
   await device.start();
   const stops: (() => Promise<void>)[] = [() => device.stop()];
   if (answer === 'replay') {

@@ -11,6 +11,7 @@ import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DiscoveryListener, type PresenceEvent } from '../../../lib/discovery';
+import { SimulatedDevice } from '../../../lib/simulator';
 import { PEERS, realCaptures } from '../support';
 
 function arg(name: string, fallback: string): string {
@@ -49,7 +50,6 @@ async function main(): Promise<void> {
       { type: 'bye', endpoint: 'urn:uuid:cf42c1e8-5d21-513e-a915-aeb28c4ef818' },
     ];
   } else {
-    const { SimulatedDevice } = await import('../../../lib/simulator');
     const device = new SimulatedDevice();
     await device.start();
     await sleep(500);

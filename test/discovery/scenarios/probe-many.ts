@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { probe$, type DiscoveredDevice } from '../../../lib/discovery';
+import { startSimulators } from '../../../lib/simulator';
 import { cloneCapture, realCaptures, startReplayResponder, type ReplayResponder } from '../support';
 
 function arg(name: string, fallback: string): string {
@@ -37,9 +38,7 @@ async function startReplay(n: number): Promise<Started> {
 }
 
 async function startSim(n: number): Promise<Started> {
-  // Loaded lazily: the simulator's discovery responder is another engineer's work.
-  const sim = await import('../../../lib/simulator');
-  const devices = await sim.startSimulators(n);
+  const devices = await startSimulators(n);
   return {
     endpoints: devices.map((d) => d.endpoint),
     stop: async () => {
