@@ -24,6 +24,10 @@ Options:
   --no-discovery       no WS-Discovery at all (no Hello/Bye, probes go unanswered)
   --help               show this help
 
+Each device also serves its event service at /onvif/events_service and its live state as JSON at
+GET /onvifq/state (pull points, users without passwords, scopes): open in Factory Default State or
+with --expose-state, otherwise for an Administrator with HTTP digest.
+
 Stops cleanly on SIGINT or SIGTERM.`;
 
 class UsageError extends Error {}
