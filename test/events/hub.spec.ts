@@ -1,0 +1,276 @@
+import { strict as assert } from 'node:assert';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import type { Subscription } from 'rxjs';
+import { DeviceLink } from '../../lib/device/link';
+import { OnvifDevice } from '../../lib/device/onvif-device';
+import { EventHub, type EventStreamState, type OnvifEvent } from '../../lib/events';
+import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
+
+const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('EventHub against the simulated device', function () {
+  this.timeout(30_000);
+  let sim: SimulatedDevice | undefined;
+  let link: DeviceLink | undefined;
+  let hub: EventHub | undefined;
+  const subs: Subscription[] = [];
+
+  async function startSim(options: SimulatorOptions = {}): Promise<SimulatedDevice> {
+    sim = new SimulatedDevice({ ...ADMIN, processorUsageIntervalMs: 0, ...options });
+    await sim.start();
+    return sim;
+  }
+  const ops = (name: string) => sim!.requests.filter((r) => r.operation === name && r.status !== 401);
+
+  function listen(h: EventHub, filter = ''): { events: OnvifEvent[]; sub: Subscription } {
+    const events: OnvifEvent[] = [];
+    const sub = h.events(filter).subscribe((e) => events.push(e));
+    subs.push(sub);
+    return { events, sub };
+  }
+
+  function states(h: EventHub): EventStreamState[] {
+    const seen: EventStreamState[] = [];
+    subs.push(h.state$.subscribe((s) => seen.push(s)));
+    return seen;
+  }
+
+  afterEach(async () => {
+    for (const s of subs.splice(0)) s.unsubscribe();
+    await hub?.close();
+    await link?.close();
+    await sim?.stop();
+    hub = link = sim = undefined;
+  });
+
+  it('the first subscriber creates exactly one pull point, the second shares it, the last one away sends Unsubscribe', async () => {
+    await startSim();
+    link = new DeviceLink({ address: sim!.xaddr, ...ADMIN });
+    hub = link.eventHub();
+    assert.equal(hub, link.eventHub(), 'one hub per device link');
+    const a = listen(hub, 'tns1:RuleEngine//.');
+    await waitFor('active', () => hub!.state.status === 'active');
+    assert.equal(sim!.pullPoints.length, 1);
+    const b = listen(hub, 'tns1:Monitoring//.');
+    assert.equal(hub.state.subscribers, 2);
+    // The late subscriber still learns the current monitoring states, from the hub, not from a second pull point.
+    await waitFor('monitoring states for b', () => b.events.some((e) => e.topic === 'tns1:Monitoring/OperatingTime/LastReboot'));
+    assert.equal(ops('CreatePullPointSubscription').length, 1);
+    assert.equal(sim!.pullPoints.length, 1);
+    assert.ok(b.events.every((e) => e.topic.startsWith('tns1:Monitoring/')), 'each subscriber filters locally');
+    assert.ok(a.events.every((e) => e.topic.startsWith('tns1:RuleEngine/')));
+
+    a.sub.unsubscribe();
+    await sleep(100);
+    assert.equal(sim!.pullPoints.length, 1, 'still one subscriber');
+    assert.equal(ops('Unsubscribe').length, 0);
+    b.sub.unsubscribe();
+    await waitFor('Unsubscribe', () => ops('Unsubscribe').length === 1);
+    await waitFor('pull point gone', () => sim!.pullPoints.length === 0);
+    assert.equal(hub.state.status, 'idle');
+    assert.equal(hub.state.subscribers, 0);
+  });
+
+  it('current property states arrive as Initialized, once each, then raised events arrive typed', async () => {
+    await startSim();
+    link = new DeviceLink({ address: sim!.xaddr, ...ADMIN });
+    hub = link.eventHub();
+    const { events } = listen(hub);
+    await waitFor('LastReboot', () => events.find((e) => e.topic === 'tns1:Monitoring/OperatingTime/LastReboot'));
+    await sleep(300);
+    const initialized = events.filter((e) => e.operation === 'Initialized');
+    const keys = initialized.map((e) => `${e.topic} ${JSON.stringify(e.source)}`);
+    assert.ok(keys.includes('tns1:RuleEngine/CellMotionDetector/Motion {"VideoSourceConfigurationToken":"VideoSourceConfig0","VideoAnalyticsConfigurationToken":"VideoAnalyticsConfig0","Rule":"MotionDetectorRule"}'), keys.join('\n'));
+    assert.equal(new Set(keys).size, keys.length, 'create and SetSynchronizationPoint both send the states; each arrives once');
+    assert.equal(ops('SetSynchronizationPoint').length, 1);
+
+    sim!.raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } });
+    const motion = await waitFor('motion', () => events.find((e) => e.topic === 'tns1:RuleEngine/CellMotionDetector/Motion' && e.operation === 'Changed'));
+    assert.deepEqual(motion.data, { IsMotion: true });
+    // LogicalState is declared xs:boolean by GetEventProperties, so "1" is true (not the number 1).
+    sim!.raiseEvent('tns1:Device/Trigger/DigitalInput', { source: { InputToken: 'DI_1' }, data: { LogicalState: '1' } });
+    const input = await waitFor('input', () => events.find((e) => e.topic === 'tns1:Device/Trigger/DigitalInput' && e.operation === 'Changed'));
+    assert.deepEqual(input.data, { LogicalState: true });
+    assert.deepEqual(input.source, { InputToken: 'DI_1' });
+    assert.match(input.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    assert.ok(hub.state.eventsDelivered >= events.length);
+  });
+
+  it('echoes reference parameters (Axis style) as SOAP headers on every subscription-manager request', async () => {
+    await startSim({ referenceParameters: true });
+    link = new DeviceLink({ address: sim!.xaddr, ...ADMIN });
+    hub = link.eventHub();
+    const { events } = listen(hub);
+    await waitFor('active', () => hub!.state.status === 'active');
+    sim!.raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } });
+    await waitFor('motion', () => events.find((e) => e.operation === 'Changed'));
+    const pulls = ops('PullMessages');
+    assert.ok(pulls.length >= 1);
+    for (const r of [...pulls, ...ops('SetSynchronizationPoint')]) {
+      assert.equal(r.path, '/onvif/subscription');
+      assert.match(r.body, /<(\w+:)?SubscriptionId\b[^>]*>1<\//);
+      assert.match(r.body, /<(\w+:)?To>[^<]*\/onvif\/subscription<\//);
+      assert.match(r.body, /<(\w+:)?MessageID>urn:uuid:/);
+    }
+    assert.equal(hub.state.status, 'active');
+  });
+
+  it('renews at 80 % of the lease measured in the skewed device clock, and the stream stays alive', async () => {
+    // The device clock is a year behind: comparing its TerminationTime with the local clock would renew in a loop.
+    // Pulls extend the lease only to their own Timeout (5 s) here, so each cycle needs one Renew at 80 % (4 s).
+    await startSim({ clockSkewMs: -365 * 24 * 3600_000 });
+    link = new DeviceLink({ address: sim!.xaddr, ...ADMIN });
+    hub = link.eventHub({ initialTerminationS: 2, pullTimeoutS: 5 });
+    const { events } = listen(hub);
+    await waitFor('active', () => hub!.state.status === 'active');
+    await sleep(5500);
+    const renews = ops('Renew');
+    assert.ok(renews.length >= 1 && renews.length <= 2, `${renews.length} Renew requests in 5.5 s`);
+    assert.match(renews[0]!.body, /TerminationTime>PT2S</);
+    const created = Date.parse(ops('CreatePullPointSubscription')[0]!.time);
+    const after = Date.parse(renews[0]!.time) - created;
+    assert.ok(after > 3000 && after < 5000, `first Renew ${after} ms after the subscription (80 % of the 5 s the last pull left)`);
+    sim!.raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } });
+    await waitFor('motion', () => events.find((e) => e.operation === 'Changed'));
+    assert.equal(ops('CreatePullPointSubscription').length, 1, 'never recreated');
+    assert.equal(sim!.pullPoints.length, 1);
+  });
+
+  it('sends no Renew while pulls already extend the lease', async () => {
+    await startSim({ clockSkewMs: 3 * 3600_000 });
+    link = new DeviceLink({ address: sim!.xaddr, ...ADMIN });
+    hub = link.eventHub({ initialTerminationS: 3, pullTimeoutS: 1 });
+    listen(hub);
+    await waitFor('active', () => hub!.state.status === 'active');
+    await sleep(4000);
+    assert.ok(ops('PullMessages').length >= 4);
+    assert.equal(ops('Renew').length, 0);
+    assert.equal(hub.state.status, 'active');
+  });
+
+  it('retries with the device limits after a PullMessagesFaultResponse', async () => {
+    await startSim({ maxPullTimeoutS: 2 });
+    link = new DeviceLink({ address: sim!.xaddr, ...ADMIN });
+    hub = link.eventHub({ pullTimeoutS: 45 });
+    const { events } = listen(hub);
+    await waitFor('Timeout adopted', () => hub!.state.pullTimeoutS === 2);
+    sim!.raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } });
+    await waitFor('motion', () => events.find((e) => e.operation === 'Changed'));
+    assert.ok(ops('PullMessages').slice(1).every((r) => /Timeout>PT2S</.test(r.body)));
+    assert.equal(ops('CreatePullPointSubscription').length, 1);
+  });
+
+  it('a reboot during a subscription: events resume, Initialized states arrive again, the status told the story', async () => {
+    await startSim({ rebootDowntimeMs: 1500 });
+    link = new DeviceLink({ address: sim!.xaddr, ...ADMIN, backoff: { initialMs: 200, maxMs: 1000 } });
+    hub = link.eventHub({ backoff: { initialMs: 200, maxMs: 1000 } });
+    const seen = states(hub);
+    const { events } = listen(hub);
+    await waitFor('LastReboot', () => events.find((e) => e.topic === 'tns1:Monitoring/OperatingTime/LastReboot'));
+    const before = events.length;
+    await link.call('SystemReboot');
+    await waitFor('active again', () => seen.some((s) => s.status === 'retrying') && hub!.state.status === 'active', 15_000);
+    await waitFor('Initialized again', () => events.slice(before).find((e) => e.operation === 'Initialized' && e.topic === 'tns1:Monitoring/OperatingTime/LastReboot'), 5000);
+    sim!.raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } });
+    await waitFor('motion after reboot', () => events.slice(before).find((e) => e.operation === 'Changed' && e.topic.endsWith('/Motion')));
+    const story = seen.map((s) => s.status).filter((s, i, all) => s !== all[i - 1]);
+    assert.deepEqual(story.slice(0, 3), ['idle', 'subscribing', 'active']);
+    const r = story.indexOf('retrying');
+    assert.ok(r > 2 && story.slice(r).includes('subscribing') && story[story.length - 1] === 'active', story.join(' → '));
+    assert.ok(seen.find((s) => s.status === 'retrying')?.error, 'retrying says why');
+    assert.equal(sim!.pullPoints.length, 1);
+  });
+
+  it('a device that stays away is retried with jittered backoff doubling up to maxMs, never more often', async () => {
+    // A "device" that accepts connections and resets them at once, counting attempts (the real client, real sockets).
+    let connections = 0;
+    const sockets = new Set<Socket>();
+    const server: TcpServer = createTcpServer((s) => {
+      connections++;
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.resetAndDestroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      // A session whose services were read earlier (the device vanished afterwards).
+      await startSim();
+      const dev = new OnvifDevice({ address: sim!.xaddr, ...ADMIN });
+      await dev.connect();
+      for (const s of dev.session!.services) s.xaddr = s.xaddr.replace(`:${sim!.port}/`, `:${port}/`);
+      hub = new EventHub(async () => dev, { backoff: { initialMs: 25, maxMs: 200 } });
+      const seen = states(hub);
+      listen(hub);
+      await sleep(3000);
+      const delays = seen.filter((s) => s.status === 'retrying').map((s) => s.retryInMs!);
+      // 25, 50, 100, 200, 200, ... each up to 20 % longer, never shorter.
+      const nominal = delays.map((_, i) => Math.min(200, 25 * 2 ** i));
+      delays.forEach((d, i) => assert.ok(d >= nominal[i]! && d <= nominal[i]! * 1.2 + 1, `delay ${i}: ${d} ms, nominal ${nominal[i]}`));
+      // In 3 s: the ramp (~375 ms) then at most one attempt per 200 ms.
+      assert.ok(connections >= 10 && connections <= 3 + Math.ceil((3000 - 375) / 200) + 1, `${connections} attempts in 3 s`);
+      assert.equal(connections, delays.length + (hub.state.status === 'retrying' ? 0 : 1), 'one connection per attempt');
+      await hub.close();
+      await dev.close();
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+
+  it('rejected credentials: failed, says why, and stops retrying', async () => {
+    await startSim();
+    const dev = new OnvifDevice({ address: sim!.xaddr, username: 'admin', password: 'wrong-password' });
+    hub = new EventHub(async () => dev, { backoff: { initialMs: 20, maxMs: 50 } });
+    listen(hub);
+    await waitFor('failed', () => hub!.state.status === 'failed');
+    assert.equal(hub.state.error?.kind, 'auth');
+    assert.doesNotMatch(hub.state.error!.message, /wrong-password/);
+    const count = sim!.stats.httpRequests;
+    await sleep(500);
+    assert.equal(sim!.stats.httpRequests, count, 'no retries');
+    await dev.close();
+  });
+
+  it('close() during a long poll finishes in under 2 s and the pull point is gone', async () => {
+    await startSim();
+    link = new DeviceLink({ address: sim!.xaddr, ...ADMIN });
+    hub = link.eventHub({ pullTimeoutS: 30 });
+    let completed = false;
+    subs.push(hub.events().subscribe({ complete: () => (completed = true) }));
+    await waitFor('pulling', () => sim!.pullPoints[0]?.pulling);
+    const t0 = Date.now();
+    await link.close();
+    const took = Date.now() - t0;
+    assert.ok(took < 2000, `close took ${took} ms`);
+    assert.equal(sim!.pullPoints.length, 0);
+    assert.equal(ops('Unsubscribe').length, 1);
+    assert.equal(hub.state.status, 'closed');
+    assert.ok(completed, 'subscribers are completed');
+  });
+
+  it('a burst of 10 000 events reaches the subscriber complete, in order, without duplicates', async () => {
+    await startSim();
+    link = new DeviceLink({ address: sim!.xaddr, ...ADMIN });
+    hub = link.eventHub();
+    const { events } = listen(hub, 'tns1:Test/Burst');
+    await waitFor('active', () => hub!.state.status === 'active');
+    for (let i = 0; i < 10_000; i++) sim!.raiseEvent('tns1:Test/Burst', { data: { Seq: String(i) } });
+    await waitFor('10 000 events', () => events.length >= 10_000, 20_000);
+    await sleep(200);
+    assert.equal(events.length, 10_000);
+    events.forEach((e, i) => assert.equal(e.data.Seq, i));
+  });
+});
