@@ -3,10 +3,11 @@
  * scope and XAddr edge cases.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   buildProbe,
+  buildResolve,
   canonicalEndpoint,
   expandTargets,
   parseDiscoveryMessage,
@@ -18,7 +19,8 @@ import {
 } from '../../lib/discovery';
 import { parseXml } from '../../lib/xml/parse';
 import { descendants } from '../../lib/xml/query';
-import { skipWith } from '../support/shared';
+import { tmpdir } from 'node:os';
+import { skipWith, validateFiles, validationUnavailable } from '../support/shared';
 import { PEERS, REAL, realCaptures } from './support';
 
 /** What each capture says, read by hand from the files in fixtures/real/ProbeMatches and Hello. */
@@ -283,5 +285,20 @@ describe('discovery: endpoints, XAddrs, targets, the Probe', function () {
     assert.equal((xml.match(/xmlns:/g) ?? []).length, (envelopeTag.match(/xmlns:/g) ?? []).length, 'no declarations below the Envelope');
     const msg = parseDiscoveryMessage(xml);
     assert.equal(msg?.kind, 'Probe');
+  });
+
+  it('the Probe and the Resolve we send validate against the WS-Discovery 2005/04 schema (validate.sh)', function () {
+    const why = validationUnavailable();
+    if (why) skipWith(this, why);
+    const dir = mkdtempSync(path.join(tmpdir(), 'onvifq-wsd-'));
+    const files = [
+      ['probe.xml', buildProbe('uuid:0d3e1c4a-9a51-4d8e-b0f3-2f1f6f9f7a11', 'tds:Device', ['onvif://www.onvif.org/Profile/Q'])],
+      ['resolve.xml', buildResolve('uuid:0d3e1c4a-9a51-4d8e-b0f3-2f1f6f9f7a12', 'urn:uuid:3ea96f68-b845-4c0b-87cf-eee904c4be65')],
+    ].map(([name, xml]) => {
+      writeFileSync(path.join(dir, name), xml);
+      return path.join(dir, name);
+    });
+    const r = validateFiles(files);
+    assert.equal(r.code, 0, r.output);
   });
 });
