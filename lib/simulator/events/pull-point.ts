@@ -101,6 +101,10 @@ export class PullPoint {
         resolve();
       };
       const onAbort = () => done();
+      if (signal?.aborted) {
+        resolve();
+        return;
+      }
       timer = setTimeout(done, ms);
       signal?.addEventListener('abort', onAbort);
       this.wake = done;
