@@ -6,6 +6,7 @@
 import { isOnvifError } from '../errors';
 import { UsageError, type Command } from './args';
 import { call } from './commands/call';
+import { events } from './commands/events';
 import { discover } from './commands/discover';
 import { info } from './commands/info';
 
@@ -14,6 +15,7 @@ export const COMMANDS: Record<string, Command> = {
   info,
   call,
   discover,
+  events,
 };
 
 const COMMON_OPTIONS = `Options for device commands:
