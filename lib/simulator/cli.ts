@@ -108,6 +108,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   for (const d of devices) process.stdout.write(`${JSON.stringify({ xaddr: d.xaddr, endpoint: d.endpoint, discovery: d.discoveryAddress })}\n`);
+  const problem = devices.find((d) => d.discoveryProblem)?.discoveryProblem;
+  if (problem) process.stderr.write(`onvifq-sim: running without WS-Discovery: ${problem}\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -135,6 +135,7 @@ export class SimulatedDevice extends EventEmitter {
   private rebootTimer?: NodeJS.Timeout;
   private stopped = false;
   private discovery?: DiscoveryResponder;
+  private discoveryFailure?: string;
   private readonly events: EventService;
   /** Path → SOAP service, with the access-policy table its operations use. */
   private readonly services: Array<{
@@ -255,6 +256,11 @@ export class SimulatedDevice extends EventEmitter {
     return this.discovery?.address;
   }
 
+  /** Why default discovery is not running (its UDP port was taken), undefined when it runs or was turned off. */
+  get discoveryProblem(): string | undefined {
+    return this.discoveryFailure;
+  }
+
   /** Answers probes from now on and says Hello; after the HTTP server listens, so the XAddr works. */
   private async startDiscovery(): Promise<void> {
     const d = this.options.discovery;
@@ -264,9 +270,15 @@ export class SimulatedDevice extends EventEmitter {
     try {
       await responder.start();
     } catch (e) {
-      await this.closeServer();
-      throw e;
+      // Asked-for discovery that cannot run fails the start; default discovery is a convenience the device can do without.
+      if (d) {
+        await this.closeServer();
+        throw e;
+      }
+      this.discoveryFailure = (e as Error).message;
+      return;
     }
+    this.discoveryFailure = undefined;
     this.discovery = responder;
   }
 

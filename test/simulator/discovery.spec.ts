@@ -260,6 +260,18 @@ describe('simulator: WS-Discovery responder (unicast, 127.0.0.1)', function () {
     }
   });
 
+  it('a discovery port taken by an exclusive socket fails the start with a plain message', async () => {
+    const holder = createSocket({ type: 'udp4' });
+    await new Promise<void>((r) => holder.bind(port, '127.0.0.1', () => r()));
+    try {
+      const d = new SimulatedDevice({ discovery: { port } });
+      await assert.rejects(d.start(), (e: Error) => e.message.includes(`UDP port ${port}`) && /another discovery port or turn discovery off/.test(e.message));
+      assert.equal(d.discoveryAddress, undefined);
+    } finally {
+      holder.close();
+    }
+  });
+
   it('discovery: false answers nothing; capabilities announce DiscoveryResolve and DiscoveryBye', async () => {
     const d = await device({ discovery: false });
     assert.equal(d.discoveryAddress, undefined);
