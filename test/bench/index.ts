@@ -3,10 +3,12 @@
  * not tests with time limits. `npm run bench -- --only <name>` runs one.
  */
 import { benchDiscovery } from './discovery.bench';
+import { benchEvents } from './events.bench';
 import { benchGetDeviceInformation } from './get-device-information.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   'get-device-information': benchGetDeviceInformation,
+  events: benchEvents,
   discovery: benchDiscovery,
 };
 
