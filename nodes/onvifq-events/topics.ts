@@ -1,4 +1,5 @@
 import { OnvifError } from '../../lib/errors';
+import { TOPIC_PREFIXES } from '../../lib/events';
 import type { OnvifDevice } from '../../lib/device/onvif-device';
 import { el } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
@@ -22,13 +23,6 @@ export interface TopicInfo {
   key: TopicItem[];
   data: TopicItem[];
 }
-
-/** Topic namespaces the canonical form names with a fixed prefix, whatever the device wrote. */
-const TOPIC_PREFIX_FOR_NS: Record<string, string> = {
-  [NS.tns1]: 'tns1',
-  'http://www.axis.com/2009/event/topics': 'tnsaxis',
-  'http://www.hikvision.com/2011/event/topics': 'tnshik',
-};
 
 const MAX_TOPICS = 5000;
 
@@ -81,7 +75,8 @@ export function readTopicSet(topicSet: XmlElement): TopicInfo[] {
 }
 
 function topicPrefix(node: XmlElement, ns: string): string {
-  if (TOPIC_PREFIX_FOR_NS[ns]) return TOPIC_PREFIX_FOR_NS[ns];
+  // The same prefixes the event stream's canonical topics use, so a picked topic matches what arrives.
+  if (TOPIC_PREFIXES[ns]) return TOPIC_PREFIXES[ns];
   if (node.prefix) return node.prefix;
   // A default-namespace root: fall back to the prefix the document declares for that URI.
   const declared = Object.entries(node.namespaces).find(([p, uri]) => p && uri === ns);

@@ -1,0 +1,197 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
+import type { Request, Response } from 'express';
+import type { Subscription } from 'rxjs';
+import type { EventHub, EventStreamState, OnvifEvent } from '../../lib/events';
+import { isOnvifError } from '../../lib/errors';
+import type { DeviceConfigNode } from '../shared/device-config';
+import { redact, toNodeError } from '../shared/errors';
+import { EventSelection } from './selection';
+import { eventsStatus } from './status';
+import { listEventTopics } from './topics';
+
+interface EventsDef extends NodeDef {
+  device?: string;
+  /** ConcreteSet topic expression, e.g. `tns1:RuleEngine//.|tns1:Monitoring//.`; empty = every topic. */
+  filter?: string;
+  dropInitialized?: boolean;
+  dropDeleted?: boolean;
+  onlyChanges?: boolean;
+  /** A second output carrying every change of the event stream's state. */
+  statusOutput?: boolean;
+}
+
+/** msg.payload on the status output. */
+export interface StatusPayload {
+  status: EventStreamState['status'];
+  error?: string;
+  errorKind?: string;
+  retryInMs?: number;
+  subscribers: number;
+  lastEventAt?: string;
+  eventsDelivered: number;
+  subscriptionAddress?: string;
+  terminationTime?: string;
+}
+
+export const STATUS_TOPIC = 'onvifq/status';
+
+export default function (RED: NodeAPI): void {
+  function OnvifqEventsNode(this: Node, def: EventsDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const config = def.device ? (RED.nodes.getNode(def.device) as DeviceConfigNode | null) : null;
+    const filter = String(def.filter ?? '').trim();
+    const withStatusOutput = def.statusOutput === true || (def.statusOutput as unknown) === 'true';
+    const selection = new EventSelection({
+      dropInitialized: def.dropInitialized === true,
+      dropDeleted: def.dropDeleted === true,
+      onlyChanges: def.onlyChanges === true,
+    });
+    const secrets = (): Array<string | undefined> => [config?.credentials?.password];
+
+    let stateSub: Subscription | undefined;
+    let eventSub: Subscription | undefined;
+    let hub: EventHub | undefined;
+    let lastEventAt: Date | undefined;
+    let shownText = '';
+    let lastReported = '';
+    let retryingSince = 0;
+    let countdown: NodeJS.Timeout | undefined;
+
+    function show(status: NodeStatus): void {
+      // Statuses travel to every open editor: send only what changed (a burst of events must not flood /comms).
+      const key = `${status.fill}|${status.shape}|${status.text}`;
+      if (key === shownText) return;
+      shownText = key;
+      node.status(status);
+    }
+
+    function showState(state: EventStreamState): void {
+      show(eventsStatus(state, lastEventAt, Date.now(), retryingSince));
+    }
+
+    function onState(state: EventStreamState): void {
+      if (countdown) clearInterval(countdown);
+      countdown = undefined;
+      if (state.status === 'retrying') {
+        retryingSince = Date.now();
+        // Count down under the node so the user sees when the next attempt comes.
+        countdown = setInterval(() => hub && showState(hub.state), 1000);
+        countdown.unref?.();
+      }
+      showState(state);
+
+      const payload = statusPayload(state);
+      const signature = `${payload.status}|${payload.error ?? ''}|${payload.retryInMs ?? ''}|${payload.subscribers}`;
+      if (signature === lastReported) return;
+      const previous = lastReported.split('|')[0];
+      lastReported = signature;
+      if (withStatusOutput) node.send([null, { topic: STATUS_TOPIC, payload, device: config?.msgDevice() } as NodeMessage]);
+      if (state.status === 'failed' && previous !== 'failed' && config) {
+        // Retrying stopped: tell a Catch node (and the log) what is wrong and what to do.
+        node.error(toNodeError(state.error ?? new Error('The event subscription failed.'), config.label, secrets()), {
+          topic: STATUS_TOPIC,
+          payload,
+        });
+      } else if (state.status === 'retrying' && previous === 'active' && config) {
+        node.warn(redact(`Lost the event subscription on '${config.label}': ${state.error?.message ?? 'no reason given'}. Re-subscribing.`, secrets()));
+      }
+    }
+
+    function onEvent(ev: OnvifEvent): void {
+      if (!selection.accept(ev)) return;
+      lastEventAt = new Date();
+      const device = config!.msgDevice();
+      const event: Record<string, unknown> = {
+        topic: ev.topic,
+        source: structuredClone(ev.source),
+        key: structuredClone(ev.key),
+        data: structuredClone(ev.data),
+        operation: ev.operation,
+        time: ev.time,
+        device,
+      };
+      if (ev.rawTime !== undefined) event.rawTime = ev.rawTime;
+      // Every node gets its own copies: the hub hands the same event to all subscribers.
+      const msg = { topic: ev.topic, payload: structuredClone(ev.data), event } as NodeMessage;
+      node.send(withStatusOutput ? [msg, null] : msg);
+      if (hub && hub.state.status === 'active') show(eventsStatus(hub.state, lastEventAt));
+    }
+
+    if (!config) {
+      node.status({ fill: 'red', shape: 'ring', text: 'no device' });
+    } else {
+      try {
+        hub = config.link().eventHub();
+        stateSub = hub.state$.subscribe(onState);
+        eventSub = hub.events(filter).subscribe({
+          next: onEvent,
+          error: (err: unknown) => {
+            // The hub retries by itself; an error here means it gave up for good.
+            show({ fill: 'red', shape: 'ring', text: 'failed' });
+            node.error(toNodeError(err, config.label, secrets()), { topic: STATUS_TOPIC, payload: hub ? statusPayload(hub.state) : undefined });
+          },
+        });
+      } catch (err) {
+        show({ fill: 'red', shape: 'ring', text: 'bad config' });
+        node.error(toNodeError(err, config.label, secrets()).message);
+      }
+    }
+
+    node.on('close', (done: () => void) => {
+      if (countdown) clearInterval(countdown);
+      countdown = undefined;
+      stateSub?.unsubscribe();
+      stateSub = undefined;
+      // The last subscriber leaving makes the hub send Unsubscribe in the background; closing never waits for the device.
+      eventSub?.unsubscribe();
+      eventSub = undefined;
+      hub = undefined;
+      done();
+    });
+  }
+
+  RED.nodes.registerType('onvifq-events', OnvifqEventsNode as never);
+
+  // The topic picker in the editor: the event topics a deployed config node's device announces (GetEventProperties).
+  RED.httpAdmin.get('/onvifq-events/topics/:id', RED.auth.needsPermission('onvifq-device.read'), (req: Request, res: Response) => {
+    void topicsFor(RED, req, res);
+  });
+}
+
+function statusPayload(state: EventStreamState): StatusPayload {
+  const out: StatusPayload = { status: state.status, subscribers: state.subscribers, eventsDelivered: state.eventsDelivered };
+  if (state.error) {
+    out.error = state.error.message;
+    out.errorKind = state.error.kind;
+  }
+  if (state.retryInMs !== undefined) out.retryInMs = state.retryInMs;
+  if (state.lastEventAt !== undefined) out.lastEventAt = state.lastEventAt;
+  if (state.subscriptionAddress !== undefined) out.subscriptionAddress = state.subscriptionAddress;
+  if (state.terminationTime !== undefined) out.terminationTime = state.terminationTime;
+  return out;
+}
+
+async function topicsFor(RED: NodeAPI, req: Request, res: Response): Promise<void> {
+  const id = String(req.params.id ?? '');
+  const config = RED.nodes.getNode(id) as DeviceConfigNode | null;
+  if (!config || typeof (config as Partial<DeviceConfigNode>).link !== 'function') {
+    res.status(404).json({
+      ok: false,
+      kind: 'invalid-input',
+      message: 'This device config node is not deployed yet. Deploy it once, then open the topic list again.',
+    });
+    return;
+  }
+  const password = config.credentials?.password;
+  try {
+    const device = await config.link().device();
+    const topics = await listEventTopics(device);
+    res.json({ ok: true, device: config.label, topics });
+  } catch (err: unknown) {
+    const kind = isOnvifError(err) ? err.kind : 'bad-response';
+    const message = toNodeError(err, config.label, [password]).message;
+    res.status(kind === 'invalid-input' ? 400 : 502).json({ ok: false, kind, message });
+  }
+}
+
