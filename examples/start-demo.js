@@ -133,6 +133,22 @@ function discoveryTab(target) {
   ];
 }
 
+/**
+ * The motion example (examples/events-motion.json) on the read flow's config node, so the demo keeps one
+ * connection to the simulator. The simulator raises motion every MOTION_INTERVAL_MS.
+ */
+function eventsTab(readFlow) {
+  const device = readFlow.find((n) => n.type === 'onvifq-device');
+  const flow = JSON.parse(fs.readFileSync(path.join(__dirname, 'events-motion.json'), 'utf8')).filter((n) => n.type !== 'onvifq-device');
+  for (const node of flow) {
+    if (node.type === 'onvifq-events') node.device = device.id;
+    if (node.type === 'tab') node.label = 'ONVIF motion (demo)';
+  }
+  return flow;
+}
+
+const MOTION_INTERVAL_MS = 8000;
+
 async function main() {
   const { SimulatedDevice } = loadSimulator();
   fs.mkdirSync(userDir, { recursive: true });
@@ -140,7 +156,7 @@ async function main() {
   // A fresh random password each run: the demo deploys it, nobody has to type it.
   const password = crypto.randomBytes(12).toString('base64url');
   const discoveryPort = await ephemeralUdpPort();
-  const sim = new SimulatedDevice({ username: DEMO_USER, password, discovery: { port: discoveryPort } });
+  const sim = new SimulatedDevice({ username: DEMO_USER, password, discovery: { port: discoveryPort }, motionIntervalMs: MOTION_INTERVAL_MS });
   await sim.start();
 
   const port = (await portIsFree(1880)) ? 1880 : await ephemeralPort();
@@ -184,7 +200,8 @@ async function main() {
 
   try {
     await waitForNodeRed(port, child);
-    const res = await request(port, 'POST', '/flows', [...demoFlow(sim.xaddr, password), ...discoveryTab(`127.0.0.1:${discoveryPort}`)], { 'Node-RED-Deployment-Type': 'full' });
+    const readFlow = demoFlow(sim.xaddr, password);
+    const res = await request(port, 'POST', '/flows', [...readFlow, ...eventsTab(readFlow), ...discoveryTab(`127.0.0.1:${discoveryPort}`)], { 'Node-RED-Deployment-Type': 'full' });
     if (res.status !== 204 && res.status !== 200) throw new Error(`deploying the demo flow failed: HTTP ${res.status} ${res.body.slice(0, 200)}`);
   } catch (err) {
     console.error(`start-demo: ${err.message}`);
@@ -195,6 +212,7 @@ async function main() {
   console.log('');
   console.log(`  Simulated Profile Q device: ${sim.xaddr} (user "${DEMO_USER}", password stored in the config node)`);
   console.log(`  WS-Discovery (unicast):     127.0.0.1:${discoveryPort} (tab "ONVIF discovery (demo)")`);
+  console.log(`  Motion events:              every ${MOTION_INTERVAL_MS / 1000} s (tab "ONVIF motion (demo)")`);
   console.log(`  Node-RED editor:            http://127.0.0.1:${port}/`);
   console.log('  Click the inject buttons and watch the debug sidebar. Ctrl-C stops both.');
   console.log('');
