@@ -122,6 +122,8 @@ export class EventHub {
   private delivered = 0;
   private lastEventAt?: string;
   private terminationTime?: string;
+  /** PullMessages Timeout and MessageLimit as learned from this device (its limits, early-closed long polls). */
+  private learned?: { timeoutS: number; limit: number };
 
   constructor(
     private readonly getDevice: () => Promise<OnvifDevice>,
@@ -240,7 +242,7 @@ export class EventHub {
         }
         run.initialized.clear();
         this.noteLease(run, lease);
-        this.setStatus('active', { subscriptionAddress: pullPoint.url, pullTimeoutS: this.opts.pullTimeoutS });
+        this.setStatus('active', { subscriptionAddress: pullPoint.url, pullTimeoutS: this.learned?.timeoutS ?? this.opts.pullTimeoutS });
         try {
           await pullPoint.synchronize({ signal: run.abort.signal, timeoutMs: this.options.requestTimeoutMs });
         } catch (e) {
@@ -298,8 +300,8 @@ export class EventHub {
   }
 
   private async pullLoop(run: Run, pp: PullPoint, succeeded: () => void): Promise<void> {
-    let timeoutS = this.opts.pullTimeoutS;
-    let limit = this.opts.messageLimit;
+    let timeoutS = this.learned?.timeoutS ?? this.opts.pullTimeoutS;
+    let limit = this.learned?.limit ?? this.opts.messageLimit;
     let limitsAdopted = false;
     /** Set while checking whether a long poll that broke off early was the device (or a NAT) closing it. */
     let probing: { previousS: number } | undefined;
@@ -314,6 +316,7 @@ export class EventHub {
         const httpTimeoutMs = timeoutS * 1000 + Math.max(5000, timeoutS * 250);
         const { response, lease } = await pp.pull(timeoutS, limit, { signal: pullAbort.signal, timeoutMs: httpTimeoutMs });
         if (run.stopped) return;
+        if (probing || limitsAdopted) this.learned = { timeoutS, limit };
         probing = undefined;
         succeeded();
         this.noteLease(run, lease);
@@ -334,11 +337,13 @@ export class EventHub {
         }
         const elapsed = Date.now() - started;
         const brokeOff = err.kind === 'unreachable' || (err.kind === 'bad-response' && (err.httpStatus ?? 200) < 300);
-        if (brokeOff && !probing && elapsed >= 1000 && elapsed < timeoutS * 1000 - 500) {
-          // The connection ended before the Timeout: a device (or NAT) that closes long polls early. Pull again
-          // at once with a Timeout inside that window; if that fails too, the device is really gone.
-          probing = { previousS: timeoutS };
-          timeoutS = Math.max(1, Math.floor((elapsed * 0.8) / 1000));
+        if (brokeOff && elapsed >= 1000 && timeoutS > 1) {
+          // The connection ended while the device should still have been waiting: a device (or NAT) that closes
+          // long polls early. Halve the Timeout and pull again at once, until a pull comes back. (Elapsed time alone
+          // cannot size it: the transport re-sends once on a dropped kept-alive socket.) A re-pull that fails fast
+          // means the device is really gone.
+          probing ??= { previousS: timeoutS };
+          timeoutS = Math.max(1, Math.floor(timeoutS / 2));
           this.update({ pullTimeoutS: timeoutS });
           continue;
         }

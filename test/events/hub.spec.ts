@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { DeviceLink } from '../../lib/device/link';
@@ -170,6 +171,44 @@ describe('EventHub against the simulated device', function () {
     await waitFor('motion', () => events.find((e) => e.operation === 'Changed'));
     assert.ok(ops('PullMessages').slice(1).every((r) => /Timeout>PT2S</.test(r.body)));
     assert.equal(ops('CreatePullPointSubscription').length, 1);
+  });
+
+  it('a device (or NAT) that closes long polls early is noticed: the Timeout is shortened, the subscription kept', async () => {
+    await startSim();
+    // In front of the device: a proxy that drops any connection whose answer takes longer than 1.5 s.
+    const proxy: HttpServer = createHttpServer((req, res) => {
+      const up = httpRequest({ host: '127.0.0.1', port: sim!.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        clearTimeout(cut);
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      const cut = setTimeout(() => {
+        up.destroy();
+        req.socket.destroy();
+      }, 1500);
+      up.on('error', () => undefined);
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (proxy.address() as { port: number }).port;
+      link = new DeviceLink({ address: `http://127.0.0.1:${port}/onvif/device_service`, ...ADMIN });
+      hub = link.eventHub({ pullTimeoutS: 8 });
+      const seen = states(hub);
+      const { events } = listen(hub);
+      await waitFor('shortened Timeout', () => (hub!.state.pullTimeoutS ?? 99) <= 1, 15_000);
+      await sleep(2500);
+      assert.ok(ops('PullMessages').slice(-3, -1).every((r) => /Timeout>PT1S</.test(r.body) && r.status === 200), 'pulls now fit inside the window (the last one is still waiting)');
+      sim!.raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } });
+      await waitFor('motion', () => events.find((e) => e.operation === 'Changed'));
+      assert.equal(ops('CreatePullPointSubscription').length, 1, 'the subscription was kept');
+      assert.ok(!seen.some((s) => s.status === 'retrying'), 'never reported as lost');
+      await hub.close();
+      await link.close();
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
   });
 
   it('a reboot during a subscription: events resume, Initialized states arrive again, the status told the story', async () => {
