@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
@@ -6,6 +9,7 @@ import { DeviceLink } from '../../lib/device/link';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { EventHub, type EventStreamState, type OnvifEvent } from '../../lib/events';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
+import { validateFiles, validationUnavailable } from '../support/shared';
 
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
 
@@ -311,5 +315,41 @@ describe('EventHub against the simulated device', function () {
     await sleep(200);
     assert.equal(events.length, 10_000);
     events.forEach((e, i) => assert.equal(e.data.Seq, i));
+  });
+});
+
+describe('EventHub requests against the official schemas', function () {
+  this.timeout(60_000);
+  it('every event-service request the hub sends validates (validate.sh)', async function () {
+    const why = validationUnavailable();
+    if (why) {
+      console.log(`    (${why})`);
+      this.skip();
+    }
+    const sim = new SimulatedDevice({ ...ADMIN, processorUsageIntervalMs: 0, referenceParameters: true });
+    await sim.start();
+    const link = new DeviceLink({ address: sim.xaddr, ...ADMIN });
+    try {
+      const hub = link.eventHub({ initialTerminationS: 2, pullTimeoutS: 3 });
+      const sub = hub.events().subscribe();
+      await waitFor('a Renew', () => sim.requests.some((r) => r.operation === 'Renew' && r.status === 200), 10_000);
+      sub.unsubscribe();
+      await waitFor('Unsubscribe', () => sim.requests.some((r) => r.operation === 'Unsubscribe' && r.status === 200));
+      const dir = mkdtempSync(path.join(tmpdir(), 'onvifq-events-'));
+      const wanted = ['GetEventProperties', 'CreatePullPointSubscription', 'SetSynchronizationPoint', 'PullMessages', 'Renew', 'Unsubscribe'];
+      const files = wanted.map((op) => {
+        const r = sim.requests.find((x) => x.operation === op && x.status === 200);
+        assert.ok(r, `${op} was sent`);
+        const f = path.join(dir, `${op}.xml`);
+        writeFileSync(f, r!.body);
+        return f;
+      });
+      const { code, output } = validateFiles(files);
+      assert.equal(code, 0, output);
+      rmSync(dir, { recursive: true, force: true });
+    } finally {
+      await link.close();
+      await sim.stop();
+    }
   });
 });
