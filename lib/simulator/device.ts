@@ -266,12 +266,14 @@ export class SimulatedDevice extends EventEmitter {
     const d = this.options.discovery;
     // IPv4 only: with an IPv6 host the device simply has no discovery.
     if (d === false || this.discovery || !canDiscoverOn(this.options.host)) return;
-    const responder = new DiscoveryResponder(this, { host: this.options.host, port: d?.port, multicastInterface: d?.multicastInterface, delayMs: this.options.discoveryDelayMs });
+    let responder: DiscoveryResponder | undefined;
     try {
+      // The constructor refuses bad settings; start() fails when the UDP port is taken.
+      responder = new DiscoveryResponder(this, { host: this.options.host, port: d?.port, multicastInterface: d?.multicastInterface, delayMs: this.options.discoveryDelayMs });
       await responder.start();
     } catch (e) {
-      // Asked-for discovery that cannot run fails the start; default discovery is a convenience the device can do without.
-      if (d) {
+      // Bad settings, or asked-for discovery that cannot run, fail the start; default discovery is a convenience the device can do without.
+      if (d || !responder) {
         await this.closeServer();
         throw e;
       }

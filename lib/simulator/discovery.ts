@@ -433,12 +433,12 @@ function nextInstanceId(): number {
 }
 
 const isLoopback = (a: string) => a.startsWith('127.');
+const isWildcard = (a: string) => a === '0.0.0.0';
 
 /** WS-Discovery here is IPv4 (239.255.255.250); a device listening on an IPv6 address has none. */
 export function canDiscoverOn(host: string): boolean {
   return isIPv4(host);
 }
-const isWildcard = (a: string) => a === '0.0.0.0';
 
 export class DiscoveryResponder implements Member {
   /** Bumped whenever the announced scopes change (WS-Discovery MetadataVersion). */
@@ -468,7 +468,7 @@ export class DiscoveryResponder implements Member {
     const iface = options.multicastInterface ?? options.host;
     this.iface = isWildcard(iface) ? undefined : iface;
     const [min, max] = options.delayMs ?? [0, 300];
-    if (!(min >= 0 && max >= min)) throw new Error(`discoveryDelayMs must be [min, max] with 0 <= min <= max, got [${min}, ${max}].`);
+    if (!(min >= 0 && max >= min && Number.isFinite(max))) throw new Error(`discoveryDelayMs must be [min, max] with 0 <= min <= max, got [${min}, ${max}].`);
     this.delay = [min, max];
   }
 

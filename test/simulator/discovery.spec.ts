@@ -272,6 +272,12 @@ describe('simulator: WS-Discovery responder (unicast, 127.0.0.1)', function () {
     }
   });
 
+  it('a discoveryDelayMs with max below min fails the start and leaves no server behind', async () => {
+    const d = new SimulatedDevice({ port: 0, discovery: { port }, discoveryDelayMs: [300, 100] });
+    await assert.rejects(d.start(), /discoveryDelayMs must be \[min, max\]/);
+    await assert.rejects(post(d.xaddr, envelope('GetScopes')), /ECONNREFUSED/);
+  });
+
   it('discovery: false answers nothing; capabilities announce DiscoveryResolve and DiscoveryBye', async () => {
     const d = await device({ discovery: false });
     assert.equal(d.discoveryAddress, undefined);
