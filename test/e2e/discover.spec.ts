@@ -1,0 +1,165 @@
+/**
+ * Discovery end to end on the built package: a real Node-RED child process finds a simulated device by a
+ * UNICAST probe to 127.0.0.1 (never multicast in the root namespace), through a deployed onvifq-discover node
+ * and through the onvifq-device config dialog's Search button in Chromium.
+ */
+import { strict as assert } from 'node:assert';
+import { createSocket } from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { SimulatedDevice } from '../../lib/simulator';
+import { NodeRedProcess, OUTPUT_DIR, REPO_ROOT, assertBuilt, type CommsClient } from './node-red-process';
+
+const CHROMIUM = '/usr/bin/chromium';
+const PASSWORD = 'D1scover-e2e-pw';
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function assertDiscoverBuilt(): void {
+  assertBuilt();
+  for (const f of ['dist/nodes/onvifq-discover/onvifq-discover.js', 'dist/nodes/onvifq-discover/onvifq-discover.html']) {
+    if (!fs.existsSync(path.join(REPO_ROOT, f))) throw new Error(`${f} is missing. Run "npm run build" first; "npm test" does it for you.`);
+  }
+}
+
+describe('e2e: discovery', function () {
+  this.timeout(90000);
+  let sim: SimulatedDevice;
+  let target: string;
+  let red: NodeRedProcess;
+
+  before(async function () {
+    assertDiscoverBuilt();
+    const port = await freeUdpPort();
+    target = `127.0.0.1:${port}`;
+    sim = new SimulatedDevice({ username: 'admin', password: PASSWORD, discovery: { port }, discoveryDelayMs: [0, 50] });
+    await sim.start();
+    red = new NodeRedProcess(['-D', 'editorTheme.tours=false']);
+    await red.start();
+  });
+
+  after(async function () {
+    await red?.stop();
+    await sim?.stop();
+  });
+
+  describe('the onvifq-discover node in Node-RED', () => {
+    let comms: CommsClient | undefined;
+    after(() => comms?.close());
+
+    it('inject → onvifq-discover (unicast target) → debug: the device arrives with its address and Profile Q state', async function () {
+      comms = await red.comms();
+      await red.deploy([
+        { id: 'dx-tab', type: 'tab', label: 'discover e2e' },
+        { id: 'dx-inject', type: 'inject', z: 'dx-tab', props: [{ p: 'payload' }], payload: '', payloadType: 'date', repeat: '', once: false, x: 120, y: 60, wires: [['dx-disc']] },
+        { id: 'dx-disc', type: 'onvifq-discover', z: 'dx-tab', mode: 'probe', output: 'each', iface: '', targets: target, timeout: 1,
+          probeAtDeploy: false, interval: 0, missLimit: 3, x: 320, y: 60, wires: [['dx-debug']] },
+        { id: 'dx-debug', type: 'debug', z: 'dx-tab', active: true, tosidebar: true, complete: 'true', targetType: 'full', x: 520, y: 60, wires: [] },
+      ]);
+      // The deploy answers before the flows have started; the inject endpoint says 404 until then.
+      let fired = await red.request('POST', '/inject/dx-inject');
+      for (let i = 0; i < 50 && fired.status === 404; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        fired = await red.request('POST', '/inject/dx-inject');
+      }
+      assert.equal(fired.status, 200, `${fired.body}\n${red.output.slice(-2000)}`);
+      const debug = await comms.waitFor('the debug message', (e) => e.topic === 'debug' && e.data?.id === 'dx-debug');
+      const msg = JSON.parse(debug.data.msg);
+      assert.equal(msg.topic, 'onvifq/discover');
+      assert.equal(msg.payload.endpoint, sim.endpoint);
+      assert.equal(msg.payload.xaddrs[0], sim.xaddr);
+      assert.equal(msg.payload.hardware, sim.state.deviceInformation.Model);
+      assert.equal(msg.payload.profileQState, 'Operational');
+      const status = await comms.waitFor('the count in the status', (e) => e.topic === 'status/dx-disc' && e.data?.text === '1 device');
+      assert.equal(status.data.fill, 'green');
+    });
+  });
+
+  describe('the editor in Chromium', () => {
+    let ctx: BrowserContext | undefined;
+    let page: Page;
+    const pageErrors: string[] = [];
+
+    before(async function () {
+      if (!fs.existsSync(CHROMIUM)) {
+        console.log(`    skipped: ${CHROMIUM} is missing (install it with "apt-get install -y chromium"; CI does)`);
+        this.skip();
+      }
+      await red.deploy([
+        { id: 'de-tab', type: 'tab', label: 'discover editor e2e' },
+        { id: 'de-dev', type: 'onvifq-device', name: '', address: '192.0.2.1', auth: 'auto', timeout: 10 },
+        { id: 'de-read', type: 'onvifq-configure', z: 'de-tab', device: 'de-dev', operation: 'GetDeviceInformation', x: 300, y: 120, wires: [[]] },
+        { id: 'de-disc', type: 'onvifq-discover', z: 'de-tab', mode: 'probe', output: 'each', iface: '127.0.0.1', targets: target, timeout: 1,
+          probeAtDeploy: false, interval: 0, missLimit: 3, x: 300, y: 220, wires: [[]] },
+      ]);
+      ctx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-pw-')), {
+        executablePath: CHROMIUM,
+        headless: true,
+        viewport: { width: 1400, height: 900 },
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      page = ctx.pages()[0] ?? (await ctx.newPage());
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      fs.mkdirSync(OUTPUT_DIR, { recursive: true });
+      await page.goto(red.url + '/');
+      await page.locator('#red-ui-workspace-chart g.red-ui-flow-node[id="de-read"]').waitFor({ state: 'visible', timeout: 30000 });
+    });
+
+    after(async () => {
+      await ctx?.close();
+    });
+
+    it('the discover node dialog offers the host interfaces and keeps the chosen one', async function () {
+      await page.locator('#red-ui-workspace-chart g.red-ui-flow-node[id="de-disc"] rect.red-ui-flow-node').first().dblclick();
+      await page.locator('.red-ui-tray #node-input-targets').waitFor();
+      assert.equal(await page.locator('#node-input-targets').inputValue(), target);
+      await page.waitForFunction(() => document.querySelectorAll('#node-input-iface option').length > 1, undefined, { timeout: 10000 });
+      const options = await page.locator('#node-input-iface option').allInnerTexts();
+      assert.ok(options.some((o) => /127\.0\.0\.1/.test(o)), `options: ${options}`);
+      assert.equal(await page.locator('#node-input-iface').inputValue(), '127.0.0.1');
+      assert.equal((await page.locator('label[for="node-input-targets"]').innerText()).trim(), 'Targets');
+      await page.locator('#node-dialog-cancel').click();
+    });
+
+    it('Search in the device config dialog lists the simulator; a click fills in the address', async function () {
+      await page.locator('#red-ui-workspace-chart g.red-ui-flow-node[id="de-read"] rect.red-ui-flow-node').first().dblclick();
+      await page.locator('.red-ui-tray #node-input-name').waitFor();
+      await page.locator('#node-input-btn-device-edit').click();
+      await page.locator('#onvifq-device-search').waitFor();
+      assert.equal(await page.locator('#node-config-input-address').inputValue(), '192.0.2.1');
+      assert.equal(await page.locator('#node-config-input-name').inputValue(), '');
+
+      await page.locator('#onvifq-device-search-targets').fill(target);
+      await page.locator('#onvifq-device-search').click();
+      const row = page.locator('#onvifq-device-search-result .onvifq-device-found');
+      await row.first().waitFor({ state: 'visible', timeout: 15000 });
+      assert.equal(await row.count(), 1);
+      assert.equal(await row.locator('.onvifq-found-model').innerText(), sim.state.deviceInformation.Model);
+      assert.equal(await row.locator('.onvifq-found-address').innerText(), sim.xaddr);
+      assert.equal(await row.locator('.onvifq-found-state').innerText(), 'Operational');
+      const shownName = await row.locator('.onvifq-found-name').innerText();
+      assert.ok(shownName.length > 0);
+
+      await row.click();
+      assert.equal(await page.locator('#node-config-input-address').inputValue(), sim.xaddr);
+      assert.equal(await page.locator('#node-config-input-name').inputValue(), shownName, 'an empty name is filled in too');
+      await page.screenshot({ path: path.join(OUTPUT_DIR, 'editor-discover-search.png') });
+
+      await page.locator('#node-config-dialog-cancel').click();
+      await page.locator('#node-dialog-cancel').click();
+      assert.deepEqual(pageErrors, [], 'no script errors in the editor');
+    });
+  });
+});
