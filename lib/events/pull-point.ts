@@ -113,13 +113,18 @@ export class PullPoint {
       });
     }
     const body = encodeElement(NS.tev, 'CreatePullPointSubscription', { InitialTerminationTime: `PT${Math.round(initialTerminationS)}S` });
-    const res = await device.send(serviceUrl, body, {
-      action: OPS.create.action,
-      operation: 'CreatePullPointSubscription',
-      headers: addressingHeaders(serviceUrl, OPS.create.action),
-      timeoutMs: options.timeoutMs,
-      signal: options.signal,
-    });
+    let res: SoapResponse;
+    try {
+      res = await device.send(serviceUrl, body, {
+        action: OPS.create.action,
+        operation: 'CreatePullPointSubscription',
+        headers: addressingHeaders(serviceUrl, OPS.create.action),
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+      });
+    } catch (e) {
+      throw eventsUnsupported(e, device.displayAddress) ?? e;
+    }
     const reference = child(res.content, 'SubscriptionReference');
     const address = text(reference, 'Address');
     if (!res.content || res.content.local !== 'CreatePullPointSubscriptionResponse' || address === undefined) {
@@ -209,4 +214,24 @@ export function pullLimits(e: OnvifError): { maxTimeoutS?: number; maxMessageLim
   const t = parseDuration(text(fr, 'MaxTimeout'));
   const l = Number(text(fr, 'MaxMessageLimit'));
   return { maxTimeoutS: t !== undefined ? Math.floor(t / 1000) : undefined, maxMessageLimit: Number.isInteger(l) && l > 0 ? l : undefined };
+}
+
+/**
+ * Answers to CreatePullPointSubscription that mean "no events here", not "try again" (QUIRKS.md §4): a 404 page
+ * (Thingino), an HTML page with status 200, or ActionNotSupported. Undefined for anything else.
+ */
+function eventsUnsupported(e: unknown, address: string): OnvifError | undefined {
+  if (!(e instanceof OnvifError)) return undefined;
+  const notSoap = e.kind === 'bad-response' && e.httpStatus !== undefined && (e.httpStatus === 404 || (e.httpStatus >= 200 && e.httpStatus < 300));
+  const notOffered = e.kind === 'fault' && (e.hasSubcode('ActionNotSupported') || e.hasSubcode('UnknownAction'));
+  if (!notSoap && !notOffered) return undefined;
+  return new OnvifError('unsupported', `The device at ${address} does not offer event subscriptions (CreatePullPointSubscription: ${e.message})`, {
+    code: e.code,
+    subcodes: e.subcodes,
+    reason: e.reason,
+    httpStatus: e.httpStatus,
+    address,
+    operation: 'CreatePullPointSubscription',
+    cause: e,
+  });
 }

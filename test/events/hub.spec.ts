@@ -273,6 +273,30 @@ describe('EventHub against the simulated device', function () {
     }
   });
 
+  it('a fault with HTTP 500 at create and dropped long polls are retried; an HTML page instead of SOAP means "no events here"', async () => {
+    await startSim();
+    sim!.injectFault({ kind: 'http500', operation: 'CreatePullPointSubscription', times: 1 });
+    sim!.injectFault({ kind: 'drop', operation: 'PullMessages', times: 2 });
+    link = new DeviceLink({ address: sim!.xaddr, ...ADMIN });
+    hub = link.eventHub({ backoff: { initialMs: 20, maxMs: 100 } });
+    const seen = states(hub);
+    const { events } = listen(hub);
+    await waitFor('active after retries', () => seen.filter((s) => s.status === 'retrying').length >= 2 && hub!.state.status === 'active', 10_000);
+    assert.deepEqual([...new Set(seen.filter((s) => s.status === 'retrying').map((s) => s.error!.kind))].sort(), ['fault', 'unreachable']);
+    sim!.raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } });
+    await waitFor('motion', () => events.find((e) => e.operation === 'Changed'));
+    for (const s of subs.splice(0)) s.unsubscribe();
+    await hub.close();
+
+    sim!.injectFault({ kind: 'html', operation: 'CreatePullPointSubscription', times: 5 });
+    const other = new EventHub(() => link!.device(), { backoff: { initialMs: 20, maxMs: 100 } });
+    subs.push(other.events().subscribe());
+    await waitFor('failed', () => other.state.status === 'failed');
+    assert.equal(other.state.error?.kind, 'unsupported');
+    assert.match(other.state.error!.message, /does not offer event subscriptions/);
+    await other.close();
+  });
+
   it('rejected credentials: failed, says why, and stops retrying', async () => {
     await startSim();
     const dev = new OnvifDevice({ address: sim!.xaddr, username: 'admin', password: 'wrong-password' });
