@@ -55,6 +55,10 @@ class Run {
   stopped = false;
   readonly abort = new AbortController();
   pullPoint?: PullPoint;
+  /** The loop itself; stop() waits for it while a CreatePullPointSubscription is in flight. */
+  done?: Promise<void>;
+  /** True while CreatePullPointSubscription is outstanding (it is never aborted: see loop()). */
+  creating = false;
   /** Aborts the outstanding PullMessages only (a failed Renew uses it to hand its error to the loop). */
   pullAbort?: AbortController;
   failure?: OnvifError;
@@ -205,7 +209,7 @@ export class EventHub {
   private start(): void {
     const run = new Run();
     this.run = run;
-    void this.loop(run);
+    run.done = this.loop(run);
   }
 
   private async stop(status: 'idle' | 'closed'): Promise<void> {
@@ -217,6 +221,14 @@ export class EventHub {
     const pp = run.pullPoint;
     run.pullPoint = undefined;
     if (pp) await pp.unsubscribe({ timeoutMs: this.opts.unsubscribeTimeoutMs }).catch(() => undefined);
+    else if (run.creating && run.done) {
+      // The device may already have made the pull point: let the create finish so the loop can Unsubscribe
+      // it (otherwise every redeploy would leak one until its lease ends). Bounded, so close stays quick.
+      const boundMs = Math.min(this.options.requestTimeoutMs ?? 10_000, 10_000) + this.opts.unsubscribeTimeoutMs;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([run.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)))]);
+      clearTimeout(timer);
+    }
   }
 
   private backoffMs(attempt: number): number {
@@ -234,12 +246,21 @@ export class EventHub {
         if (run.stopped) break;
         if (!this.types) this.types = await this.loadEventTypes(device, run);
         if (run.stopped) break;
-        const { pullPoint, lease } = await PullPoint.create(device, this.opts.initialTerminationS, { signal: run.abort.signal, timeoutMs: this.options.requestTimeoutMs });
-        run.pullPoint = pullPoint;
+        // Not aborted by stop(): an aborted create may still have made a pull point on the device, which we
+        // could then never Unsubscribe. The request timeout bounds it; stop() waits for it.
+        run.creating = true;
+        let created: Awaited<ReturnType<typeof PullPoint.create>>;
+        try {
+          created = await PullPoint.create(device, this.opts.initialTerminationS, { timeoutMs: this.options.requestTimeoutMs });
+        } finally {
+          run.creating = false;
+        }
+        const { pullPoint, lease } = created;
         if (run.stopped) {
           await pullPoint.unsubscribe({ timeoutMs: this.opts.unsubscribeTimeoutMs }).catch(() => undefined);
           break;
         }
+        run.pullPoint = pullPoint;
         run.initialized.clear();
         this.noteLease(run, lease);
         this.setStatus('active', { subscriptionAddress: pullPoint.url, pullTimeoutS: this.learned?.timeoutS ?? this.opts.pullTimeoutS });
