@@ -78,15 +78,18 @@ export function nextInput(node: Node, timeoutMs = 10000): Promise<Record<string,
 /** Resolves true when the node received nothing for `ms`. */
 export function nothingWithin(node: Node, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
+    // on + removeListener with the same function: Node-RED keeps 'input' handlers in its own list and would
+    // not find the wrapper that once() registers, leaving it behind.
     const onInput = () => {
       clearTimeout(t);
+      node.removeListener('input', onInput);
       resolve(false);
     };
     const t = setTimeout(() => {
       node.removeListener('input', onInput);
       resolve(true);
     }, ms);
-    node.once('input', onInput);
+    node.on('input', onInput);
   });
 }
 
