@@ -2,8 +2,9 @@ import { el, type XmlContent, type XmlNode } from '../xml/build';
 import { NS } from '../xml/namespaces';
 import type { XmlElement } from '../xml/parse';
 import { child, children, text } from '../xml/query';
+import { ACCESS_POLICY_CONTENT_TYPE, parseAccessPolicy } from './access';
 import { actionNotSupported, invalidArgVal, prohibited, SimFault } from './faults';
-import type { DeviceState, NetworkHostSetting, SimulatedUser, UserLevel } from './state';
+import { defaultAccessPolicy, type DeviceState, type NetworkHostSetting, type SimulatedUser, type UserLevel } from './state';
 import {
   checkIPv4, checkIPv6, isHostname, oneOf, parsePosixTz, readBool, readInt, readIPAddress, readNetworkHost, requireBool, requireText, texts,
 } from './values';
@@ -16,6 +17,12 @@ export interface DeviceServiceContext {
   /** The device-service URL as the caller reached it (Host header), Core §8.1.2.2. */
   xaddr: string;
   endpoint: string;
+  /** 'http://host:port' as the caller reached the device, for the backup and restore URIs. */
+  baseUrl: string;
+  /** Open a single-use restore upload; returns its path (under baseUrl) and how long the restore keeps the device away. */
+  startRestore(): { path: string; downtimeMs: number };
+  /** Path of the configuration backup (HTTP GET). */
+  backupPath: string;
   /** Accepted mechanisms once Operational. */
   acceptsDigest: boolean;
   acceptsUsernameToken: boolean;
@@ -40,6 +47,9 @@ export const ONVIF_VERSION = { major: 26, minor: 6 };
 
 export const PROFILE_Q_FACTORY_DEFAULT = 'onvif://www.onvif.org/Profile/Q/FactoryDefault';
 export const PROFILE_Q_OPERATIONAL = 'onvif://www.onvif.org/Profile/Q/Operational';
+
+/** xmime:contentType on tt:BinaryData. */
+const XMIME_NS = 'http://www.w3.org/2005/05/xmlmime';
 
 const tds = (local: string, ...kids: XmlContent[]): XmlNode => el(NS.tds, local, undefined, ...kids);
 const tt = (local: string, ...kids: XmlContent[]): XmlNode => el(NS.tt, local, undefined, ...kids);
@@ -74,7 +84,7 @@ function serviceCapabilities(ctx: DeviceServiceContext): XmlNode {
       HostnameFromDHCP: true, NTP: MAX_NTP_SERVERS, DHCPv6: false,
     }),
     el(NS.tds, 'Security', {
-      'TLS1.0': false, 'TLS1.1': false, 'TLS1.2': false, OnboardKeyGeneration: false, AccessPolicyConfig: false,
+      'TLS1.0': false, 'TLS1.1': false, 'TLS1.2': false, OnboardKeyGeneration: false, AccessPolicyConfig: true,
       DefaultAccessPolicy: true, Dot1X: false, RemoteUserHandling: false, 'X.509Token': false, SAMLToken: false,
       KerberosToken: false, UsernameToken: ctx.acceptsUsernameToken, HttpDigest: ctx.acceptsDigest, RELToken: false,
       JsonWebToken: false, MaxUsers: ctx.maxUsers, MaxUserNameLength: MAX_USERNAME_LENGTH, MaxPasswordLength: MAX_PASSWORD_LENGTH,
@@ -82,7 +92,7 @@ function serviceCapabilities(ctx: DeviceServiceContext): XmlNode {
     }),
     el(NS.tds, 'System', {
       DiscoveryResolve: true, DiscoveryBye: true, RemoteDiscovery: false, SystemBackup: false, SystemLogging: false,
-      FirmwareUpgrade: false, HttpFirmwareUpgrade: false, HttpSystemBackup: false, HttpSystemLogging: false,
+      FirmwareUpgrade: false, HttpFirmwareUpgrade: false, HttpSystemBackup: true, HttpSystemLogging: false,
       HttpSupportInformation: false, StorageConfiguration: false, DiscoveryNotSupported: false,
       NetworkConfigNotSupported: false, UserConfigNotSupported: false,
     }),
@@ -129,8 +139,8 @@ function getCapabilities(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
       tt('Extension', tt('Dot11Configuration', 'false'))),
     tt('System', tt('DiscoveryResolve', 'true'), tt('DiscoveryBye', 'true'), tt('RemoteDiscovery', 'false'), tt('SystemBackup', 'false'),
       tt('SystemLogging', 'false'), tt('FirmwareUpgrade', 'false'), tt('SupportedVersions', version(), minor()),
-      tt('Extension', tt('HttpFirmwareUpgrade', 'false'), tt('HttpSystemBackup', 'false'), tt('HttpSystemLogging', 'false'), tt('HttpSupportInformation', 'false'))),
-    tt('Security', tt('TLS1.1', 'false'), tt('TLS1.2', 'false'), tt('OnboardKeyGeneration', 'false'), tt('AccessPolicyConfig', 'false'),
+      tt('Extension', tt('HttpFirmwareUpgrade', 'false'), tt('HttpSystemBackup', 'true'), tt('HttpSystemLogging', 'false'), tt('HttpSupportInformation', 'false'))),
+    tt('Security', tt('TLS1.1', 'false'), tt('TLS1.2', 'false'), tt('OnboardKeyGeneration', 'false'), tt('AccessPolicyConfig', 'true'),
       tt('X.509Token', 'false'), tt('SAMLToken', 'false'), tt('KerberosToken', 'false'), tt('RELToken', 'false')),
   );
   const events = ctx.events
@@ -456,8 +466,45 @@ function setSystemDateAndTime(req: XmlElement, ctx: DeviceServiceContext): XmlNo
 
 function setSystemFactoryDefault(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
   const kind = oneOf(requireText(req, 'FactoryDefault'), ['Hard', 'Soft'] as const, 'FactoryDefault');
-  ctx.afterResponse(() => ctx.factoryReset(kind));
+  // Like a real device it restarts to load the defaults, so it is away for a while either way.
+  ctx.afterResponse(() => {
+    ctx.factoryReset(kind);
+    ctx.reboot();
+  });
   return tds('SetSystemFactoryDefaultResponse');
+}
+
+/** Core §8.3.2: only the backup is offered over HTTP (no system log or support information). */
+function getSystemUris(_req: XmlElement, ctx: DeviceServiceContext): XmlNode {
+  return tds('GetSystemUrisResponse', tds('SystemBackupUri', `${ctx.baseUrl}${ctx.backupPath}`));
+}
+
+/** Core §8.3.5: the upload URI is single-use and expires; the restore itself happens on the POST. */
+function startSystemRestore(_req: XmlElement, ctx: DeviceServiceContext): XmlNode {
+  const upload = ctx.startRestore();
+  return tds('StartSystemRestoreResponse', tds('UploadUri', `${ctx.baseUrl}${upload.path}`), tds('ExpectedDownTime', `PT${Math.max(1, Math.ceil(upload.downtimeMs / 1000))}S`));
+}
+
+// ---------------------------------------------------------------------------------------------- security
+
+function getAccessPolicy(_req: XmlElement, ctx: DeviceServiceContext): XmlNode {
+  const p = ctx.state.accessPolicy ?? defaultAccessPolicy();
+  if (!p.data) throw new SimFault('Receiver', ['Action', 'EmptyPolicy'], 'The device has no access policy file.');
+  return tds('GetAccessPolicyResponse', el(NS.tds, 'PolicyFile', p.contentType ? { 'xmime:contentType': p.contentType, 'xmlns:xmime': XMIME_NS } : undefined, tt('Data', p.data)));
+}
+
+function setAccessPolicy(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
+  const file = child(req, 'PolicyFile');
+  if (!file) throw invalidArgVal('InvalidArgs', 'PolicyFile is missing');
+  const data = (text(file, 'Data') ?? '').replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 !== 0) throw invalidArgVal('InvalidArgVal', 'PolicyFile Data is not base64.');
+  const bytes = Buffer.from(data, 'base64');
+  const table = parseAccessPolicy(bytes);
+  if (typeof table === 'string') throw new SimFault('Sender', ['InvalidArgs', 'PolicyFormat'], `The access policy was not set: ${table}.`);
+  const contentType = file.attributes.find((a) => a.local === 'contentType')?.value ?? ACCESS_POLICY_CONTENT_TYPE;
+  ctx.state.accessPolicy = { data: bytes.toString('base64'), contentType };
+  ctx.changed('accessPolicy');
+  return tds('SetAccessPolicyResponse');
 }
 
 function systemReboot(_req: XmlElement, ctx: DeviceServiceContext): XmlNode {
@@ -666,6 +713,10 @@ export const DEVICE_OPERATIONS: Record<string, Handler> = {
   SetSystemDateAndTime: setSystemDateAndTime,
   SetSystemFactoryDefault: setSystemFactoryDefault,
   SystemReboot: systemReboot,
+  GetSystemUris: getSystemUris,
+  StartSystemRestore: startSystemRestore,
+  GetAccessPolicy: getAccessPolicy,
+  SetAccessPolicy: setAccessPolicy,
   GetScopes: getScopes,
   SetScopes: setScopes,
   AddScopes: addScopes,

@@ -5,7 +5,10 @@ import { buildEnvelope, NotSoapError, parseEnvelope, type ParsedEnvelope } from 
 import type { XmlNode } from '../xml/build';
 import { NS, UNDECLARED_NS_PREFIX } from '../xml/namespaces';
 import { XmlParseError, type XmlElement } from '../xml/parse';
-import { accessClassOf, levelMayUse } from './access';
+import { randomBytes } from 'node:crypto';
+import { accessClassOf, levelMayUse, parseAccessPolicy, type AccessPolicyTable } from './access';
+import { BACKUP_CONTENT_TYPE, configurationOf, makeBackup, restoredState } from './backup';
+import { utc } from './events/time';
 import { DigestServer, findUsernameToken, parseDigestAuthorization, UsernameTokenVerifier, type DigestAlgorithm } from './auth';
 import { allScopes, DEVICE_OPERATIONS, type DeviceServiceContext } from './device-service';
 import { EventFault } from './events/faults';
@@ -73,6 +76,10 @@ export interface SimulatorOptions {
    * Default, then for Administrators with HTTP digest).
    */
   exposeState?: boolean;
+  /** How long a StartSystemRestore upload URI stays usable, ms (default 5 min). */
+  restoreUploadLifetimeMs?: number;
+  /** Largest restore upload accepted, bytes (default 4 MiB; a backup is a few kB). */
+  maxRestoreBytes?: number;
 }
 
 export interface SimulatedRequest {
@@ -97,16 +104,37 @@ export interface InjectedFault {
 interface Reply {
   status: number;
   headers: Record<string, string | string[]>;
-  body: string;
+  body: string | Buffer;
   after?: Array<() => void>;
 }
 
 const DEVICE_PATH = '/onvif/device_service';
 /** Live state as JSON (pull points, users without passwords, scopes, ...), for tests and curious users. */
 export const STATE_PATH = '/onvifq/state';
+/** HTTP GET: the configuration backup (GetSystemUris SystemBackupUri). */
+export const BACKUP_PATH = '/onvifq/backup';
+/** HTTP POST here + token: a restore upload (StartSystemRestore UploadUri). */
+export const RESTORE_PATH_PREFIX = '/onvifq/restore/';
 const MAX_REQUEST_BYTES = 1024 * 1024;
 const SOAP_CONTENT_TYPE = 'application/soap+xml; charset=utf-8';
 const REALM = 'ONVIF-Q-Simulator';
+
+/** Read a request body up to `max` bytes; undefined when it is larger (the rest is discarded, not buffered). */
+function readCapped(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) over = true;
+      if (!over) chunks.push(c);
+      else chunks.length = 0;
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -133,6 +161,9 @@ export class SimulatedDevice extends EventEmitter {
   private freshState: boolean;
   private faults: Array<InjectedFault & { remaining: number }> = [];
   private rebootTimer?: NodeJS.Timeout;
+  /** Open restore uploads: token → expiry (host ms). Single use; a reboot forgets them. */
+  private readonly restoreUploads = new Map<string, number>();
+  private policyCache?: { data: string; table?: AccessPolicyTable };
   private stopped = false;
   private discovery?: DiscoveryResponder;
   private discoveryFailure?: string;
@@ -357,6 +388,7 @@ export class SimulatedDevice extends EventEmitter {
     void this.closeServer();
     this.digest.reset();
     this.usernameTokens.reset();
+    this.restoreUploads.clear();
     this.rebootTimer = setTimeout(() => {
       this.rebootTimer = undefined;
       if (this.stopped) return;
@@ -377,7 +409,8 @@ export class SimulatedDevice extends EventEmitter {
     fresh.protocols.find((p) => p.name === 'HTTP')!.ports = [this.listenPort];
     if (kind === 'Soft') {
       // Core §8.3.8: a soft reset keeps the device reachable where it was; we also keep the accounts so
-      // it does not fall back to open anonymous access.
+      // it does not fall back to open anonymous access. Hostname, NTP, time zone, scopes, discovery mode
+      // and the access policy return to their defaults.
       Object.assign(fresh, {
         networkInterface: old.networkInterface, gateway: old.gateway, dns: old.dns, protocols: old.protocols,
         zeroConfiguration: old.zeroConfiguration, users: old.users, factoryDefault: old.factoryDefault, hashingAlgorithms: old.hashingAlgorithms,
@@ -401,6 +434,18 @@ export class SimulatedDevice extends EventEmitter {
 
   // ------------------------------------------------------------------------------------------ HTTP
 
+  /** The access policy in force (the stored file, parsed once per change). */
+  private get policy(): AccessPolicyTable | undefined {
+    const data = this.state.accessPolicy?.data;
+    if (!data) return undefined;
+    if (this.policyCache?.data !== data) {
+      const table = parseAccessPolicy(Buffer.from(data, 'base64'));
+      // A file that no longer parses (hand-edited state file) falls back to the default policy.
+      this.policyCache = { data, table: typeof table === 'string' ? undefined : table };
+    }
+    return this.policyCache.table;
+  }
+
   private readBody(req: IncomingMessage): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
@@ -419,6 +464,114 @@ export class SimulatedDevice extends EventEmitter {
     });
   }
 
+  // ------------------------------------------------------------------------------------------ backup and restore
+
+  private openRestoreUpload(): { path: string; downtimeMs: number } {
+    const now = Date.now();
+    for (const [t, until] of this.restoreUploads) if (until < now) this.restoreUploads.delete(t);
+    const token = randomBytes(16).toString('hex');
+    this.restoreUploads.set(token, now + (this.options.restoreUploadLifetimeMs ?? 5 * 60_000));
+    return { path: `${RESTORE_PATH_PREFIX}${token}`, downtimeMs: this.options.rebootDowntimeMs };
+  }
+
+  /**
+   * File transfers use HTTP digest whatever the SOAP mechanisms are (WS-UsernameToken cannot travel
+   * with a GET or a binary POST), and need an Administrator: a backup holds every account's password and a
+   * restore replaces the whole configuration (READ_SYSTEM_SECRET and UNRECOVERABLE). Undefined = allowed.
+   */
+  private transferRefusal(req: IncomingMessage): Reply | undefined {
+    if (this.state.factoryDefault || this.options.auth === 'none') return undefined;
+    const text = (status: number, body: string, headers: Record<string, string | string[]> = {}): Reply => ({
+      status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, body,
+    });
+    const challenge = (stale = false) =>
+      text(401, 'Authentication required: send HTTP digest credentials of an Administrator.\n', {
+        'WWW-Authenticate': this.digest.challenges(this.state.hashingAlgorithms as DigestAlgorithm[], stale),
+      });
+    const params = parseDigestAuthorization(req.headers.authorization);
+    if (!params) return challenge();
+    const r = this.digest.verify(params, req.method ?? 'GET', req.url ?? '/', this.state.users, this.state.hashingAlgorithms as DigestAlgorithm[]);
+    if (!r.ok) return challenge(r.stale);
+    if (r.user.level !== 'Administrator') return text(403, `The user level ${r.user.level} may not transfer the configuration; an Administrator may.\n`);
+    return undefined;
+  }
+
+  private async onTransfer(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const record: SimulatedRequest = {
+      time: new Date().toISOString(), method: req.method ?? '', path, headers: { ...req.headers }, body: '', status: 0,
+    };
+    this.requests.push(record);
+    let after: (() => void) | undefined;
+    let reply: Reply;
+    try {
+      if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
+      if (path === BACKUP_PATH) reply = this.backupReply(req);
+      else {
+        const r = await this.restoreReply(req, path.slice(RESTORE_PATH_PREFIX.length), record);
+        reply = r.reply;
+        after = r.after;
+      }
+    } catch {
+      reply = { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'The simulated device failed internally.\n' };
+    }
+    if (res.destroyed) return;
+    // An unread upload body must not be left in the socket when we answer early (refusal before the data).
+    if (!req.complete) res.setHeader('Connection', 'close');
+    record.status = reply.status;
+    res.on('finish', () => {
+      this.emit('request', record);
+      if (after) setImmediate(after);
+    });
+    const body = Buffer.isBuffer(reply.body) ? reply.body : Buffer.from(reply.body);
+    res.writeHead(reply.status, { ...reply.headers, 'Content-Length': body.length });
+    res.end(body);
+    if (!req.complete) req.resume();
+  }
+
+  private backupReply(req: IncomingMessage): Reply & { body: string | Buffer } {
+    if (req.method !== 'GET') return { status: 405, headers: { 'Content-Type': 'text/plain; charset=utf-8', Allow: 'GET' }, body: 'Use GET to download the backup.\n' };
+    const refused = this.transferRefusal(req);
+    if (refused) return refused;
+    const file = makeBackup(this.state, this.deviceNow());
+    this.events.setProperty('tns1:Monitoring/Backup/Last', {}, { Status: utc(this.deviceNow()) });
+    this.emit('backup', file.length);
+    return {
+      status: 200,
+      headers: { 'Content-Type': BACKUP_CONTENT_TYPE, 'Content-Disposition': `attachment; filename="${this.state.deviceInformation.Model.replace(/[^\w.-]/g, '_')}-backup.json"` },
+      body: file,
+    };
+  }
+
+  /** Core §8.3.5: 415 for a file that is not a backup, 200 then apply and reboot. */
+  private async restoreReply(req: IncomingMessage, token: string, record: SimulatedRequest): Promise<{ reply: Reply; after?: () => void }> {
+    const text = (status: number, body: string, headers: Record<string, string> = {}): { reply: Reply } => ({
+      reply: { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, body },
+    });
+    if (req.method !== 'POST') return text(405, 'Use POST with the backup file as application/octet-stream.\n', { Allow: 'POST' });
+    const refused = this.transferRefusal(req);
+    if (refused) return { reply: refused };
+    const until = this.restoreUploads.get(token);
+    if (until === undefined || until < Date.now()) {
+      this.restoreUploads.delete(token);
+      return text(404, 'This restore upload URI is unknown, used or expired: call StartSystemRestore for a new one.\n');
+    }
+    // Single use: whatever happens to this upload, the next one needs a new StartSystemRestore.
+    this.restoreUploads.delete(token);
+    const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/octet-stream') return text(415, `Send the backup as application/octet-stream (got '${type || 'no Content-Type'}').\n`);
+    const max = this.options.maxRestoreBytes ?? 4 * 1024 * 1024;
+    const bytes = await readCapped(req, max);
+    record.body = bytes === undefined ? `<more than ${max} bytes>` : `<${bytes.length} bytes>`;
+    if (bytes === undefined) return text(413, `The file is larger than ${max} bytes: it is not a backup of this device.\n`);
+    const next = restoredState(bytes, this.state);
+    if (typeof next === 'string') return text(415, `The file was not restored: ${next}.\n`);
+    const wasFactoryDefault = this.state.factoryDefault;
+    this.state = next;
+    this.changed('restore');
+    if (wasFactoryDefault !== next.factoryDefault) this.emit('profileQState', this.profileQState);
+    return { ...text(200, 'The configuration was restored; the device restarts now.\n'), after: () => this.reboot() };
+  }
+
   private takeFault(operation: string | undefined): (InjectedFault & { remaining: number }) | undefined {
     const f = this.faults.find((x) => x.remaining > 0 && (!x.operation || x.operation === operation));
     if (!f) return undefined;
@@ -429,6 +582,9 @@ export class SimulatedDevice extends EventEmitter {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.stats.httpRequests++;
+    const requestPath = (req.url ?? '/').split('?')[0]!;
+    // Backup and restore move files: they are streamed, never read into a SOAP request string.
+    if (requestPath === BACKUP_PATH || requestPath.startsWith(RESTORE_PATH_PREFIX)) return this.onTransfer(req, res, requestPath);
     let body = '';
     try {
       body = (await this.readBody(req)) ?? '';
@@ -479,7 +635,7 @@ export class SimulatedDevice extends EventEmitter {
       return;
     }
     record.status = reply.status;
-    if (reply.status === 401 || /NotAuthorized/.test(reply.body)) this.stats.unauthorized++;
+    if (reply.status === 401 || /NotAuthorized/.test(String(reply.body))) this.stats.unauthorized++;
     res.on('finish', () => {
       this.emit('request', record);
       // Let the bytes leave before a reboot or reset tears things down.
@@ -551,7 +707,7 @@ export class SimulatedDevice extends EventEmitter {
     }
     if (user) return user;
     const cls = accessClassOf(parsed?.content?.local, policy);
-    if (cls === 'PRE_AUTH') return 'anonymous';
+    if (levelMayUse('Anonymous', cls, this.policy)) return 'anonymous';
     return this.acceptsDigest ? this.challenge() : this.faultReply(notAuthorized('Authentication required: send a WS-UsernameToken.'));
   }
 
@@ -572,7 +728,7 @@ export class SimulatedDevice extends EventEmitter {
     const who = this.authenticate(req, parsed, service.policy);
     if (typeof who === 'object' && 'status' in who) return who;
     const cls = accessClassOf(operation, service.policy);
-    if (who !== 'anonymous' && !levelMayUse(who.level, cls)) {
+    if (who !== 'anonymous' && !levelMayUse(who.level, cls, this.policy)) {
       return this.faultReply(notAuthorized(`The user level ${who.level} may not call ${operation}.`));
     }
     return service.call(req, path, parsed, parsed.content, signal);
@@ -590,6 +746,9 @@ export class SimulatedDevice extends EventEmitter {
       state: this.state,
       deviceNow: () => this.deviceNow(),
       xaddr: `${base}${DEVICE_PATH}`,
+      baseUrl: base,
+      backupPath: BACKUP_PATH,
+      startRestore: () => this.openRestoreUpload(),
       endpoint: this.endpoint,
       acceptsDigest: this.acceptsDigest,
       acceptsUsernameToken: this.acceptsUsernameToken,
@@ -628,6 +787,12 @@ export class SimulatedDevice extends EventEmitter {
       scopes: allScopes(s),
       discoveryMode: s.discoveryMode,
       users: s.users.map((u) => ({ username: u.username, level: u.level })),
+      network: {
+        hostname: s.hostname, dns: s.dns, ntp: s.ntp, networkInterface: s.networkInterface, protocols: s.protocols,
+        gateway: s.gateway, zeroConfiguration: s.zeroConfiguration,
+      },
+      /** Exactly what a backup carries, without passwords: equal on two devices after a backup of one was restored onto the other. */
+      configuration: configurationOf(s, false),
       events: { xaddr: this.xaddr.replace(DEVICE_PATH, EVENT_SERVICE_PATH), maxPullPoints: this.options.maxPullPoints ?? 2, properties: this.events.liveProperties },
       pullPoints: this.events.pullPointInfo,
     };

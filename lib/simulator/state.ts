@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { ACCESS_POLICY_CONTENT_TYPE, defaultAccessPolicyFile } from './access';
 
 /** User levels a device account can have (Core §5.9.4.2); Anonymous is never stored. */
 export type UserLevel = 'Administrator' | 'Operator' | 'User' | 'Extended';
@@ -53,6 +54,11 @@ export interface DeviceState {
   discoveryMode: 'Discoverable' | 'NonDiscoverable';
   time: { type: 'Manual' | 'NTP'; daylightSavings: boolean; timeZone: string; /** device clock minus host clock, ms */ offsetMs: number };
   deviceInformation: DeviceInformationState;
+  /**
+   * The access policy file (GetAccessPolicy/SetAccessPolicy), base64 as it travels in tt:BinaryData.
+   * Optional so state files written before it existed still load; absent means the default policy.
+   */
+  accessPolicy?: { data: string; /** '' when SetAccessPolicy gave none */ contentType: string };
 }
 
 export const DEFAULT_DEVICE_INFORMATION: DeviceInformationState = {
@@ -118,7 +124,12 @@ export function factoryState(input: InitialStateInput): DeviceState {
     discoveryMode: 'Discoverable',
     time: { type: 'Manual', daylightSavings: false, timeZone: 'UTC0', offsetMs: input.clockSkewMs },
     deviceInformation: { ...DEFAULT_DEVICE_INFORMATION, SerialNumber: `SQ${short.toUpperCase()}`, ...input.deviceInformation },
+    accessPolicy: defaultAccessPolicy(),
   };
+}
+
+export function defaultAccessPolicy(): { data: string; contentType: string } {
+  return { data: defaultAccessPolicyFile().toString('base64'), contentType: ACCESS_POLICY_CONTENT_TYPE };
 }
 
 /** Read a saved state; undefined when the file is absent. Throws with a plain message when it is unreadable. */
@@ -134,6 +145,8 @@ export function loadState(file: string): DeviceState | undefined {
   if (!s || typeof s !== 'object' || s.version !== 1 || typeof s.uuid !== 'string' || !Array.isArray(s.users)) {
     throw new Error(`The simulator state file ${file} is not a simulator state (version 1). Delete it to start fresh.`);
   }
+  // Files from before the access policy existed get the default one.
+  s.accessPolicy ??= defaultAccessPolicy();
   return s as DeviceState;
 }
 
