@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { once } from 'node:events';
 import { SimulatedDevice } from '../../lib/simulator';
 import { allTexts, envelope, faultOf, parse, post, textOf, type RawResponse } from './client';
 
@@ -266,13 +267,18 @@ describe('simulator: device service', function () {
     await call('SetNetworkDefaultGateway', '<tds:IPv4Address>192.168.1.1</tds:IPv4Address>');
     await call('AddScopes', '<tds:ScopeItem>onvif://www.onvif.org/location/attic</tds:ScopeItem>');
     await call('CreateUsers', '<tds:User><tt:Username>viewer</tt:Username><tt:Password>viewer-pass</tt:Password><tt:UserLevel>User</tt:UserLevel></tds:User>');
+    // A factory default restarts the device: wait until it is back.
+    let restarted = once(dev, 'ready');
     await call('SetSystemFactoryDefault', '<tds:FactoryDefault>Soft</tds:FactoryDefault>');
+    await restarted;
     assert.deepEqual(allTexts(await call('GetNetworkDefaultGateway'), 'IPv4Address'), ['192.168.1.1']);
     assert.deepEqual(allTexts(await call('GetUsers'), 'Username'), ['viewer']);
     assert.ok(!allTexts(await call('GetScopes'), 'ScopeItem').includes('onvif://www.onvif.org/location/attic'));
     assert.notEqual(textOf(await call('GetHostname'), 'Name'), 'kept-or-not');
     const endpoint = dev.endpoint;
+    restarted = once(dev, 'ready');
     await call('SetSystemFactoryDefault', '<tds:FactoryDefault>Hard</tds:FactoryDefault>');
+    await restarted;
     assert.deepEqual(allTexts(await call('GetNetworkDefaultGateway'), 'IPv4Address'), []);
     assert.deepEqual(allTexts(await call('GetUsers'), 'Username'), []);
     assert.equal(dev.profileQState, 'FactoryDefault');

@@ -183,8 +183,10 @@ describe('simulator: WS-Discovery responder (unicast, 127.0.0.1)', function () {
     assert.equal(created.status, 200);
     assert.equal(await matches({ scopes: [OP] }), true, 'Operational once an Administrator has a password');
     assert.equal(await matches({ scopes: [FD] }), false);
+    const restarted = once(d, 'ready');
     assert.equal((await post(d.xaddr, envelope('SetSystemFactoryDefault', '<tds:FactoryDefault>Hard</tds:FactoryDefault>'))).status, 200);
-    await sleep(100);
+    // A factory default restarts the device; it answers probes again once it is back.
+    await restarted;
     assert.equal(await matches({ scopes: [FD] }), true, 'FactoryDefault again after a hard reset');
     assert.equal(await matches({ scopes: [OP] }), false);
   });

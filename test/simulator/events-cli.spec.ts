@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from '../../lib/simulator/cli';
@@ -48,7 +49,7 @@ describe('simulator: event options of onvifq-sim and remaining event faults', fu
   });
 
   it('unsupported event operations, bad PullMessages arguments, and the last factory reset', async () => {
-    const dev = new SimulatedDevice({ processorUsageIntervalMs: 0 });
+    const dev = new SimulatedDevice({ processorUsageIntervalMs: 0, rebootDowntimeMs: 200 });
     await dev.start();
     try {
       const events = `http://127.0.0.1:${dev.port}/onvif/events_service`;
@@ -64,12 +65,16 @@ describe('simulator: event options of onvifq-sim and remaining event faults', fu
         assert.deepEqual(faultOf(r), { code: 'env:Sender', subcodes: ['ter:InvalidArgVal'] }, inner);
       }
       assert.equal(notifications(await c.pull(address, 'PT0S'))[0]!.data.Status, '1970-01-01T00:00:00Z');
+      const restarted = once(dev, 'ready');
       const reset = await c.call(dev.xaddr, 'SetSystemFactoryDefault', '<tds:FactoryDefault xmlns:tds="http://www.onvif.org/ver10/device/wsdl">Soft</tds:FactoryDefault>', { ns: 'http://www.onvif.org/ver10/device/wsdl' });
       assert.equal(reset.status, 200);
-      const [changed] = notifications(await c.pull(address, 'PT2S'));
-      assert.equal(changed!.operation, 'Changed');
-      assert.ok(Math.abs(Date.parse(changed!.data.Status!) - dev.deviceNow()) < 3000);
       assert.ok(find(parse(reset).body, 'SetSystemFactoryDefaultResponse'));
+      // A factory default restarts the device, so pull points are gone; a new one starts with the reset time.
+      await restarted;
+      const again = await c.create(events, '<tev:Filter><wsnt:TopicExpression Dialect="http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet">tns1:Monitoring/OperatingTime/LastReset</wsnt:TopicExpression></tev:Filter>');
+      const [initialized] = notifications(await c.pull(again.address, 'PT2S'));
+      assert.equal(initialized!.operation, 'Initialized');
+      assert.ok(Math.abs(Date.parse(initialized!.data.Status!) - dev.deviceNow()) < 5000);
     } finally {
       await dev.stop();
     }

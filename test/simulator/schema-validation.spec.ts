@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -73,8 +74,11 @@ describe('simulator: responses validate against the ONVIF schemas', function () 
     const files: string[] = [];
     try {
       for (const [op, inner] of REQUESTS) {
+        // A factory default restarts the device: the next request waits until it is back.
+        const restarted = op === 'SetSystemFactoryDefault' ? once(dev, 'ready') : undefined;
         const r = await post(dev.xaddr, envelope(op, inner));
         assert.equal(r.status, 200, `${op}: ${r.body}`);
+        await restarted;
         const file = join(dir, `${op}Response.xml`);
         writeFileSync(file, r.body);
         files.push(file);
