@@ -33,6 +33,20 @@ export {
  * Default or with exposeState; once Operational it needs HTTP digest as an Administrator.
  */
 export { STATE_PATH } from './device';
+
+/**
+ * Backup and restore over HTTP (Core §8.3.2, §8.3.5): GetSystemUris gives SystemBackupUri
+ * (BACKUP_PATH, HTTP GET, application/octet-stream); StartSystemRestore gives a single-use UploadUri
+ * (RESTORE_PATH_PREFIX + token, expires after restoreUploadLifetimeMs) for an HTTP POST of that file as
+ * application/octet-stream: 200 then the device applies it and restarts for rebootDowntimeMs; 415 for a
+ * file that is not a backup of this model, 404 for an unknown, used or expired URI, 413 above
+ * maxRestoreBytes. Both need HTTP digest as an Administrator once Operational. What a backup carries and
+ * what stays with the device: see backup.ts; `configuration` in the /onvifq/state JSON shows it (without
+ * passwords). The access policy (Get/SetAccessPolicy) is JSON in ACCESS_POLICY_FORMAT and is enforced.
+ */
+export { BACKUP_PATH, RESTORE_PATH_PREFIX } from './device';
+export { BACKUP_FORMAT, BACKUP_CONTENT_TYPE, configurationOf } from './backup';
+export { ACCESS_POLICY_FORMAT, defaultAccessPolicyFile, type AccessClass } from './access';
 export type { PullPointInfo } from './events/pull-point';
 export type { EventItem } from './events/service';
 export type { PropertyOperation } from './events/notification';
