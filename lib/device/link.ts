@@ -2,7 +2,7 @@ import { BehaviorSubject, type Observable } from 'rxjs';
 import { OnvifError, isOnvifError } from '../errors';
 import { EventHub, type EventHubOptions } from '../events/hub';
 import { OnvifDevice, type CallOptions } from './onvif-device';
-import type { OnvifDeviceOptions, SessionInfo } from './types';
+import type { OnvifDeviceOptions, SessionChange, SessionInfo } from './types';
 
 /** `failed`: retries stopped because they cannot help (credentials rejected, TLS mismatch, unusable settings); see `error.kind`. */
 export type LinkStatus = 'idle' | 'connecting' | 'connected' | 'retrying' | 'failed' | 'closed';
@@ -58,6 +58,11 @@ export class DeviceLink {
 
   get state(): LinkState {
     return this.subject.value;
+  }
+
+  /** What the session did because of a change (new credentials, clock re-measured, restart, moved): see OnvifDevice.changes$. */
+  get changes$(): Observable<SessionChange> {
+    return this.dev.changes$;
   }
 
   /** The underlying session object (not necessarily connected). */

@@ -1,7 +1,9 @@
+import { Subject, type Observable } from 'rxjs';
 import { OnvifError, isOnvifError } from '../errors';
 import { decodeElement, encodeElement, findOperation, type OperationInfo } from '../schema';
 import { SoapClient } from '../transport';
 import type { SoapCallOptions, SoapResponse } from '../transport/types';
+import { download, upload, type DownloadOptions, type DownloadResult, type UploadOptions, type UploadResult, type UploadSource } from '../transfer';
 import { el, type XmlContent } from '../xml/build';
 import { NS } from '../xml/namespaces';
 import { deviceServiceUrl, displayAddress, reachableXaddr } from './address';
@@ -15,7 +17,8 @@ import {
   readServices,
   readSystemDateAndTime,
 } from './readers';
-import type { OnvifDeviceOptions, ServiceInfo, SessionInfo } from './types';
+import { describeMove, ownNewPassword, restartKind, sleep, type RestartKind } from './follow';
+import type { OnvifDeviceOptions, ServiceInfo, SessionChange, SessionInfo } from './types';
 
 /**
  * Old firmware answers GetServices with all sorts of faults (ter:Action, ter:InvalidArgVal, ActionNotSupported:
@@ -32,6 +35,20 @@ export interface CallOptions {
   /** Send to this URL instead of the service address (subscription managers). */
   url?: string;
   signal?: AbortSignal;
+  /** SystemReboot / SetSystemFactoryDefault: wait until the device is back and reconnect (default true). */
+  waitForRestart?: boolean;
+}
+
+export interface WaitForRestartOptions {
+  /** How long the device is expected to be away (StartSystemRestore's ExpectedDownTime), ms. */
+  expectedDowntimeMs?: number;
+  /** Give up when it is not back after this long, ms (default 300 s). */
+  timeoutMs?: number;
+  /** How long to watch for the device to go away before assuming it restarted very fast, ms (default 10 s). */
+  goneWithinMs?: number;
+  /** For messages: what made it restart. */
+  kind?: RestartKind;
+  signal?: AbortSignal;
 }
 
 /**
@@ -46,9 +63,16 @@ export class OnvifDevice {
   private current?: SessionInfo;
   private connecting?: Promise<SessionInfo>;
   private closed = false;
+  private username?: string;
+  private password?: string;
+  private readonly changes = new Subject<SessionChange>();
+  /** What the session did because of a change: new credentials, re-measured clock, restart and reconnect, device moved. */
+  readonly changes$: Observable<SessionChange> = this.changes.asObservable();
 
   constructor(options: OnvifDeviceOptions) {
     this.options = { ...options };
+    this.username = options.username;
+    this.password = options.password;
     this.url = deviceServiceUrl(options.address);
     const { address: _address, name: _name, ...transport } = options;
     this.client = new SoapClient({
@@ -109,7 +133,161 @@ export class OnvifDevice {
     if (!this.current && !options.url) await this.connect();
     const url = options.url ?? this.serviceUrl(op);
     const res = await this.send(url, body, { action: op.action, operation: op.name, headers: options.headers, timeoutMs: options.timeoutMs, signal: options.signal });
-    return res.content ? decodeElement(res.content) : {};
+    const result = res.content ? decodeElement(res.content) : {};
+    await this.followChange(op.name, params ?? {}, result, options);
+    return result;
+  }
+
+  /** The user name the session authenticates as. */
+  get user(): string | undefined {
+    return this.username;
+  }
+
+  /**
+   * Use other credentials from now on (after the password was changed on the device, or after
+   * commissioning created the admin). Reported on changes$ so the stored credentials can be updated.
+   */
+  setCredentials(username: string, password: string, why = `The session now signs in as '${username}'.`): void {
+    this.username = username;
+    this.password = password;
+    this.client.setCredentials(username, password);
+    this.changes.next({ kind: 'credentials-changed', text: why });
+  }
+
+  /** Download `url` (e.g. GetSystemUris' SystemBackupUri) with this session's credentials, streamed. */
+  async download(url: string, options?: DownloadOptions): Promise<DownloadResult> {
+    this.assertOpen();
+    // Connecting first gives the transfer a digest nonce to reuse, so it usually needs one request.
+    if (!this.current) await this.connect();
+    try {
+      return await download(this.client, url, options);
+    } catch (e) {
+      throw this.decorate(e, 'download');
+    }
+  }
+
+  /** Upload to `url` (e.g. StartSystemRestore's UploadUri) with this session's credentials, streamed. */
+  async upload(url: string, source: UploadSource, options?: UploadOptions): Promise<UploadResult> {
+    this.assertOpen();
+    if (!this.current) await this.connect();
+    try {
+      return await upload(this.client, url, source, options);
+    } catch (e) {
+      throw this.decorate(e, 'upload');
+    }
+  }
+
+  /**
+   * After a reboot, factory default or restore: wait for the device to go away, then until it answers
+   * again (bounded), then reconnect. Resolves with the new session.
+   */
+  async waitForRestart(options: WaitForRestartOptions = {}): Promise<SessionInfo> {
+    this.announceRestart(options.kind);
+    const started = Date.now();
+    const timeoutMs = options.timeoutMs ?? 300_000;
+    const deadline = started + timeoutMs;
+    this.reset();
+    const goneUntil = started + (options.goneWithinMs ?? 10_000);
+    let goneAt: number | undefined;
+    while (Date.now() < goneUntil) {
+      if (!(await this.answers(1000, options.signal))) {
+        goneAt = Date.now();
+        break;
+      }
+      await sleep(200, options.signal);
+    }
+    if (goneAt !== undefined && options.expectedDowntimeMs) {
+      // No point knocking while the device said it would be away; leave a little margin for its estimate.
+      await sleep(Math.max(0, Math.min(deadline - Date.now(), options.expectedDowntimeMs * 0.8 - (Date.now() - goneAt))), options.signal);
+    }
+    while (!(await this.answers(2000, options.signal))) {
+      if (Date.now() >= deadline) {
+        throw new OnvifError(
+          'timeout',
+          `The device at ${this.displayAddress} did not come back within ${Math.round(timeoutMs / 1000)} s after ${describeRestart(options.kind)}. Check that it is powered and on the network; it may have a new address.`,
+          { address: this.displayAddress },
+        );
+      }
+      await sleep(500, options.signal);
+    }
+    const session = await this.connect();
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    const state =
+      session.profileQState === 'FactoryDefault'
+        ? ' It is in Factory Default State: no users, anyone may configure it until it is commissioned again.'
+        : '';
+    this.changes.next({ kind: 'reconnected', text: `Reconnected to ${this.displayAddress} after ${describeRestart(options.kind)} (${secs} s).${state}`, address: this.url.toString() });
+    return session;
+  }
+
+  private announceRestart(kind: RestartKind | undefined): void {
+    const hard = kind === 'hard factory default' ? ' It will come back in Factory Default State (no users).' : '';
+    this.changes.next({ kind: 'restarting', text: `${this.displayAddress} is restarting${kind ? ` (${kind})` : ''}.${hard}` });
+  }
+
+  /** The device answers GetSystemDateAndTime (anything but silence counts: a fault is an answer). */
+  private async answers(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) throw new OnvifError('closed', `Waiting for ${this.displayAddress} was cancelled.`, { address: this.displayAddress });
+    try {
+      await this.client.call(this.url.toString(), el(NS.tds, 'GetSystemDateAndTime'), {
+        anonymous: true,
+        operation: 'GetSystemDateAndTime',
+        action: `${NS.tds}/GetSystemDateAndTime`,
+        timeoutMs,
+        signal,
+      });
+      return true;
+    } catch (e) {
+      if (isOnvifError(e) && (e.kind === 'unreachable' || e.kind === 'timeout' || e.kind === 'bad-response' || e.kind === 'closed')) {
+        if (e.kind === 'closed' && signal?.aborted) throw e;
+        return false;
+      }
+      return true;
+    }
+  }
+
+  /** The session follows what a successful call changed on the device (issue: "the session follows what the flow changed"). */
+  private async followChange(operation: string, params: Record<string, unknown>, result: any, options: CallOptions): Promise<void> {
+    switch (operation) {
+      case 'SetUser': {
+        const password = ownNewPassword(params, this.username);
+        if (password !== undefined && password !== this.password) {
+          this.setCredentials(
+            this.username!,
+            password,
+            `The password of '${this.username}' was changed on ${this.displayAddress}; this session uses the new one. The stored credentials${this.options.name ? ` of ${this.options.name}` : ''} need updating.`,
+          );
+        }
+        return;
+      }
+      case 'SetSystemDateAndTime':
+      case 'SetNTP': {
+        try {
+          const { offsetMs } = await this.measureClock();
+          if (this.current) this.current.clockOffsetMs = offsetMs;
+          this.changes.next({ kind: 'clock-remeasured', text: `The device clock is now ${formatOffset(offsetMs)} this computer's.` });
+        } catch (e) {
+          this.changes.next({ kind: 'clock-remeasured', text: `The device clock could not be re-measured: ${(e as Error).message}` });
+        }
+        return;
+      }
+      case 'SystemReboot':
+      case 'SetSystemFactoryDefault': {
+        const kind = restartKind(operation, params);
+        if (options.waitForRestart !== false) await this.waitForRestart({ kind });
+        else {
+          this.announceRestart(kind);
+          this.reset();
+        }
+        return;
+      }
+      case 'SetNetworkInterfaces':
+      case 'SetNetworkProtocols': {
+        const move = describeMove(operation, params, result, this.url);
+        if (move) this.changes.next({ kind: 'moved', ...move });
+        return;
+      }
+    }
   }
 
   /** Lower level: send an already-built operation element and get the parsed envelope (for services beyond the schema model). */
@@ -127,6 +305,7 @@ export class OnvifDevice {
     this.closed = true;
     this.current = undefined;
     this.client.close();
+    this.changes.complete();
   }
 
   /** The reachable address of a service by namespace, when the device offers it. */
@@ -255,6 +434,15 @@ export class OnvifDevice {
 
 function closedError(address: string): OnvifError {
   return new OnvifError('closed', `The session with ${address} was closed.`, { address });
+}
+
+function describeRestart(kind: RestartKind | undefined): string {
+  return kind ? `the ${kind}` : 'the restart';
+}
+
+function formatOffset(ms: number): string {
+  if (Math.abs(ms) < 1000) return `within ${Math.max(1, Math.round(Math.abs(ms)))} ms of`;
+  return `${(Math.abs(ms) / 1000).toFixed(1)} s ${ms > 0 ? 'ahead of' : 'behind'}`;
 }
 
 function safeOrigin(s: string): string | undefined {

@@ -69,3 +69,14 @@ export interface SessionInfo {
   legacyCapabilities: boolean;
   connectedAt: string;
 }
+
+/**
+ * Something the session did on its own because of what a call changed (nodes show it as a warning or status).
+ * `text` is a plain sentence for people and never contains a password.
+ */
+export interface SessionChange {
+  kind: 'credentials-changed' | 'clock-remeasured' | 'restarting' | 'reconnected' | 'moved';
+  text: string;
+  /** moved: where the device went (URL of its device service); reconnected: where it is. */
+  address?: string;
+}

@@ -5,7 +5,9 @@ import { buildEnvelope, parseEnvelope, type ParsedEnvelope } from '../soap/envel
 import type { SoapFault } from '../soap/fault';
 import type { XmlContent } from '../xml/build';
 import { DigestSession, chooseDigestChallenge, parseAuthChallenges, parseDigestChallenges } from './digest';
-import { createAgents, hostPort, sendOnce, type RawResponse, type SendResult } from './http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable, Writable } from 'node:stream';
+import { createAgents, hostPort, sendOnce, sendStreaming, type RawResponse, type SendResult, type StreamResult } from './http';
 import { badResponseError, faultError, faultMessage, isNotAuthorizedFault } from './messages';
 import type { AuthMethodInUse, AuthMode, SoapCallOptions, SoapResponse, TransportOptions } from './types';
 import { createdTimestamp, usernameTokenHeader } from './wsse';
@@ -130,14 +132,100 @@ export class SoapClient {
     return { status: res.status, headers: res.headers, body: res.body };
   }
 
+  /**
+   * A streamed HTTP GET/POST with the session's credentials (file transfers: backup, restore, firmware).
+   * The body comes from `body()` once per attempt, so a file or Buffer can be sent again after a challenge;
+   * a one-shot stream (`replayable: false`) is sent once, and usually needs no second try because the
+   * digest nonce of the SOAP session is reused and `Expect: 100-continue` lets a challenge come first.
+   * A 2xx answer's body goes to `sink(...)`; other answers come back buffered in `body` for the caller to judge.
+   */
+  async transfer(url: string, init: TransferInit): Promise<StreamResult> {
+    const target = parseUrl(url);
+    const where = hostPort(target);
+    const ex: Exchange = {
+      method: init.method,
+      headers: init.headers ?? {},
+      body: () => undefined,
+      soap: false,
+      anonymous: false,
+      timeoutMs: init.idleTimeoutMs ?? this.timeoutMs,
+      operation: init.operation,
+      signal: init.signal,
+    };
+    const attempts: Attempts = { freshNonceRetried: false, remeasured: false };
+    let plan = this.initialPlan(target, ex);
+    let bodyUsed = false;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      if (bodyUsed && init.replayable === false) {
+        throw new OnvifError(
+          'auth',
+          `The device at ${where} asked to authenticate again after the upload had started; a stream cannot be sent twice. Pass a file path or a Buffer instead, or try again.`,
+          { address: where, operation: init.operation },
+        );
+      }
+      const body = init.body?.();
+      const headers = { ...ex.headers };
+      if (plan.kind === 'digest') {
+        if (plan.session.qop === 'auth-int' && body !== undefined && !Buffer.isBuffer(body)) {
+          throw new OnvifError('unsupported', `The device at ${where} wants HTTP digest with auth-int, which needs the whole body hashed first; streamed uploads cannot do that.`, {
+            address: where,
+            operation: init.operation,
+          });
+        }
+        headers.Authorization = plan.session.authorization(this.username ?? '', this.password ?? '', init.method, target.pathname + target.search, Buffer.isBuffer(body) ? body : undefined);
+      } else if (plan.kind === 'basic') {
+        headers.Authorization = `Basic ${Buffer.from(`${this.username ?? ''}:${this.password ?? ''}`, 'utf8').toString('base64')}`;
+      }
+      this._requestCount++;
+      let res: StreamResult;
+      try {
+        res = await sendStreaming(this.agents, {
+          method: init.method,
+          url: target,
+          headers,
+          body,
+          bodyLength: init.bodyLength,
+          idleTimeoutMs: ex.timeoutMs,
+          maxResponseBytes: Math.min(this.maxResponseBytes, 1024 * 1024),
+          operation: init.operation,
+          signal: init.signal,
+          onBodyBytes: init.onBodyBytes,
+          sinkFor: (status, h) => (status >= 200 && status < 300 ? init.sink(status, h) : undefined),
+        });
+      } catch (e) {
+        if (body !== undefined && !Buffer.isBuffer(body)) body.destroy();
+        const err = e as OnvifError & { reusedSocket?: boolean };
+        // A kept-alive socket the device had closed: try once more when nothing of a one-shot body was used.
+        if (round === 0 && err.reusedSocket && err.kind === 'unreachable' && init.replayable !== false) continue;
+        throw err;
+      }
+      if (res.bodyStarted) bodyUsed = true;
+      if (res.status === 401) {
+        if (body !== undefined && !Buffer.isBuffer(body)) body.destroy();
+        plan = await this.nextPlan(target, ex, res, undefined, plan, attempts);
+        continue;
+      }
+      // Remember the nonce for the next call, without letting a file transfer change what SOAP calls use.
+      if (plan.kind === 'digest') this.digestSessions.set(target.origin, plan.session);
+      return res;
+    }
+    throw new OnvifError('auth', `The device at ${where} kept asking for authentication; giving up to avoid locking the account.`, {
+      address: where,
+      operation: init.operation,
+    });
+  }
+
   private get hasCredentials(): boolean {
     return !!this.username;
   }
 
   private initialPlan(url: URL, ex: Exchange): Plan {
     if (ex.anonymous || !this.hasCredentials || this.mode === 'none') return { kind: 'none' };
-    if (this.mode === 'ws-security') return ex.soap ? { kind: 'wsse' } : { kind: 'none' };
-    if (this.mode === 'auto' && this.learned === 'ws-security') return ex.soap ? { kind: 'wsse' } : { kind: 'none' };
+    // Plain HTTP (file transfers) cannot carry a UsernameToken: those use digest even in a WS-Security session.
+    if (this.mode === 'ws-security' || (this.mode === 'auto' && this.learned === 'ws-security')) {
+      if (ex.soap) return { kind: 'wsse' };
+      if (this.mode === 'ws-security' && !this.digestSessions.has(url.origin)) return { kind: 'none' };
+    }
     const session = this.digestSessions.get(url.origin);
     if (session) return { kind: 'digest', session, reused: true };
     if (this.mode === 'auto' && this.learned === 'basic' && this.basicAllowed(url)) return { kind: 'basic' };
@@ -207,7 +295,7 @@ export class SoapClient {
     }
 
     if (challenges.length > 0 && !(this.mode === 'ws-security' && isNotAuthorizedFault(fault))) {
-      if (this.mode === 'ws-security') {
+      if (this.mode === 'ws-security' && ex.soap) {
         throw new OnvifError(
           'auth',
           `The device at ${where} asks for HTTP authentication (${schemesOf(challenges)}), but the auth mode 'ws-security' only sends WS-UsernameToken. Choose auth mode auto or digest.`,
@@ -352,6 +440,24 @@ export class SoapClient {
       }
     }
   }
+}
+
+export interface TransferInit {
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  /** The request body for one attempt (called again for each retry). */
+  body?: () => Buffer | Readable | undefined;
+  /** Content-Length of a stream body, when known. */
+  bodyLength?: number;
+  /** false: body() gives a one-shot stream that cannot be sent twice. */
+  replayable?: boolean;
+  /** Where a 2xx answer's body goes. */
+  sink: (status: number, headers: IncomingHttpHeaders) => Writable;
+  /** Idle timeout (ms): nothing moved for this long fails the transfer. Default: the client's timeout. */
+  idleTimeoutMs?: number;
+  operation?: string;
+  signal?: AbortSignal;
+  onBodyBytes?(sent: number): void;
 }
 
 function parseUrl(url: string): URL {

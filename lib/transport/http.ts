@@ -1,7 +1,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { OnvifError } from '../errors';
 import type { TlsOptions } from './types';
 
@@ -273,4 +274,173 @@ export function formatBytes(n: number): string {
   if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MB`;
   if (n >= 1024) return `${+(n / 1024).toFixed(1)} kB`;
   return `${n} bytes`;
+}
+
+export interface StreamRequest {
+  method: 'GET' | 'POST';
+  url: URL;
+  headers: Record<string, string>;
+  /** A Buffer, or a stream piped with backpressure (memory stays flat whatever its size). */
+  body?: Buffer | Readable;
+  /** Content-Length for a stream body; without it the body goes out chunked. */
+  bodyLength?: number;
+  /** No byte moving either way for this long fails the transfer (large files take long, so there is no overall limit). */
+  idleTimeoutMs: number;
+  /** Cap for answers that are read into memory (errors, challenges). */
+  maxResponseBytes: number;
+  operation?: string;
+  signal?: AbortSignal;
+  /** Body bytes handed to the socket so far (upload progress). */
+  onBodyBytes?(sent: number): void;
+  /**
+   * Called once the status and headers are in: a Writable takes the body as a stream (download),
+   * undefined reads it into `body` (challenges, errors, small answers).
+   */
+  sinkFor(status: number, headers: http.IncomingHttpHeaders): Writable | undefined;
+}
+
+export interface StreamResult extends SendResult {
+  /** The body went to the sink instead of `body`. */
+  streamed: boolean;
+  /** Bytes of the response body received. */
+  receivedBytes: number;
+  /** Some of the request body was handed to the socket (a stream body cannot be sent again then). */
+  bodyStarted: boolean;
+}
+
+/** How long to wait for `100 Continue` before sending the body anyway (RFC 9110 §10.1.1: servers may ignore Expect). */
+const CONTINUE_WAIT_MS = 1000;
+
+/**
+ * One streamed HTTP exchange: the request body is piped (with `Expect: 100-continue`, so an auth challenge
+ * costs no upload), the answer body goes to a sink chosen from the status. Always settles with a
+ * StreamResult or an OnvifError; the timeout is an idle timeout, reset by every chunk either way.
+ */
+export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, req: StreamRequest): Promise<StreamResult> {
+  const where = hostPort(req.url);
+  const isHttps = req.url.protocol === 'https:';
+  const mod = isHttps ? https : http;
+  return new Promise<StreamResult>((resolve, reject) => {
+    let settled = false;
+    let reused = false;
+    let bodyStarted = false;
+    let timer: NodeJS.Timeout | undefined;
+    const headers: Record<string, string> = { ...req.headers };
+    const body = req.body;
+    const isStreamBody = body !== undefined && !Buffer.isBuffer(body);
+    if (Buffer.isBuffer(body)) headers['Content-Length'] = String(body.length);
+    else if (body && req.bodyLength !== undefined) headers['Content-Length'] = String(req.bodyLength);
+    if (body) headers.Expect = '100-continue';
+
+    const finish = (err: OnvifError | undefined, res?: StreamResult) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+      if (isStreamBody) (body as Readable).unpipe(r);
+      if (err) {
+        (err as OnvifError & { reusedSocket?: boolean }).reusedSocket = reused;
+        r.destroy();
+        reject(err);
+      } else resolve(res!);
+    };
+    const touch = () => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        finish(
+          new OnvifError(
+            'timeout',
+            `The transfer with ${where} stalled: nothing moved for ${req.idleTimeoutMs / 1000} s${req.operation ? ` (${req.operation})` : ''}. ` +
+              'Check that the device is still on the network; raise the timeout for slow devices.',
+            { address: where, operation: req.operation },
+          ),
+        );
+      }, req.idleTimeoutMs);
+    };
+
+    const r = mod.request(req.url, { method: req.method, headers, agent: isHttps ? agents.https : agents.http });
+    let continueTimer: NodeJS.Timeout | undefined;
+    const sendBody = () => {
+      if (continueTimer) clearTimeout(continueTimer);
+      continueTimer = undefined;
+      if (bodyStarted || settled) return;
+      bodyStarted = true;
+      if (!body) return void r.end();
+      if (Buffer.isBuffer(body)) {
+        r.end(body, () => req.onBodyBytes?.(body.length));
+        return;
+      }
+      let sent = 0;
+      body.on('data', (chunk: Buffer) => {
+        sent += chunk.length;
+        touch();
+        req.onBodyBytes?.(sent);
+      });
+      body.once('error', (e) =>
+        finish(new OnvifError('invalid-input', `Reading the file to send failed: ${e.message}`, { address: where, operation: req.operation, cause: e })),
+      );
+      body.pipe(r);
+    };
+
+    r.on('socket', () => {
+      reused = r.reusedSocket;
+    });
+    r.on('continue', sendBody);
+    r.on('error', (e: NodeJS.ErrnoException) => finish(networkError(e, where, req.operation)));
+    r.on('response', (res) => {
+      touch();
+      // An answer before the body went out (a challenge, a refusal): do not send it at all.
+      if (!bodyStarted && continueTimer) clearTimeout(continueTimer);
+      const status = res.statusCode ?? 0;
+      const base = { status, headers: res.headers, wwwAuthenticate: res.headersDistinct['www-authenticate'] ?? [], reusedSocket: reused, bodyStarted };
+      const cutOff = () =>
+        new OnvifError('bad-response', `The answer from ${where} was cut off before it was complete (HTTP ${status}).`, {
+          address: where,
+          operation: req.operation,
+          httpStatus: status,
+        });
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        touch();
+      });
+      res.on('aborted', () => finish(cutOff()));
+      const sink = req.sinkFor(status, res.headers);
+      if (sink) {
+        let sinkFailure: Error | undefined;
+        sink.once('error', (e: Error) => (sinkFailure ??= e));
+        pipeline(res, sink).then(
+          () => finish(res.complete ? undefined : cutOff(), { ...base, body: Buffer.alloc(0), streamed: true, receivedBytes: received, bodyStarted }),
+          (e: Error) => finish(e instanceof OnvifError ? e : sinkFailure ? sinkError(sinkFailure, where, req.operation) : cutOff()),
+        );
+        return;
+      }
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => {
+        if (received <= req.maxResponseBytes) chunks.push(chunk);
+      });
+      res.on('end', () => {
+        if (!res.complete) return finish(cutOff());
+        const done = { ...base, body: Buffer.concat(chunks), streamed: false, receivedBytes: received, bodyStarted };
+        // A body we declared but never sent leaves the connection unusable: close it.
+        if (body && (!bodyStarted || isStreamBody)) r.destroy();
+        finish(undefined, done);
+      });
+      res.on('error', (e) => finish(networkError(e, where, req.operation)));
+    });
+    const onAbort = () => finish(new OnvifError('closed', `The transfer with ${where} was cancelled.`, { address: where, operation: req.operation }));
+    if (req.signal?.aborted) return onAbort();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    touch();
+    if (body) {
+      r.flushHeaders();
+      continueTimer = setTimeout(sendBody, CONTINUE_WAIT_MS);
+    } else {
+      sendBody();
+    }
+  });
+}
+
+function sinkError(e: Error, where: string, operation?: string): OnvifError {
+  return new OnvifError('invalid-input', `Storing what ${where} sent failed: ${e.message}`, { address: where, operation, cause: e });
 }

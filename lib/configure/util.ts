@@ -1,0 +1,43 @@
+import { OnvifError } from '../errors';
+
+export function invalid(message: string): OnvifError {
+  return new OnvifError('invalid-input', message);
+}
+
+export function asArray<T = unknown>(v: unknown): T[] {
+  return v === undefined || v === null ? [] : Array.isArray(v) ? (v as T[]) : [v as T];
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isIPv4(s: string): boolean {
+  return IPV4.test(s);
+}
+
+/** A tt:NetworkHost for an address or name as a user writes it. */
+export function networkHost(s: string): Record<string, string> {
+  if (isIPv4(s)) return { Type: 'IPv4', IPv4Address: s };
+  if (s.includes(':')) return { Type: 'IPv6', IPv6Address: s };
+  return { Type: 'DNS', DNSname: s };
+}
+
+/** xs:duration (PnDTnHnMnS; years and months counted as 365 and 30 days) to ms; undefined when unreadable. */
+export function durationMs(s: unknown): number | undefined {
+  if (typeof s !== 'string') return undefined;
+  const m = /^(-)?P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(s.trim());
+  if (!m || s.trim() === 'P' || s.trim().endsWith('T')) return undefined;
+  const [, neg, y, mo, d, h, mi, sec] = m;
+  const n = (v?: string) => (v ? Number(v) : 0);
+  const ms = ((((n(y) * 365 + n(mo) * 30 + n(d)) * 24 + n(h)) * 60 + n(mi)) * 60 + n(sec)) * 1000;
+  return neg ? -ms : ms;
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} kB`;
+  return `${n} bytes`;
+}
+
+export function checkAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new OnvifError('closed', `${what} was cancelled.`);
+}

@@ -1,0 +1,1 @@
+export { download, upload, type DownloadOptions, type DownloadResult, type UploadOptions, type UploadResult, type UploadSource, type TransferProgress } from './transfer';
