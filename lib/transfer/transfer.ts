@@ -98,7 +98,7 @@ function statusError(status: number, body: Buffer, url: URL, what: 'download' | 
 /** Counts bytes on their way to the real destination (which keeps its backpressure). */
 function countingSink(target: Writable, onBytes: (n: number) => void): Writable {
   let bytes = 0;
-  return new Writable({
+  const sink = new Writable({
     highWaterMark: 64 * 1024,
     write(chunk: Buffer, _enc, cb) {
       bytes += chunk.length;
@@ -107,14 +107,23 @@ function countingSink(target: Writable, onBytes: (n: number) => void): Writable 
       else target.once('drain', () => cb());
     },
     final(cb) {
-      target.once('error', cb);
-      target.end(() => cb());
+      let done = false;
+      const once = (e?: Error | null) => {
+        if (done) return;
+        done = true;
+        cb(e ?? undefined);
+      };
+      target.once('error', once);
+      target.end((e?: Error | null) => once(e));
     },
     destroy(err, cb) {
       if (err) target.destroy(err);
       cb(err);
     },
   });
+  // A destination that fails (no such folder, disk full) fails the download.
+  target.once('error', (e) => sink.destroy(e));
+  return sink;
 }
 
 /**

@@ -405,6 +405,8 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
         touch();
       });
       res.on('aborted', () => finish(cutOff()));
+      // Also after the sink is done: a reset socket must not become an uncaught error.
+      res.on('error', (e) => finish(received > 0 ? cutOff() : networkError(e, where, req.operation)));
       const sink = req.sinkFor(status, res.headers);
       if (sink) {
         let sinkFailure: Error | undefined;
@@ -426,7 +428,6 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
         if (body && (!bodyStarted || isStreamBody)) r.destroy();
         finish(undefined, done);
       });
-      res.on('error', (e) => finish(networkError(e, where, req.operation)));
     });
     const onAbort = () => finish(new OnvifError('closed', `The transfer with ${where} was cancelled.`, { address: where, operation: req.operation }));
     if (req.signal?.aborted) return onAbort();
