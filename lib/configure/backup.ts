@@ -24,6 +24,12 @@ export interface RestoreParams {
   file?: string;
   /** the backup bytes (e.g. msg.payload from a backup). */
   data?: Buffer;
+  /**
+   * Credentials that work after the restore. A backup carries the accounts of the device it was taken
+   * from, so restoring another device's backup usually changes them; default: keep the session's.
+   */
+  username?: string;
+  password?: string;
 }
 
 export interface RestoreResult {
@@ -110,7 +116,24 @@ export async function restore(device: OnvifDevice, params: RestoreParams, option
       options.onProgress?.({ task: 'restore', step: 'upload', text: `restore: ${p.percent !== undefined ? `${p.percent}% ` : ''}${formatBytes(p.bytes)}`, percent: p.percent }),
   });
   options.onProgress?.({ task: 'restore', step: 'restart', text: `restore: restarting (~${Math.round(downtimeMs / 1000)} s)` });
-  const session = await device.waitForRestart({ kind: 'restore', expectedDowntimeMs: downtimeMs, timeoutMs: Math.max(120_000, downtimeMs * 3 + 60_000), signal: options.signal });
+  if (params.password !== undefined) {
+    const username = params.username ?? device.user ?? 'admin';
+    device.setCredentials(username, params.password, `After the restore the session signs in to ${device.displayAddress} as '${username}' (the accounts came with the backup). Update the stored credentials.`);
+  }
+  let session;
+  try {
+    session = await device.waitForRestart({ kind: 'restore', expectedDowntimeMs: downtimeMs, timeoutMs: Math.max(120_000, downtimeMs * 3 + 60_000), signal: options.signal });
+  } catch (e) {
+    if (isOnvifError(e) && e.kind === 'auth') {
+      throw new OnvifError(
+        'auth',
+        `${device.displayAddress} restored the backup and is back, but does not accept the session's credentials any more: a backup carries the accounts of the device it came from. ` +
+          'Sign in with an account of that device (restore accepts username and password for this).',
+        { address: device.displayAddress, httpStatus: e.httpStatus, cause: e },
+      );
+    }
+    throw e;
+  }
   options.onProgress?.({ task: 'restore', step: 'done', text: 'restore: reconnected', percent: 100 });
   return { bytes: sent.bytes, downtimeMs, reconnected: true, profileQState: session.profileQState };
 }
