@@ -152,7 +152,9 @@ describe('transfer: streamed download and upload with the session credentials', 
     assert.equal(seen, size);
     assert.equal(result.contentType, 'application/octet-stream');
     assert.ok(heap < 50 * MB, `heap grew ${heap} bytes`);
-    assert.ok(buffers < 50 * MB, `buffers grew ${buffers} bytes`);
+    // Buffer memory is freed lazily (and the test server's chunks count too), so allow half the size:
+    // a transfer that held the file would need all 200 MB.
+    assert.ok(buffers < 100 * MB, `buffers grew ${buffers} bytes`);
     assert.deepEqual(progress[progress.length - 1], { bytes: size, total: size, percent: 100 });
     assert.ok(progress.length > 10 && progress.length < 2000, `${progress.length} progress reports`);
     for (let i = 1; i < progress.length; i++) assert.ok(progress[i]!.bytes >= progress[i - 1]!.bytes);
@@ -183,7 +185,7 @@ describe('transfer: streamed download and upload with the session credentials', 
     assert.equal(server.requests[server.requests.length - 1]!.bytes, size);
     assert.equal(server.requests[server.requests.length - 1]!.expect, '100-continue');
     assert.ok(heap < 50 * MB, `heap grew ${heap} bytes`);
-    assert.ok(buffers < 50 * MB, `buffers grew ${buffers} bytes`);
+    assert.ok(buffers < 100 * MB, `buffers grew ${buffers} bytes`);
   });
 
   it('uploads a file: a first challenge costs no upload (the body waits for 100 Continue), the device gets the exact bytes', async () => {
