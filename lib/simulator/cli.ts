@@ -26,7 +26,9 @@ Options:
 
 Each device also serves its event service at /onvif/events_service and its live state as JSON at
 GET /onvifq/state (pull points, users without passwords, scopes): open in Factory Default State or
-with --expose-state, otherwise for an Administrator with HTTP digest.
+with --expose-state, otherwise for an Administrator with HTTP digest. Configuration backup: GET
+/onvifq/backup (GetSystemUris); restore: POST the file to the URI StartSystemRestore gives (both need an
+Administrator with HTTP digest once Operational; the device restarts after a restore).
 
 Stops cleanly on SIGINT or SIGTERM.`;
 
