@@ -1,35 +1,73 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Request, Response } from 'express';
 import type { Subscription } from 'rxjs';
-import { isOnvifError } from '../../lib/errors';
+import { runTask, type TaskProgress } from '../../lib/configure';
 import type { DeviceLink } from '../../lib/device/link';
-import type { DeviceConfigNode } from '../shared/device-config';
-import { inputError, toNodeError } from '../shared/errors';
+import type { OnvifDevice } from '../../lib/device/onvif-device';
+import type { SessionChange } from '../../lib/device/types';
+import { isOnvifError } from '../../lib/errors';
+import { findOperation } from '../../lib/schema';
+import type { DeviceConfigNode, MsgDevice } from '../shared/device-config';
+import { inputError, redact, toNodeError, type NodeError } from '../shared/errors';
 import { callFailedStatus, linkStatus } from '../shared/status';
-import { CONFIGURE_OPERATIONS, DEFAULT_PARAMS, OPERATION_FROM_MSG, isConfigureOperation, type ConfigureOperation } from './operations';
+import { FleetDevices } from './fleet';
+import { CATALOGUE, GROUPS, OPERATION_FROM_MSG, OPERATION_OTHER, PASSWORD_TARGETS, isConfigureOperation, isTask } from './operations';
+import { buildParams, parseNodeParams } from './params';
+import { changeStatus, progressStatus, taskDoneStatus } from './status';
 
 interface ConfigureDef extends NodeDef {
   device?: string;
+  /** A catalogued operation or task, 'msg' (from msg.operation / msg.topic) or 'other' (the `other` field). */
   operation?: string;
+  /** 'other': any operation of any service the device lists, e.g. `tev:GetEventProperties`. */
+  other?: string;
+  /** The editor's parameters (form and JSON editor): a JSON object, never a password. */
+  params?: string | Record<string, unknown>;
+}
+
+interface ConfigureCredentials {
+  /** The password for commission (admin), CreateUsers or SetUser, kept out of the flow JSON. */
+  password?: string;
 }
 
 type SendFn = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 type DoneFn = (err?: Error) => void;
 
+/** Where one message's work goes: the config node's own device, or one named by msg.address. */
+interface Target {
+  device: OnvifDevice;
+  link?: DeviceLink;
+  msgDevice: () => MsgDevice;
+}
+
+const PROGRESS_EVERY_MS = 200;
+
 export default function (RED: NodeAPI): void {
-  function OnvifqConfigureNode(this: Node, def: ConfigureDef): void {
+  function OnvifqConfigureNode(this: Node<ConfigureCredentials>, def: ConfigureDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const config = def.device ? (RED.nodes.getNode(def.device) as DeviceConfigNode | null) : null;
     const setting = def.operation || 'GetDeviceInformation';
-    let subscription: Subscription | undefined;
+    const otherName = String(def.other ?? '').trim();
+    const nodeParams = parseNodeParams(def.params);
+    const secrets = (): Array<string | undefined> => [config?.credentials?.password, node.credentials?.password];
+    const subscriptions: Subscription[] = [];
+    const running = new Set<AbortController>();
+    const fleet = new FleetDevices((device, address) => {
+      subscriptions.push(device.changes$.subscribe((c) => onChange(c, address)));
+    });
     let link: DeviceLink | undefined;
 
     if (!config) {
       node.status({ fill: 'red', shape: 'ring', text: 'no device' });
+    } else if (nodeParams instanceof Error) {
+      node.status({ fill: 'red', shape: 'ring', text: 'bad parameters' });
+      node.error(nodeParams.message);
     } else {
       try {
         link = config.link();
-        subscription = link.state$.subscribe((state) => node.status(linkStatus(state)));
+        subscriptions.push(link.state$.subscribe((state) => node.status(linkStatus(state))));
+        subscriptions.push(link.onvifDevice.changes$.subscribe((c) => onChange(c)));
         // Connect now, so the status tells the truth before the first message. Failures show in the status
         // and retry in the background; a message sent meanwhile gets its own error.
         link.device().catch(() => undefined);
@@ -37,6 +75,23 @@ export default function (RED: NodeAPI): void {
         node.status({ fill: 'red', shape: 'ring', text: 'bad config' });
         node.error(toNodeError(err, config.label).message);
       }
+    }
+
+    /** What the session did by itself: warn where the user must act, show restarts in the status. */
+    function onChange(change: SessionChange, address?: string): void {
+      const label = config?.label ?? 'the device';
+      const text = redact(change.text, secrets());
+      if (change.kind === 'credentials-changed') {
+        node.warn(
+          address
+            ? `The stored password of '${label}' does not fit ${address} any more: ${text}`
+            : `The stored password of '${label}' needs updating: ${text}`,
+        );
+      } else if (change.kind === 'moved') {
+        node.warn(text);
+      }
+      const status = changeStatus(change);
+      if (status) node.status(status);
     }
 
     node.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
@@ -55,47 +110,110 @@ export default function (RED: NodeAPI): void {
         done(inputError('No device is selected. Open the node and choose or add an onvifq-device config node.'));
         return;
       }
-      const operation = pickOperation(msg);
-      if (typeof operation !== 'string') {
-        done(operation);
+      if (nodeParams instanceof Error) {
+        done(nodeParams);
         return;
       }
-      const params = pickParams(operation, msg.payload);
+      const picked = pickOperation(msg);
+      if (picked instanceof Error) {
+        done(picked);
+        return;
+      }
+      const { operation, fromNode } = picked;
+      const params = buildParams(operation, nodeParams, fromNode, node.credentials?.password, msg.payload);
       if (params instanceof Error) {
         done(params);
         return;
       }
-      let activeLink: DeviceLink;
-      try {
-        activeLink = config.link();
-      } catch (err) {
-        done(toNodeError(err, config.label, [config.credentials?.password]));
+      const target = pickTarget(msg);
+      if (target instanceof Error) {
+        done(target);
         return;
       }
+      const abort = new AbortController();
+      running.add(abort);
       try {
-        const result = await activeLink.call(operation, params);
-        msg.payload = result;
-        msg.device = config.msgDevice();
-        node.status(linkStatus(activeLink.state));
-        send(msg);
+        if (isTask(operation)) await task(operation, params, target, abort.signal, msg, send);
+        else await call(operation, params, target, abort.signal, msg, send);
         done();
       } catch (err) {
-        // Link-level trouble (retrying, auth failed) already shows through state$; a failed call shows its own.
-        const state = activeLink.state.status;
-        if (isOnvifError(err) && err.kind === 'invalid-input') {
-          // The library checks the parameters against the schema before sending anything.
-          done(inputError(`msg.payload does not fit ${operation}: ${err.message.replace(/\.$/, '')}. Nothing was sent to the device.`));
-          return;
-        }
-        if (state === 'connected') node.status(callFailedStatus(isOnvifError(err) ? err : undefined));
-        done(toNodeError(err, config.label, [config.credentials?.password]));
+        done(failure(err, operation, target));
+      } finally {
+        running.delete(abort);
       }
     }
 
-    function pickOperation(msg: NodeMessageInFlow): ConfigureOperation | Error {
+    async function call(operation: string, params: Record<string, unknown>, target: Target, signal: AbortSignal, msg: NodeMessageInFlow, send: SendFn): Promise<void> {
+      const result = target.link ? await target.link.call(operation, params, { signal }) : await target.device.call(operation, params, { signal });
+      msg.payload = result;
+      msg.device = target.msgDevice();
+      if (target.link) node.status(linkStatus(target.link.state));
+      else node.status({ fill: 'green', shape: 'dot', text: 'done' });
+      send(msg);
+    }
+
+    async function task(name: string, params: Record<string, unknown>, target: Target, signal: AbortSignal, msg: NodeMessageInFlow, send: SendFn): Promise<void> {
+      const device = target.link ? await target.link.device() : target.device;
+      let lastStep = '';
+      let lastAt = 0;
+      const onProgress = (p: TaskProgress): void => {
+        // Transfers report often; the status travels to every open editor, so only a few per second.
+        const now = Date.now();
+        if (p.step === lastStep && now - lastAt < PROGRESS_EVERY_MS && p.percent !== 100) return;
+        lastStep = p.step;
+        lastAt = now;
+        node.status(progressStatus(p));
+      };
+      let result: unknown;
+      try {
+        result = await runTask(device, name as never, params, { onProgress, signal });
+      } catch (err) {
+        target.link?.noteFailure(err);
+        throw err;
+      }
+      if (name === 'backup') {
+        const r = result as { bytes: number; buffer?: Buffer; file?: string; contentType?: string };
+        if (r.buffer) {
+          msg.payload = r.buffer;
+          msg.backup = { bytes: r.bytes, ...(r.contentType ? { contentType: r.contentType } : {}) };
+        } else {
+          msg.payload = { bytes: r.bytes, file: r.file, ...(r.contentType ? { contentType: r.contentType } : {}) };
+        }
+      } else {
+        msg.payload = result;
+      }
+      msg.device = target.msgDevice();
+      node.status(taskDoneStatus(name, result));
+      send(msg);
+    }
+
+    function failure(err: unknown, operation: string, target: Target): NodeError {
+      if (isOnvifError(err) && err.kind === 'invalid-input' && !isTask(operation)) {
+        // The library checks the parameters against the schema before sending anything.
+        return inputError(`msg.payload does not fit ${operation}: ${redact(err.message, secrets()).replace(/\.$/, '')}. Nothing was sent to the device.`);
+      }
+      // Link-level trouble (retrying, auth failed) already shows through state$; a failed call shows its own.
+      if (!target.link || target.link.state.status === 'connected') node.status(callFailedStatus(isOnvifError(err) ? err : undefined));
+      const label = target.link ? config!.label : `${config!.label}' for '${target.device.displayAddress}`;
+      const out = toNodeError(err, label, secrets());
+      const steps = (err as { steps?: unknown }).steps;
+      if (Array.isArray(steps)) {
+        // commission: what was done before it stopped, for a Catch node to report or retry from.
+        (out as NodeError & { steps?: unknown }).steps = steps;
+        (out as { cause?: Record<string, unknown> }).cause!.steps = JSON.parse(redact(JSON.stringify(steps), secrets()));
+      }
+      return out;
+    }
+
+    function pickOperation(msg: NodeMessageInFlow): { operation: string; fromNode: boolean } | Error {
       let name: unknown = setting;
       let from = 'the node setting';
-      if (setting === OPERATION_FROM_MSG) {
+      let fromNode = true;
+      if (setting === OPERATION_OTHER && otherName) {
+        name = otherName;
+        from = "the node's operation name";
+      } else if (setting === OPERATION_FROM_MSG || setting === OPERATION_OTHER) {
+        fromNode = false;
         if (msg.operation !== undefined && msg.operation !== '') {
           name = msg.operation;
           from = 'msg.operation';
@@ -104,34 +222,63 @@ export default function (RED: NodeAPI): void {
           from = 'msg.topic';
         }
         if (name === undefined || name === '') {
-          return inputError(`No operation given: set msg.operation or msg.topic to one of ${CONFIGURE_OPERATIONS.join(', ')}.`);
+          return inputError('No operation given: set msg.operation or msg.topic to an operation (e.g. GetScopes), a task (e.g. backup) or any operation the device offers (e.g. tev:GetEventProperties).');
         }
       }
-      if (!isConfigureOperation(name)) {
+      const known = typeof name === 'string' && (isConfigureOperation(name) || findOperation(name) !== undefined);
+      if (!known) {
         const shown = typeof name === 'string' ? `'${name.slice(0, 60)}'` : `a ${typeof name}`;
-        return inputError(`Unknown operation ${shown} in ${from}. This node supports ${CONFIGURE_OPERATIONS.join(', ')}.`);
+        return inputError(
+          `Unknown operation ${shown} in ${from}. Use a Device operation such as GetScopes, a task (commission, syncTime, backup, restore, inventory), ` +
+            'or any operation of a service the device lists, qualified when the name is ambiguous (tev:GetServiceCapabilities). Names are case-sensitive. Nothing was sent.',
+        );
       }
-      return name;
+      return { operation: name as string, fromNode };
     }
 
-    function pickParams(operation: ConfigureOperation, payload: unknown): Record<string, unknown> | Error {
-      const defaults = DEFAULT_PARAMS[operation] ?? {};
-      // An inject node's timestamp (or no payload at all) is a trigger, not parameters.
-      if (payload === undefined || payload === null || payload === '' || typeof payload === 'number') return { ...defaults };
-      if (typeof payload !== 'object' || Array.isArray(payload) || Buffer.isBuffer(payload)) {
-        const what = Array.isArray(payload) ? 'an array' : Buffer.isBuffer(payload) ? 'a Buffer' : `a ${typeof payload}`;
-        return inputError(`msg.payload is ${what}; ${operation} takes its parameters from msg.payload as an object (or no payload). Nothing was sent.`);
+    function pickTarget(msg: NodeMessageInFlow): Target | Error {
+      const address = (msg as { address?: unknown }).address;
+      if (address === undefined || address === null || address === '') {
+        let active: DeviceLink;
+        try {
+          active = config!.link();
+        } catch (err) {
+          return toNodeError(err, config!.label, secrets());
+        }
+        return { device: active.onvifDevice, link: active, msgDevice: () => config!.msgDevice() };
       }
-      return { ...defaults, ...(payload as Record<string, unknown>) };
+      if (typeof address !== 'string' || !address.trim()) {
+        return inputError('msg.address must be a text: host, host:port or the device service URL (e.g. "192.0.2.20" or "http://192.0.2.20/onvif/device_service"). Nothing was sent.');
+      }
+      try {
+        const template = config!.link().onvifDevice.options;
+        const device = fleet.get(address, template);
+        return {
+          device,
+          msgDevice: () => ({ name: device.displayAddress, xaddr: device.session?.xaddr ?? device.url.toString(), endpoint: device.session?.endpoint }),
+        };
+      } catch (err) {
+        const e = toNodeError(err, config!.label, secrets());
+        return isOnvifError(err) && err.kind === 'invalid-input' ? inputError(`msg.address: ${e.message} Nothing was sent.`) : e;
+      }
     }
 
     node.on('close', (done: () => void) => {
-      subscription?.unsubscribe();
-      subscription = undefined;
+      for (const a of running) a.abort();
+      running.clear();
+      for (const s of subscriptions.splice(0)) s.unsubscribe();
       link = undefined;
-      done();
+      fleet.closeAll().then(done, done);
     });
   }
 
-  RED.nodes.registerType('onvifq-configure', OnvifqConfigureNode as never);
+  RED.nodes.registerType('onvifq-configure', OnvifqConfigureNode as never, {
+    credentials: { password: { type: 'password' } },
+  } as never);
+
+  // The editor's operation picker and forms: the same catalogue the runtime uses.
+  RED.httpAdmin.get('/onvifq-configure/catalogue', RED.auth.needsPermission('onvifq-configure.read'), (_req: Request, res: Response) => {
+    res.json({ groups: GROUPS, operations: CATALOGUE, passwordTargets: PASSWORD_TARGETS });
+  });
 }
+

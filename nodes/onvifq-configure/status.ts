@@ -1,0 +1,55 @@
+import type { NodeStatus } from 'node-red';
+import type { TaskProgress } from '../../lib/configure';
+import type { SessionChange } from '../../lib/device/types';
+
+// Texts stay short so they fit under a node; colours as everywhere (DESIGN.md): blue = work in progress,
+// yellow = the device is away for a while, green = done / connected.
+
+/** A task step: its short text, with a ring while a transfer has no percentage yet. */
+export function progressStatus(p: TaskProgress): NodeStatus {
+  return { fill: 'blue', shape: p.percent === undefined ? 'ring' : 'dot', text: p.text };
+}
+
+/** What a finished task reports under the node. */
+export function taskDoneStatus(task: string, result: unknown): NodeStatus {
+  const r = (result ?? {}) as { bytes?: number; state?: string; offsetAfterMs?: number };
+  switch (task) {
+    case 'commission':
+      return { fill: 'green', shape: 'dot', text: r.state === 'Operational' ? 'commissioned' : 'configured' };
+    case 'syncTime':
+      return { fill: 'green', shape: 'dot', text: typeof r.offsetAfterMs === 'number' ? `clock ±${formatMs(r.offsetAfterMs)}` : 'clock set' };
+    case 'backup':
+      return { fill: 'green', shape: 'dot', text: `backup ${formatBytes(r.bytes ?? 0)}` };
+    case 'restore':
+      return { fill: 'green', shape: 'dot', text: 'restored' };
+    case 'inventory':
+      return { fill: 'green', shape: 'dot', text: 'inventory read' };
+    default:
+      return { fill: 'green', shape: 'dot', text: 'done' };
+  }
+}
+
+/** The status for something the session did on its own; undefined when it needs none. */
+export function changeStatus(change: SessionChange): NodeStatus | undefined {
+  switch (change.kind) {
+    case 'restarting':
+      return { fill: 'yellow', shape: 'ring', text: 'rebooting…' };
+    case 'reconnected':
+      return { fill: 'green', shape: 'dot', text: 'reconnected' };
+    case 'moved':
+      return { fill: 'yellow', shape: 'dot', text: 'device moved' };
+    default:
+      return undefined;
+  }
+}
+
+function formatMs(ms: number): string {
+  const a = Math.abs(ms);
+  return a < 1000 ? `${Math.round(a)} ms` : `${(a / 1000).toFixed(1)} s`;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} kB`;
+  return `${n} B`;
+}
