@@ -1,0 +1,150 @@
+/**
+ * The onvifq-configure edit dialog in a real browser (Debian's headless Chromium through playwright-core):
+ * the grouped operation picker, the parameter form kept in step with the JSON editor, the example button,
+ * and the password going to the node's credentials rather than the flow.
+ */
+import { strict as assert } from 'node:assert';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { SimulatedDevice } from '../../lib/simulator';
+import { CATALOGUE } from '../../nodes/onvifq-configure/operations';
+import { NodeRedProcess, OUTPUT_DIR, assertBuilt } from './node-red-process';
+
+const CHROMIUM = '/usr/bin/chromium';
+const USERNAME = 'admin';
+const PASSWORD = 'Ed1tor-cfg-pass';
+const USER_PASSWORD = 'V1ewer-secret-pw';
+
+describe('e2e: the onvifq-configure editor in Chromium', function () {
+  this.timeout(90000);
+  let sim: SimulatedDevice | undefined;
+  let red: NodeRedProcess | undefined;
+  let ctx: BrowserContext | undefined;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) {
+      console.log(`    skipped: ${CHROMIUM} is missing (install it with "apt-get install -y chromium"; CI does)`);
+      this.skip();
+    }
+    assertBuilt();
+    sim = new SimulatedDevice({ username: USERNAME, password: PASSWORD, discovery: false });
+    await sim.start();
+    red = new NodeRedProcess(['-D', 'editorTheme.tours=false']);
+    await red.start();
+    await red.deploy([
+      { id: 'ce-tab', type: 'tab', label: 'configure editor e2e' },
+      { id: 'ce-dev', type: 'onvifq-device', name: 'Bench camera', address: sim.xaddr, auth: 'auto', timeout: 10,
+        credentials: { username: USERNAME, password: PASSWORD } },
+      { id: 'ce-cfg', type: 'onvifq-configure', z: 'ce-tab', device: 'ce-dev', operation: 'GetDeviceInformation', x: 300, y: 120, wires: [[]] },
+    ]);
+    ctx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-pw-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = ctx.pages()[0] ?? (await ctx.newPage());
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    fs.mkdirSync(OUTPUT_DIR, { recursive: true });
+    await page.goto(red.url + '/');
+  });
+
+  after(async function () {
+    await ctx?.close();
+    await red?.stop();
+    await sim?.stop();
+  });
+
+  const params = (): Promise<unknown> => page.evaluate(() => JSON.parse(($('#node-input-params') as any).typedInput('value')));
+  const setParams = (value: unknown): Promise<void> =>
+    page.evaluate((v) => {
+      ($('#node-input-params') as any).typedInput('value', v);
+      $('#node-input-params').trigger('change');
+    }, JSON.stringify(value));
+
+  async function openNode(): Promise<void> {
+    const node = page.locator('#red-ui-workspace-chart g.red-ui-flow-node[id="ce-cfg"]');
+    await node.locator('rect.red-ui-flow-node').first().waitFor({ state: 'visible', timeout: 30000 });
+    await node.locator('rect.red-ui-flow-node').first().dblclick();
+    await page.locator('.red-ui-tray #node-input-name').waitFor();
+    // The picker is filled from the runtime's catalogue.
+    await page.waitForFunction(() => document.querySelectorAll('#node-input-operation optgroup').length > 1, undefined, { timeout: 10000 });
+  }
+
+  it('groups the operations: Network, System, Users, Scopes, Security, Maintenance, Tasks, Other', async function () {
+    await openNode();
+    const groups = await page.locator('#node-input-operation optgroup').evaluateAll((els) =>
+      els.map((g) => ({ label: g.getAttribute('label'), options: Array.from(g.querySelectorAll('option')).map((o) => (o as HTMLOptionElement).value) })),
+    );
+    assert.deepEqual(groups.map((g) => g.label), ['Network', 'System', 'Users', 'Scopes and discovery', 'Security', 'Maintenance', 'Tasks', 'Other (any operation)']);
+    for (const e of CATALOGUE) {
+      const label = { Scopes: 'Scopes and discovery' }[e.group as 'Scopes'] ?? e.group;
+      assert.ok(groups.find((g) => g.label === label)?.options.includes(e.name), `${e.name} under ${label}`);
+    }
+    assert.deepEqual(groups[7]!.options, ['other', 'msg']);
+    assert.equal(await page.locator('#node-input-operation').inputValue(), 'GetDeviceInformation');
+    assert.match(await page.locator('#onvifq-configure-summary').innerText(), /Manufacturer, model/);
+  });
+
+  it('the form writes into the JSON parameters and reads them back', async function () {
+    await page.locator('#node-input-operation').selectOption('SetHostname');
+    const hostField = page.locator('#onvifq-configure-form input[type="text"]').first();
+    await hostField.fill('lobby-cam');
+    await hostField.dispatchEvent('change');
+    assert.deepEqual(await params(), { Name: 'lobby-cam' });
+    await setParams({ Name: 'from-json' });
+    assert.equal(await hostField.inputValue(), 'from-json');
+
+    await page.locator('#node-input-operation').selectOption('SetNTP');
+    assert.deepEqual(await params(), {}, 'another operation starts with empty parameters');
+    await page.locator('#onvifq-configure-example').click();
+    assert.deepEqual(await params(), { FromDHCP: false, NTPManual: [{ Type: 'DNS', DNSname: 'pool.ntp.org' }] });
+    const servers = page.locator('#onvifq-configure-form input[type="text"]').first();
+    assert.equal(await servers.inputValue(), 'pool.ntp.org');
+    await servers.fill('192.0.2.123, ntp.example.org');
+    await servers.dispatchEvent('change');
+    assert.deepEqual(await params(), {
+      FromDHCP: false,
+      NTPManual: [{ Type: 'IPv4', IPv4Address: '192.0.2.123' }, { Type: 'DNS', DNSname: 'ntp.example.org' }],
+    });
+  });
+
+  it('keeps a user password in the node credentials, refuses one in the JSON, and deploys without it in the flow', async function () {
+    await page.locator('#node-input-operation').selectOption('CreateUsers');
+    await page.locator('#onvifq-configure-password-row').waitFor({ state: 'visible' });
+    await setParams({ User: [{ Username: 'viewer', Password: 'typed-here', UserLevel: 'User' }] });
+    assert.match(await page.locator('#onvifq-configure-params-warning').innerText(), /Passwords must not be stored in the flow/);
+    await page.locator('#onvifq-configure-example').click();
+    assert.deepEqual(await params(), { User: [{ Username: 'viewer', UserLevel: 'User' }] }, 'the example leaves the password out');
+    assert.equal(await page.locator('#onvifq-configure-params-warning').isVisible(), false);
+    await page.locator('#node-input-password').fill(USER_PASSWORD);
+    await page.screenshot({ path: path.join(OUTPUT_DIR, 'configure-editor-create-users.png') });
+    await page.locator('#node-dialog-ok').click();
+    await page.locator('#red-ui-header-button-deploy').click();
+
+    const until = Date.now() + 15000;
+    let deployed: Record<string, any> | undefined;
+    while (Date.now() < until) {
+      const flows = await red!.request('GET', '/flows');
+      deployed = flows.json<Array<Record<string, any>>>().find((n) => n.id === 'ce-cfg');
+      if (deployed?.operation === 'CreateUsers') {
+        assert.ok(!flows.body.includes(USER_PASSWORD), 'password in GET /flows');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(deployed?.operation, 'CreateUsers');
+    assert.deepEqual(JSON.parse(deployed.params), { User: [{ Username: 'viewer', UserLevel: 'User' }] });
+    const creds = await red!.request('GET', '/credentials/onvifq-configure/ce-cfg');
+    assert.deepEqual(creds.json(), { has_password: true });
+    for (const f of fs.readdirSync(red!.userDir).filter((x) => x.endsWith('.json'))) {
+      assert.ok(!fs.readFileSync(path.join(red!.userDir, f), 'utf8').includes(USER_PASSWORD), `password readable in ${f}`);
+    }
+    assert.deepEqual(pageErrors, [], 'no script errors in the editor');
+  });
+});
