@@ -147,8 +147,13 @@ export default function (RED: NodeAPI): void {
       const result = target.link ? await target.link.call(operation, params, { signal }) : await target.device.call(operation, params, { signal });
       msg.payload = result;
       msg.device = target.msgDevice();
-      if (target.link) node.status(linkStatus(target.link.state));
-      else node.status({ fill: 'green', shape: 'dot', text: 'done' });
+      if (target.link) {
+        // After a restart the session is a new one (a hard factory default leaves the device in Factory Default State).
+        const state = target.link.state;
+        node.status(linkStatus(state.status === 'connected' && target.device.session ? { ...state, session: target.device.session } : state));
+      } else {
+        node.status({ fill: 'green', shape: 'dot', text: 'done' });
+      }
       send(msg);
     }
 

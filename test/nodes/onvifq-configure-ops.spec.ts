@@ -217,6 +217,23 @@ describe('onvifq-configure: the Device operations', function () {
       assert.ok(loggedTexts().every((t) => !t.includes(PASSWORD)), 'no password in the log');
     });
 
+    it('SetSystemFactoryDefault Hard: waits for the device, then shows it is in Factory Default State', async () => {
+      const victim = new SimulatedDevice({ username: USERNAME, password: PASSWORD, discovery: false, rebootDowntimeMs: 400 });
+      await victim.start();
+      try {
+        await helper.load(NODES, flow(victim.xaddr, { operation: 'SetSystemFactoryDefault', params: JSON.stringify({ FactoryDefault: 'Hard' }) }), CREDS);
+        const cfg = helper.getNode('cfg');
+        await waitForStatus(cfg, (s) => s.text === 'Operational', 'Operational');
+        await send({});
+        assert.equal(victim.profileQState, 'FactoryDefault');
+        const texts = statuses(cfg).map((s) => s.text);
+        assert.ok(texts.includes('rebooting…') && texts.includes('reconnected'), texts.join(' | '));
+        assert.equal(texts[texts.length - 1], 'factory default');
+      } finally {
+        await victim.stop();
+      }
+    });
+
     for (const [title, settings, msg, expected] of [
       ['a Buffer payload for an operation other than restore', { operation: 'SetHostname' }, { payload: Buffer.from('x') }, /msg\.payload is a Buffer; only restore takes one/],
       ['a msg.address that is not a text', { operation: 'GetHostname' }, { address: 42 }, /msg\.address must be a text/],
