@@ -57,6 +57,8 @@ export default function (RED: NodeAPI): void {
       subscriptions.push(device.changes$.subscribe((c) => onChange(c, address)));
     });
     let link: DeviceLink | undefined;
+    /** When the device last said it moved: a call that ends after that keeps 'device moved' in the status. */
+    let movedAt = 0;
 
     if (!config) {
       node.status({ fill: 'red', shape: 'ring', text: 'no device' });
@@ -88,6 +90,7 @@ export default function (RED: NodeAPI): void {
             : `The stored password of '${label}' needs updating: ${text}`,
         );
       } else if (change.kind === 'moved') {
+        movedAt = Date.now();
         node.warn(text);
       }
       const status = changeStatus(change);
@@ -144,10 +147,13 @@ export default function (RED: NodeAPI): void {
     }
 
     async function call(operation: string, params: Record<string, unknown>, target: Target, signal: AbortSignal, msg: NodeMessageInFlow, send: SendFn): Promise<void> {
+      const started = Date.now();
       const result = target.link ? await target.link.call(operation, params, { signal }) : await target.device.call(operation, params, { signal });
       msg.payload = result;
       msg.device = target.msgDevice();
-      if (target.link) {
+      if (movedAt >= started) {
+        // Keep 'device moved' visible: the warning says where it went.
+      } else if (target.link) {
         // After a restart the session is a new one (a hard factory default leaves the device in Factory Default State).
         const state = target.link.state;
         node.status(linkStatus(state.status === 'connected' && target.device.session ? { ...state, session: target.device.session } : state));

@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
+import type { SinonSpy } from 'sinon';
 import path from 'node:path';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { SimulatedDevice } from '../../lib/simulator';
@@ -231,6 +232,25 @@ describe('onvifq-configure: the Device operations', function () {
         assert.equal(texts[texts.length - 1], 'factory default');
       } finally {
         await victim.stop();
+      }
+    });
+
+    it('SetNetworkInterfaces that moves the device: the node warns where it went', async () => {
+      const mover = new SimulatedDevice({ username: USERNAME, password: PASSWORD, discovery: false });
+      await mover.start();
+      try {
+        await helper.load(NODES, flow(mover.xaddr, { operation: 'SetNetworkInterfaces' }), CREDS);
+        const cfg = helper.getNode('cfg');
+        await waitForStatus(cfg, (s) => s.fill === 'green', 'connected');
+        const reader = new OnvifDevice({ address: mover.xaddr, username: USERNAME, password: PASSWORD });
+        const token = (await reader.call('GetNetworkInterfaces')).NetworkInterfaces[0].token as string;
+        await reader.close();
+        await send({ payload: { InterfaceToken: token, NetworkInterface: { Enabled: true, IPv4: { Enabled: true, DHCP: false, Manual: [{ Address: '192.0.2.77', PrefixLength: 24 }] } } } });
+        const warned = (cfg.warn as unknown as SinonSpy).getCalls().filter((c) => c.thisValue === cfg).map((c) => String(c.args[0]));
+        assert.ok(warned.some((w) => w.includes('192.0.2.77')), warned.join(' | '));
+        assert.equal(statuses(cfg).pop()?.text, 'device moved');
+      } finally {
+        await mover.stop();
       }
     });
 
