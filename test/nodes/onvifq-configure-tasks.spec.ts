@@ -13,7 +13,7 @@ import type { OnvifError } from '../../lib/errors';
 import { SimulatedDevice } from '../../lib/simulator';
 import deviceNode from '../../nodes/onvifq-device/onvifq-device';
 import configureNode from '../../nodes/onvifq-configure/onvifq-configure';
-import { PASSWORD, USERNAME, type FlowNode, type TestFlows, helper, loggedTexts, nextInput, startHelperServer, statuses, stopHelperServer } from './support';
+import { PASSWORD, USERNAME, type FlowNode, type TestFlows, helper, loggedTexts, nextInput, startHelperServer, statuses, stopHelperServer, waitFor } from './support';
 
 const NODES = [deviceNode, configureNode];
 const NEW_ADMIN_PASSWORD = 'Fr3sh-Adm1n-zz';
@@ -197,6 +197,23 @@ describe('onvifq-configure: tasks', function () {
     assert.ok(restoreTexts.some((t) => t.startsWith('restore: restarting')), restoreTexts.join(' | '));
     assert.ok(restoreTexts.includes('reconnected'), restoreTexts.join(' | '));
     assert.equal(restoreTexts[restoreTexts.length - 1], 'restored');
+  });
+
+  it('a redeploy during a restore does not wait for the device to come back', async () => {
+    const s = await sim({ username: USERNAME, password: PASSWORD, rebootDowntimeMs: 8000 });
+    const backup = await session(s, { username: USERNAME, password: PASSWORD }).download(
+      (await session(s, { username: USERNAME, password: PASSWORD }).call('GetSystemUris')).SystemBackupUri,
+      { to: 'buffer' },
+    );
+    await helper.load(NODES, withCatch([configNode('dev', s.xaddr, 'Porch'), ...configure('cfg', 'dev', { operation: 'restore' }, 'out')], ['cfg']), {
+      dev: { username: USERNAME, password: PASSWORD },
+    });
+    const cfg = helper.getNode('cfg');
+    cfg.receive({ payload: backup.buffer });
+    await waitFor('restore restarting', () => texts('cfg').some((t) => t.startsWith('restore: restarting')), 15000);
+    const started = Date.now();
+    await helper.unload();
+    assert.ok(Date.now() - started < 3000, `closing took ${Date.now() - started} ms`);
   });
 
   it('backup into a file named in the node; msg.payload.file overrides it', async () => {
