@@ -140,7 +140,9 @@ export default function (RED: NodeAPI): void {
         else await call(operation, params, target, abort.signal, msg, send);
         done();
       } catch (err) {
-        done(failure(err, operation, target));
+        // Stopped by a redeploy: the flow that sent it is gone, nobody is left to catch it.
+        if (abort.signal.aborted) done();
+        else done(failure(err, operation, target));
       } finally {
         running.delete(abort);
       }
