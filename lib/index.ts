@@ -10,6 +10,8 @@ export * from './errors';
 export * from './device';
 export * from './discovery';
 export * from './events';
+export * from './configure';
+export * from './transfer';
 export * from './xml';
 export { buildEnvelope, parseEnvelope, type ParsedEnvelope } from './soap/envelope';
 export { parseFault, describeFault, type SoapFault } from './soap/fault';

@@ -29,8 +29,8 @@ describe('package main: the library without Node-RED', () => {
     sim = undefined;
   });
 
-  it('exports the documented API: OnvifDevice, probe, EventHub, topic filters, OnvifError', () => {
-    for (const name of ['OnvifDevice', 'DeviceLink', 'probe', 'resolve', 'DiscoveryListener', 'EventHub', 'compileTopicFilter', 'OnvifError']) {
+  it('exports the documented API: OnvifDevice, probe, EventHub, topic filters, configure tasks, transfers, OnvifError', () => {
+    for (const name of ['OnvifDevice', 'DeviceLink', 'probe', 'resolve', 'DiscoveryListener', 'EventHub', 'compileTopicFilter', 'OnvifError', 'runTask', 'commission', 'backup', 'restore', 'inventory', 'syncTime', 'download', 'upload']) {
       assert.equal(typeof lib[name], 'function', `${name} is exported`);
     }
   });
@@ -77,6 +77,29 @@ describe('package main: the library without Node-RED', () => {
       assert.equal(sim.pullPoints.length, 0, 'closing the hub unsubscribed its pull point');
     } finally {
       await device.close();
+    }
+  });
+
+  it('runTask commissions a factory-default simulator, then inventory and backup work with the new password', async function () {
+    this.timeout(30_000);
+    sim = new SimulatedDevice({ discovery: false });
+    await sim.start();
+    const fresh = new lib.OnvifDevice({ address: sim.xaddr });
+    let admin: any;
+    try {
+      const done = await lib.runTask(fresh, 'commission', { username: 'admin', password: 'Scr1pted-admin', hostname: 'script-cam' });
+      assert.equal(done.state, 'Operational');
+      admin = new lib.OnvifDevice({ address: sim.xaddr, username: 'admin', password: 'Scr1pted-admin' });
+      const inv = await lib.runTask(admin, 'inventory');
+      assert.equal(inv.profileQState, 'Operational');
+      assert.equal(inv.network.hostname, 'script-cam');
+      const saved = await lib.runTask(admin, 'backup');
+      assert.ok(Buffer.isBuffer(saved.buffer), 'backup without a file gives a Buffer');
+      assert.equal(saved.buffer.length, saved.bytes);
+      assert.ok(saved.bytes > 100, `a real backup, ${saved.bytes} bytes`);
+    } finally {
+      await fresh.close();
+      await admin?.close();
     }
   });
 });
