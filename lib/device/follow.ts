@@ -15,6 +15,28 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * A signal aborted when either is (AbortSignal.any needs Node 20; the package supports 18.5).
+ * Call release() when done so long-lived signals do not collect listeners.
+ */
+export function eitherSignal(a: AbortSignal | undefined, b: AbortSignal): { signal: AbortSignal; release: () => void } {
+  const none = () => {};
+  if (!a || b.aborted) return { signal: b, release: none };
+  if (a.aborted) return { signal: a, release: none };
+  const both = new AbortController();
+  const release = () => {
+    a.removeEventListener('abort', abort);
+    b.removeEventListener('abort', abort);
+  };
+  const abort = () => {
+    release();
+    both.abort();
+  };
+  a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return { signal: both.signal, release };
+}
+
 function asArray(v: unknown): unknown[] {
   return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
 }

@@ -17,7 +17,7 @@ import {
   readServices,
   readSystemDateAndTime,
 } from './readers';
-import { describeMove, ownNewPassword, restartKind, sleep, type RestartKind } from './follow';
+import { describeMove, eitherSignal, ownNewPassword, restartKind, sleep, type RestartKind } from './follow';
 import type { OnvifDeviceOptions, ServiceInfo, SessionChange, SessionInfo } from './types';
 
 /**
@@ -63,6 +63,8 @@ export class OnvifDevice {
   private current?: SessionInfo;
   private connecting?: Promise<SessionInfo>;
   private closed = false;
+  /** Aborted by close(): ends waits (restart) that would otherwise outlive the session. */
+  private readonly lifetime = new AbortController();
   private username?: string;
   private password?: string;
   private readonly changes = new Subject<SessionChange>();
@@ -181,7 +183,16 @@ export class OnvifDevice {
    * After a reboot, factory default or restore: wait for the device to go away, then until it answers
    * again (bounded), then reconnect. Resolves with the new session.
    */
-  async waitForRestart(options: WaitForRestartOptions = {}): Promise<SessionInfo> {
+  async waitForRestart(waitOptions: WaitForRestartOptions = {}): Promise<SessionInfo> {
+    const { signal, release } = eitherSignal(waitOptions.signal, this.lifetime.signal);
+    try {
+      return await this.waitUntilBack({ ...waitOptions, signal });
+    } finally {
+      release();
+    }
+  }
+
+  private async waitUntilBack(options: WaitForRestartOptions & { signal: AbortSignal }): Promise<SessionInfo> {
     this.announceRestart(options.kind);
     const started = Date.now();
     const timeoutMs = options.timeoutMs ?? 300_000;
@@ -228,6 +239,8 @@ export class OnvifDevice {
   /** The device answers GetSystemDateAndTime (anything but silence counts: a fault is an answer). */
   private async answers(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) throw new OnvifError('closed', `Waiting for ${this.displayAddress} was cancelled.`, { address: this.displayAddress });
+    // A closed device ends the wait at once instead of knocking until the restart deadline.
+    if (this.closed) throw closedError(this.displayAddress);
     try {
       await this.client.call(this.url.toString(), el(NS.tds, 'GetSystemDateAndTime'), {
         anonymous: true,
@@ -274,7 +287,7 @@ export class OnvifDevice {
       case 'SystemReboot':
       case 'SetSystemFactoryDefault': {
         const kind = restartKind(operation, params);
-        if (options.waitForRestart !== false) await this.waitForRestart({ kind });
+        if (options.waitForRestart !== false) await this.waitForRestart({ kind, signal: options.signal });
         else {
           this.announceRestart(kind);
           this.reset();
@@ -304,6 +317,7 @@ export class OnvifDevice {
   async close(): Promise<void> {
     this.closed = true;
     this.current = undefined;
+    this.lifetime.abort();
     this.client.close();
     this.changes.complete();
   }

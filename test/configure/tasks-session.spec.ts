@@ -69,6 +69,29 @@ describe('the session follows what a call changed (device.changes$)', function (
     assert.equal(typeof (await device.call('GetDeviceInformation')).Manufacturer, 'string');
   });
 
+  it("SystemReboot's wait for the device ends at once when the call's signal aborts or the session closes", async () => {
+    await sim.stop();
+    // A long downtime, so only cancellation can end the wait quickly.
+    sim = new SimulatedDevice({ ...ADMIN, discovery: false, rebootDowntimeMs: 30_000 });
+    await sim.start();
+    const aborted = new AbortController();
+    const t0 = Date.now();
+    const byAbort = open().call('SystemReboot', {}, { signal: aborted.signal });
+    setTimeout(() => aborted.abort(), 300);
+    await assert.rejects(byAbort, (e: OnvifError) => e.kind === 'closed');
+    assert.ok(Date.now() - t0 < 5000, `abort ended the wait after ${Date.now() - t0} ms`);
+
+    await sim.stop();
+    sim = new SimulatedDevice({ ...ADMIN, discovery: false, rebootDowntimeMs: 30_000 });
+    await sim.start();
+    const device = open();
+    const t1 = Date.now();
+    const byClose = device.call('SystemReboot');
+    setTimeout(() => void device.close(), 300);
+    await assert.rejects(byClose, (e: OnvifError) => e.kind === 'closed');
+    assert.ok(Date.now() - t1 < 5000, `close ended the wait after ${Date.now() - t1} ms`);
+  });
+
   it('a hard factory default reconnects and says the device is in Factory Default State', async () => {
     const device = open();
     device.changes$.subscribe((c) => changes.push(c));

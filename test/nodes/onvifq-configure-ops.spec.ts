@@ -218,6 +218,26 @@ describe('onvifq-configure: the Device operations', function () {
       assert.ok(loggedTexts().every((t) => !t.includes(PASSWORD)), 'no password in the log');
     });
 
+    it('a redeploy while SystemReboot waits for the device closes at once and reports nothing', async () => {
+      const slow = new SimulatedDevice({ username: USERNAME, password: PASSWORD, discovery: false, rebootDowntimeMs: 30_000 });
+      await slow.start();
+      try {
+        await helper.load(NODES, flow(slow.xaddr, { operation: 'SystemReboot' }), CREDS);
+        const cfg = helper.getNode('cfg');
+        await waitForStatus(cfg, (s) => s.text === 'Operational', 'Operational');
+        cfg.receive({ payload: {} });
+        await waitForStatus(cfg, (s) => s.text === 'rebooting…', 'rebooting…');
+        const started = Date.now();
+        await helper.unload();
+        assert.ok(Date.now() - started < 3000, `closing took ${Date.now() - started} ms`);
+        // The wait was cut, not left running: nothing is logged as an error afterwards.
+        await new Promise((r) => setTimeout(r, 700));
+        assert.ok(!loggedTexts().some((t) => /did not come back|cancelled/.test(t)), loggedTexts().join(' | '));
+      } finally {
+        await slow.stop();
+      }
+    });
+
     it('SetSystemFactoryDefault Hard: waits for the device, then shows it is in Factory Default State', async () => {
       const victim = new SimulatedDevice({ username: USERNAME, password: PASSWORD, discovery: false, rebootDowntimeMs: 400 });
       await victim.start();
