@@ -273,6 +273,69 @@ describe('EventHub against the simulated device', function () {
     }
   });
 
+  it('a device that vanishes for ten minutes is retried at most once a minute with the default backoff (mocked clock, real sockets)', async () => {
+    const { mock } = await import('node:test');
+    // Ten minutes of the hub's own timers, run on a mocked clock; every attempt is a real connection, reset at once.
+    const attempts: number[] = [];
+    const sockets = new Set<Socket>();
+    const server: TcpServer = createTcpServer((s) => {
+      attempts.push(Date.now());
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.resetAndDestroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    await startSim();
+    const dev = new OnvifDevice({ address: sim!.xaddr, ...ADMIN });
+    await dev.connect();
+    for (const svc of dev.session!.services) svc.xaddr = svc.xaddr.replace(`:${sim!.port}/`, `:${port}/`);
+    const start = Date.now();
+    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: start });
+    try {
+      hub = new EventHub(async () => dev);
+      const retries: number[] = [];
+      let wake: (() => void) | undefined;
+      subs.push(
+        hub.state$.subscribe((st) => {
+          if (st.status === 'retrying') {
+            retries.push(st.retryInMs!);
+            wake?.();
+          }
+        }),
+      );
+      listen(hub);
+      // Real waiting without the (mocked) setTimeout: the attempt fails on a real socket, then the hub schedules its retry.
+      const nextRetry = async (count: number) => {
+        const guard = performance.now() + 5000;
+        while (retries.length < count) {
+          if (performance.now() > guard) throw new Error(`no retry #${count} within 5 s of real time`);
+          await new Promise<void>((r) => {
+            wake = r;
+            setImmediate(r);
+          });
+        }
+      };
+      for (let n = 1; Date.now() - start < 10 * 60_000; n++) {
+        await nextRetry(n);
+        mock.timers.tick(retries[n - 1]!);
+      }
+    } finally {
+      mock.timers.reset();
+    }
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+    // 1, 2, 4, 8, 16, 32 s, then 60 s: each gap at least its nominal value (jitter only lengthens it).
+    gaps.forEach((gap, i) => assert.ok(gap >= Math.min(60_000, 1000 * 2 ** i), `gap ${i}: ${gap} ms`));
+    const lastMinutes = attempts.filter((t) => t - start >= 63_000);
+    console.log(`      ten minutes away: ${attempts.length} attempts, gaps ${gaps.map((g) => (g / 1000).toFixed(0)).join(', ')} s`);
+    assert.ok(gaps.slice(6).every((g) => g >= 60_000), `after the ramp, at most once a minute: ${gaps.map((g) => Math.round(g / 1000)).join(', ')} s`);
+    assert.ok(attempts.length >= 12 && attempts.length <= 17, `${attempts.length} attempts in ten minutes (${lastMinutes.length} after the first 63 s)`);
+    await hub.close();
+    await dev.close();
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+
   it('a fault with HTTP 500 at create and dropped long polls are retried; an HTML page instead of SOAP means "no events here"', async () => {
     await startSim();
     sim!.injectFault({ kind: 'http500', operation: 'CreatePullPointSubscription', times: 1 });
