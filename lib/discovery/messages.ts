@@ -5,12 +5,11 @@
  * Parsing: anything that arrives on UDP is untrusted; junk and non-ONVIF replies give `undefined`.
  */
 import { randomUUID } from 'node:crypto';
-import type { ProfileQState } from '../device/types';
 import { escapeText } from '../xml/build';
 import { NS, PREFIX_FOR_NS } from '../xml/namespaces';
 import { parseXml, type XmlElement } from '../xml/parse';
 import { child, children, isElement, resolveQName, text } from '../xml/query';
-import { parseScopes } from './scopes';
+import { parseScopes, type ScopeSummary } from './scopes';
 import { localNetworks, rankXAddrs, splitXAddrs, type LocalNetwork } from './xaddrs';
 
 export const DISCOVERY_MULTICAST_ADDRESS = '239.255.255.250';
@@ -25,7 +24,8 @@ const RFC3986 = 'http://schemas.xmlsoap.org/ws/2005/04/discovery/rfc3986';
 /** The two types an ONVIF device announces: `tds:Device` (Core §7.3.2.1) and the 1.x-era `dn:NetworkVideoTransmitter`. */
 export const ONVIF_TYPES = ['tds:Device', 'dn:NetworkVideoTransmitter'] as const;
 
-export interface DiscoveredDevice {
+/** A device as discovery reports it: its endpoint and addresses, plus what its scopes say (name, hardware, Profile Q state, ...). */
+export interface DiscoveredDevice extends ScopeSummary {
   /** Canonical `urn:uuid:<lower-case uuid>`; other endpoint reference forms kept as written. */
   endpoint: string;
   /** Device-service URLs, best first (see rankXAddrs). */
@@ -34,13 +34,6 @@ export interface DiscoveredDevice {
   types: string[];
   /** As sent (trimmed). */
   scopes: string[];
-  name?: string;
-  hardware?: string;
-  location?: string;
-  mac?: string;
-  serial?: string;
-  profiles: string[];
-  profileQState: ProfileQState;
   metadataVersion?: number;
   firstSeen: string;
   lastSeen: string;

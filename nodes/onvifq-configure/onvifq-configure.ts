@@ -14,6 +14,7 @@ import { FleetDevices } from './fleet';
 import { CATALOGUE, GROUPS, OPERATION_FROM_MSG, OPERATION_OTHER, PASSWORD_TARGETS, isConfigureOperation, isTask } from './operations';
 import { buildParams, parseNodeParams } from './params';
 import { changeStatus, progressStatus, taskDoneStatus } from './status';
+import { onInput, type DoneFn, type SendFn } from '../shared/input';
 
 interface ConfigureDef extends NodeDef {
   device?: string;
@@ -30,8 +31,6 @@ interface ConfigureCredentials {
   password?: string;
 }
 
-type SendFn = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
-type DoneFn = (err?: Error) => void;
 
 /** Where one message's work goes: the config node's own device, or one named by msg.address. */
 interface Target {
@@ -97,14 +96,7 @@ export default function (RED: NodeAPI): void {
       if (status) node.status(status);
     }
 
-    node.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
-      // Node-RED before 1.0 passes neither send nor done.
-      send = send || node.send.bind(node);
-      done =
-        done ||
-        ((err?: Error) => {
-          if (err) node.error(err, msg);
-        });
+    onInput(node, (msg, send, done) => {
       void handle(msg, send, done);
     });
 

@@ -6,10 +6,9 @@ import { registerDiscoveryAdmin } from './admin';
 import { discoveryError, discoveryFailedStatus } from './errors';
 import { PresenceRegistry, type PresenceChange } from './presence';
 import { probeOptions, readOverrides, readSettings, type DiscoverProps, type RunOverrides } from './settings';
+import { onInput, type DoneFn, type SendFn } from '../shared/input';
 
 type DiscoverDef = NodeDef & DiscoverProps;
-type SendFn = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
-type DoneFn = (err?: Error) => void;
 
 export const TOPIC_FOUND = 'onvifq/discover';
 export const TOPIC_ONLINE = 'onvifq/online';
@@ -47,13 +46,7 @@ export default function (RED: NodeAPI): void {
       if (settings.intervalMs > 0) timers.push(setInterval(runInBackground, settings.intervalMs));
     }
 
-    node.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
-      send = send || node.send.bind(node);
-      done =
-        done ||
-        ((err?: Error) => {
-          if (err) node.error(err, msg);
-        });
+    onInput(node, (msg, send, done) => {
       if (configError) {
         done(configError);
         return;
