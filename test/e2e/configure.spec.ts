@@ -4,10 +4,10 @@
  */
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SimulatedDevice } from '../../lib/simulator';
+import { freeTcpPort, freeUdpPort } from '../support/ports';
 import { NodeRedProcess, REPO_ROOT, assertBuilt, type CommsClient } from './node-red-process';
 
 const USERNAME = 'admin';
@@ -24,22 +24,6 @@ function byName(flow: FlowNode[], type: string, name?: string): FlowNode {
   const n = flow.find((x) => x.type === type && (name === undefined || x.name === name));
   assert.ok(n, `example has no ${type} ${name ?? ''}`);
   return n;
-}
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function freeUdpPort(): Promise<number> {
-  // The discovery responder binds UDP; a TCP port the OS just handed out is free enough on loopback.
-  return closedPort();
 }
 
 describe('e2e: the configure example flows in Node-RED', function () {
@@ -98,7 +82,7 @@ describe('e2e: the configure example flows in Node-RED', function () {
   it('inventory-fleet: one table row per device, failed devices as rows with their error', async () => {
     const a = await sim({ username: USERNAME, password: PASSWORD, deviceInformation: { SerialNumber: 'FLEET-A' } });
     const b = await sim({ username: USERNAME, password: PASSWORD, deviceInformation: { SerialNumber: 'FLEET-B' } });
-    const away = `127.0.0.1:${await closedPort()}`;
+    const away = `127.0.0.1:${await freeTcpPort()}`;
     const flow = example('inventory-fleet');
     const dev = byName(flow, 'onvifq-device');
     dev.address = a.xaddr;

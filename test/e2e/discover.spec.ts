@@ -4,27 +4,16 @@
  * and through the onvifq-device config dialog's Search button in Chromium.
  */
 import { strict as assert } from 'node:assert';
-import { createSocket } from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { SimulatedDevice } from '../../lib/simulator';
+import { freeUdpPort } from '../support/ports';
 import { NodeRedProcess, OUTPUT_DIR, REPO_ROOT, assertBuilt, type CommsClient } from './node-red-process';
 
 const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'D1scover-e2e-pw';
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function assertDiscoverBuilt(): void {
   assertBuilt();

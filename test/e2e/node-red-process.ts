@@ -6,10 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { freeTcpPort } from '../support/ports';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const PACKAGE_NAME = '@onvifq/node-red-onvif';
@@ -22,17 +22,6 @@ export function assertBuilt(): void {
   if (missing.length) {
     throw new Error(`The package is not built (${missing.join(', ')} missing). Run "npm run build" first; "npm test" does it for you.`);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export interface HttpAnswer {
@@ -58,7 +47,7 @@ export class NodeRedProcess {
   }
 
   async start(): Promise<void> {
-    this.port = await freePort();
+    this.port = await freeTcpPort();
     const redJs = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
     const child = spawn(
       process.execPath,

@@ -3,24 +3,12 @@
  * discovery port (the root network namespace must never see our multicast).
  */
 import { strict as assert } from 'node:assert';
-import { createSocket } from 'node:dgram';
 import { SimulatedDevice } from '../../lib/simulator';
 import discoverNode from '../../nodes/onvifq-discover/onvifq-discover';
+import { freeUdpPort } from '../support/ports';
 import { type FlowNode, type TestFlows, helper, nextInput, nothingWithin, startHelperServer, statuses, stopHelperServer, waitFor, waitForStatus } from './support';
 
 const NODES = [discoverNode];
-
-/** A UDP port on 127.0.0.1 that nothing listens on (taken from the OS, then released). */
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Sim {
   device: SimulatedDevice;

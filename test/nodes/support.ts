@@ -3,9 +3,9 @@ import helper from 'node-red-node-test-helper';
 /** A flow node as the tests write it (the helper's own type allows only NodeDef fields). */
 export type FlowNode = { id: string; type: string; wires?: string[][]; [key: string]: unknown };
 export type TestFlows = FlowNode[];
-import net from 'node:net';
 import type { Node, NodeStatus } from 'node-red';
 import type { SinonSpy } from 'sinon';
+import { freeTcpPort } from '../support/ports';
 
 helper.init(process.env.NODE_RED_PATH ?? require.resolve('node-red'));
 
@@ -24,17 +24,8 @@ export async function stopHelperServer(): Promise<void> {
   await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
 }
 
-/** A port on 127.0.0.1 that nothing listens on (taken from the OS, then released). */
-export function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A port on 127.0.0.1 that nothing listens on. */
+export const closedPort = freeTcpPort;
 
 /** Every status a node has shown so far (the helper spies on Node.prototype.status). */
 export function statuses(node: Node): NodeStatus[] {
