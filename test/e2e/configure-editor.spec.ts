@@ -5,80 +5,41 @@
  */
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { SimulatedDevice } from '../../lib/simulator';
 import { CATALOGUE } from '../../nodes/onvifq-configure/operations';
-import { NodeRedProcess, OUTPUT_DIR, assertBuilt } from './node-red-process';
+import { useConfigureNodeInEditor } from './editor-browser';
+import { OUTPUT_DIR } from './node-red-process';
 
-const CHROMIUM = '/usr/bin/chromium';
 const USERNAME = 'admin';
 const PASSWORD = 'Ed1tor-cfg-pass';
 const USER_PASSWORD = 'V1ewer-secret-pw';
 
 describe('e2e: the onvifq-configure editor in Chromium', function () {
   this.timeout(90000);
-  let sim: SimulatedDevice | undefined;
-  let red: NodeRedProcess | undefined;
-  let ctx: BrowserContext | undefined;
-  let page: Page;
-  const pageErrors: string[] = [];
+  const env = useConfigureNodeInEditor(
+    { username: USERNAME, password: PASSWORD, discovery: false },
+    { tab: 'ce-tab', label: 'configure editor e2e', device: 'ce-dev', configure: 'ce-cfg' },
+  );
 
-  before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.log(`    skipped: ${CHROMIUM} is missing (install it with "apt-get install -y chromium"; CI does)`);
-      this.skip();
-    }
-    assertBuilt();
-    sim = new SimulatedDevice({ username: USERNAME, password: PASSWORD, discovery: false });
-    await sim.start();
-    red = new NodeRedProcess(['-D', 'editorTheme.tours=false']);
-    await red.start();
-    await red.deploy([
-      { id: 'ce-tab', type: 'tab', label: 'configure editor e2e' },
-      { id: 'ce-dev', type: 'onvifq-device', name: 'Bench camera', address: sim.xaddr, auth: 'auto', timeout: 10,
-        credentials: { username: USERNAME, password: PASSWORD } },
-      { id: 'ce-cfg', type: 'onvifq-configure', z: 'ce-tab', device: 'ce-dev', operation: 'GetDeviceInformation', x: 300, y: 120, wires: [[]] },
-    ]);
-    ctx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-pw-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = ctx.pages()[0] ?? (await ctx.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    fs.mkdirSync(OUTPUT_DIR, { recursive: true });
-    await page.goto(red.url + '/');
-  });
-
-  after(async function () {
-    await ctx?.close();
-    await red?.stop();
-    await sim?.stop();
-  });
-
-  const params = (): Promise<unknown> => page.evaluate(() => JSON.parse(($('#node-input-params') as any).typedInput('value')));
+  const params = (): Promise<unknown> => env.page.evaluate(() => JSON.parse(($('#node-input-params') as any).typedInput('value')));
   const setParams = (value: unknown): Promise<void> =>
-    page.evaluate((v) => {
+    env.page.evaluate((v) => {
       ($('#node-input-params') as any).typedInput('value', v);
       $('#node-input-params').trigger('change');
     }, JSON.stringify(value));
 
   async function openNode(): Promise<void> {
-    const node = page.locator('#red-ui-workspace-chart g.red-ui-flow-node[id="ce-cfg"]');
+    const node = env.page.locator('#red-ui-workspace-chart g.red-ui-flow-node[id="ce-cfg"]');
     await node.locator('rect.red-ui-flow-node').first().waitFor({ state: 'visible', timeout: 30000 });
     await node.locator('rect.red-ui-flow-node').first().dblclick();
-    await page.locator('.red-ui-tray #node-input-name').waitFor();
+    await env.page.locator('.red-ui-tray #node-input-name').waitFor();
     // The picker is filled from the runtime's catalogue.
-    await page.waitForFunction(() => document.querySelectorAll('#node-input-operation optgroup').length > 1, undefined, { timeout: 10000 });
+    await env.page.waitForFunction(() => document.querySelectorAll('#node-input-operation optgroup').length > 1, undefined, { timeout: 10000 });
   }
 
   it('groups the operations: Network, System, Users, Scopes, Security, Maintenance, Tasks, Other', async function () {
     await openNode();
-    const groups = await page.locator('#node-input-operation optgroup').evaluateAll((els) =>
+    const groups = await env.page.locator('#node-input-operation optgroup').evaluateAll((els) =>
       els.map((g) => ({ label: g.getAttribute('label'), options: Array.from(g.querySelectorAll('option')).map((o) => (o as HTMLOptionElement).value) })),
     );
     assert.deepEqual(groups.map((g) => g.label), ['Network', 'System', 'Users', 'Scopes and discovery', 'Security', 'Maintenance', 'Tasks', 'Other (any operation)']);
@@ -87,24 +48,24 @@ describe('e2e: the onvifq-configure editor in Chromium', function () {
       assert.ok(groups.find((g) => g.label === label)?.options.includes(e.name), `${e.name} under ${label}`);
     }
     assert.deepEqual(groups[7]!.options, ['other', 'msg']);
-    assert.equal(await page.locator('#node-input-operation').inputValue(), 'GetDeviceInformation');
-    assert.match(await page.locator('#onvifq-configure-summary').innerText(), /Manufacturer, model/);
+    assert.equal(await env.page.locator('#node-input-operation').inputValue(), 'GetDeviceInformation');
+    assert.match(await env.page.locator('#onvifq-configure-summary').innerText(), /Manufacturer, model/);
   });
 
   it('the form writes into the JSON parameters and reads them back', async function () {
-    await page.locator('#node-input-operation').selectOption('SetHostname');
-    const hostField = page.locator('#onvifq-configure-form input[type="text"]').first();
+    await env.page.locator('#node-input-operation').selectOption('SetHostname');
+    const hostField = env.page.locator('#onvifq-configure-form input[type="text"]').first();
     await hostField.fill('lobby-cam');
     await hostField.dispatchEvent('change');
     assert.deepEqual(await params(), { Name: 'lobby-cam' });
     await setParams({ Name: 'from-json' });
     assert.equal(await hostField.inputValue(), 'from-json');
 
-    await page.locator('#node-input-operation').selectOption('SetNTP');
+    await env.page.locator('#node-input-operation').selectOption('SetNTP');
     assert.deepEqual(await params(), {}, 'another operation starts with empty parameters');
-    await page.locator('#onvifq-configure-example').click();
+    await env.page.locator('#onvifq-configure-example').click();
     assert.deepEqual(await params(), { FromDHCP: false, NTPManual: [{ Type: 'DNS', DNSname: 'pool.ntp.org' }] });
-    const servers = page.locator('#onvifq-configure-form input[type="text"]').first();
+    const servers = env.page.locator('#onvifq-configure-form input[type="text"]').first();
     assert.equal(await servers.inputValue(), 'pool.ntp.org');
     await servers.fill('192.0.2.123, ntp.example.org');
     await servers.dispatchEvent('change');
@@ -115,22 +76,22 @@ describe('e2e: the onvifq-configure editor in Chromium', function () {
   });
 
   it('keeps a user password in the node credentials, refuses one in the JSON, and deploys without it in the flow', async function () {
-    await page.locator('#node-input-operation').selectOption('CreateUsers');
-    await page.locator('#onvifq-configure-password-row').waitFor({ state: 'visible' });
+    await env.page.locator('#node-input-operation').selectOption('CreateUsers');
+    await env.page.locator('#onvifq-configure-password-row').waitFor({ state: 'visible' });
     await setParams({ User: [{ Username: 'viewer', Password: 'typed-here', UserLevel: 'User' }] });
-    assert.match(await page.locator('#onvifq-configure-params-warning').innerText(), /Passwords must not be stored in the flow/);
-    await page.locator('#onvifq-configure-example').click();
+    assert.match(await env.page.locator('#onvifq-configure-params-warning').innerText(), /Passwords must not be stored in the flow/);
+    await env.page.locator('#onvifq-configure-example').click();
     assert.deepEqual(await params(), { User: [{ Username: 'viewer', UserLevel: 'User' }] }, 'the example leaves the password out');
-    assert.equal(await page.locator('#onvifq-configure-params-warning').isVisible(), false);
-    await page.locator('#node-input-password').fill(USER_PASSWORD);
-    await page.screenshot({ path: path.join(OUTPUT_DIR, 'configure-editor-create-users.png') });
-    await page.locator('#node-dialog-ok').click();
-    await page.locator('#red-ui-header-button-deploy').click();
+    assert.equal(await env.page.locator('#onvifq-configure-params-warning').isVisible(), false);
+    await env.page.locator('#node-input-password').fill(USER_PASSWORD);
+    await env.page.screenshot({ path: path.join(OUTPUT_DIR, 'configure-editor-create-users.png') });
+    await env.page.locator('#node-dialog-ok').click();
+    await env.page.locator('#red-ui-header-button-deploy').click();
 
     const until = Date.now() + 15000;
     let deployed: Record<string, any> | undefined;
     while (Date.now() < until) {
-      const flows = await red!.request('GET', '/flows');
+      const flows = await env.red.request('GET', '/flows');
       deployed = flows.json<Array<Record<string, any>>>().find((n) => n.id === 'ce-cfg');
       if (deployed?.operation === 'CreateUsers') {
         assert.ok(!flows.body.includes(USER_PASSWORD), 'password in GET /flows');
@@ -140,11 +101,11 @@ describe('e2e: the onvifq-configure editor in Chromium', function () {
     }
     assert.equal(deployed?.operation, 'CreateUsers');
     assert.deepEqual(JSON.parse(deployed.params), { User: [{ Username: 'viewer', UserLevel: 'User' }] });
-    const creds = await red!.request('GET', '/credentials/onvifq-configure/ce-cfg');
+    const creds = await env.red.request('GET', '/credentials/onvifq-configure/ce-cfg');
     assert.deepEqual(creds.json(), { has_password: true });
-    for (const f of fs.readdirSync(red!.userDir).filter((x) => x.endsWith('.json'))) {
-      assert.ok(!fs.readFileSync(path.join(red!.userDir, f), 'utf8').includes(USER_PASSWORD), `password readable in ${f}`);
+    for (const f of fs.readdirSync(env.red.userDir).filter((x) => x.endsWith('.json'))) {
+      assert.ok(!fs.readFileSync(path.join(env.red.userDir, f), 'utf8').includes(USER_PASSWORD), `password readable in ${f}`);
     }
-    assert.deepEqual(pageErrors, [], 'no script errors in the editor');
+    assert.deepEqual(env.editor.pageErrors, [], 'no script errors in the editor');
   });
 });

@@ -5,14 +5,13 @@
  */
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { SimulatedDevice } from '../../lib/simulator';
 import { freeUdpPort } from '../support/ports';
+import { EditorBrowser, NO_WELCOME_TOUR, skipWithoutChromium } from './editor-browser';
 import { NodeRedProcess, OUTPUT_DIR, REPO_ROOT, assertBuilt, type CommsClient } from './node-red-process';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'D1scover-e2e-pw';
 
 function assertDiscoverBuilt(): void {
@@ -34,7 +33,7 @@ describe('e2e: discovery', function () {
     target = `127.0.0.1:${port}`;
     sim = new SimulatedDevice({ username: 'admin', password: PASSWORD, discovery: { port }, discoveryDelayMs: [0, 50] });
     await sim.start();
-    red = new NodeRedProcess(['-D', 'editorTheme.tours=false']);
+    red = new NodeRedProcess(NO_WELCOME_TOUR);
     await red.start();
   });
 
@@ -76,15 +75,11 @@ describe('e2e: discovery', function () {
   });
 
   describe('the editor in Chromium', () => {
-    let ctx: BrowserContext | undefined;
+    let editor: EditorBrowser | undefined;
     let page: Page;
-    const pageErrors: string[] = [];
 
     before(async function () {
-      if (!fs.existsSync(CHROMIUM)) {
-        console.log(`    skipped: ${CHROMIUM} is missing (install it with "apt-get install -y chromium"; CI does)`);
-        this.skip();
-      }
+      skipWithoutChromium(this);
       await red.deploy([
         { id: 'de-tab', type: 'tab', label: 'discover editor e2e' },
         { id: 'de-dev', type: 'onvifq-device', name: '', address: '192.0.2.1', auth: 'auto', timeout: 10 },
@@ -92,22 +87,13 @@ describe('e2e: discovery', function () {
         { id: 'de-disc', type: 'onvifq-discover', z: 'de-tab', mode: 'probe', output: 'each', iface: '127.0.0.1', targets: target, timeout: 1,
           probeAtDeploy: false, interval: 0, missLimit: 3, x: 300, y: 220, wires: [[]] },
       ]);
-      ctx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-pw-')), {
-        executablePath: CHROMIUM,
-        headless: true,
-        viewport: { width: 1400, height: 900 },
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
-      page = ctx.pages()[0] ?? (await ctx.newPage());
-      page.on('pageerror', (e) => pageErrors.push(e.message));
-      fs.mkdirSync(OUTPUT_DIR, { recursive: true });
-      await page.goto(red.url + '/');
+      editor = await EditorBrowser.open(red.url);
+      page = editor.page;
       await page.locator('#red-ui-workspace-chart g.red-ui-flow-node[id="de-read"]').waitFor({ state: 'visible', timeout: 30000 });
     });
 
     after(async () => {
-      await ctx?.close();
+      await editor?.close();
     });
 
     it('the discover node dialog offers the host interfaces and keeps the chosen one', async function () {
@@ -148,7 +134,7 @@ describe('e2e: discovery', function () {
 
       await page.locator('#node-config-dialog-cancel').click();
       await page.locator('#node-dialog-cancel').click();
-      assert.deepEqual(pageErrors, [], 'no script errors in the editor');
+      assert.deepEqual(editor!.pageErrors, [], 'no script errors in the editor');
     });
   });
 });

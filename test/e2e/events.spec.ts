@@ -3,8 +3,7 @@
  * (device config + onvifq-events + debug), an event raised at the simulator, the debug msg read over /comms.
  */
 import { strict as assert } from 'node:assert';
-import { SimulatedDevice } from '../../lib/simulator';
-import { NodeRedProcess, assertBuilt, type CommsClient } from './node-red-process';
+import { simulatorDeviceNode, useSimulatorAndNodeRed } from './node-red-process';
 
 const USERNAME = 'admin';
 const PASSWORD = 'E2e-Ev3nts-pw-zz';
@@ -12,39 +11,22 @@ const MOTION = 'tns1:RuleEngine/CellMotionDetector/Motion';
 
 describe('e2e: onvifq-events in Node-RED', function () {
   this.timeout(60000);
-  let sim: SimulatedDevice;
-  let red: NodeRedProcess;
-  let comms: CommsClient | undefined;
-
-  before(async function () {
-    assertBuilt();
-    sim = new SimulatedDevice({ username: USERNAME, password: PASSWORD, processorUsageIntervalMs: 0 });
-    await sim.start();
-    red = new NodeRedProcess();
-    await red.start();
-  });
-
-  after(async function () {
-    comms?.close();
-    await red?.stop();
-    await sim?.stop();
-  });
+  const env = useSimulatorAndNodeRed({ username: USERNAME, password: PASSWORD, processorUsageIntervalMs: 0 });
 
   it('a motion event raised at the device reaches the debug sidebar', async function () {
-    comms = await red.comms();
+    const comms = await env.red.comms();
     const flow = [
       { id: 'ev-tab', type: 'tab', label: 'events e2e' },
-      { id: 'ev-dev', type: 'onvifq-device', name: 'Sim', address: sim.xaddr, auth: 'auto', timeout: 10,
-        credentials: { username: USERNAME, password: PASSWORD } },
+      simulatorDeviceNode('ev-dev', 'Sim', env.sim, { username: USERNAME, password: PASSWORD }),
       { id: 'ev-events', type: 'onvifq-events', z: 'ev-tab', device: 'ev-dev', filter: 'tns1:RuleEngine//.', dropInitialized: true,
         dropDeleted: false, onlyChanges: false, statusOutput: false, outputs: 1, wires: [['ev-debug']] },
       { id: 'ev-debug', type: 'debug', z: 'ev-tab', active: true, tosidebar: true, complete: 'true', targetType: 'full', wires: [] },
     ];
-    await red.deploy(flow);
+    await env.red.deploy(flow);
     const status = await comms.waitFor('a green status on the events node', (e) => e.topic === 'status/ev-events' && e.data?.fill === 'green');
     assert.equal(status.data.text, 'connected');
 
-    sim.raiseEvent(MOTION, { data: { IsMotion: 'true' } });
+    env.sim.raiseEvent(MOTION, { data: { IsMotion: 'true' } });
     const debug = await comms.waitFor('the debug message', (e) => e.topic === 'debug' && e.data?.id === 'ev-debug');
     const msg = JSON.parse(debug.data.msg);
     assert.equal(msg.topic, MOTION);
@@ -52,11 +34,11 @@ describe('e2e: onvifq-events in Node-RED', function () {
     assert.equal(msg.event.operation, 'Changed');
     assert.equal(msg.event.topic, MOTION);
     assert.equal(typeof msg.event.source.Rule, 'string');
-    assert.deepEqual(msg.event.device, { name: 'Sim', xaddr: sim.xaddr, endpoint: sim.endpoint });
+    assert.deepEqual(msg.event.device, { name: 'Sim', xaddr: env.sim.xaddr, endpoint: env.sim.endpoint });
     await comms.waitFor('"last event" under the node', (e) => e.topic === 'status/ev-events' && /^last event /.test(String(e.data?.text)));
 
     // The editor's topic picker goes through the admin API.
-    const topics = await red.request('GET', '/onvifq-events/topics/ev-dev');
+    const topics = await env.red.request('GET', '/onvifq-events/topics/ev-dev');
     assert.equal(topics.status, 200, topics.body);
     assert.ok(topics.json().topics.some((t: { topic: string }) => t.topic === MOTION), topics.body.slice(0, 300));
   });

@@ -9,6 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
 import { freeTcpPort } from '../support/ports';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -24,6 +25,37 @@ export function assertBuilt(): void {
   }
 }
 
+/** Filled in by useSimulatorAndNodeRed's before hook. */
+export interface SimulatorAndNodeRed {
+  sim: SimulatedDevice;
+  red: NodeRedProcess;
+}
+
+/**
+ * Hooks for a suite: before it, a simulated device and a Node-RED on the built package; after it, both stopped.
+ * Hooks run in the order registered, so a skip registered earlier spares starting them.
+ */
+export function useSimulatorAndNodeRed(simOptions: SimulatorOptions, nodeRedArgs: string[] = []): SimulatorAndNodeRed {
+  const env = {} as SimulatorAndNodeRed;
+  before(async function () {
+    assertBuilt();
+    env.sim = new SimulatedDevice(simOptions);
+    await env.sim.start();
+    env.red = new NodeRedProcess(nodeRedArgs);
+    await env.red.start();
+  });
+  after(async function () {
+    await env.red?.stop();
+    await env.sim?.stop();
+  });
+  return env;
+}
+
+/** An onvifq-device config node for `sim`, with its credentials inline as the editor deploys them. */
+export function simulatorDeviceNode(id: string, name: string, sim: SimulatedDevice, credentials: { username: string; password: string }) {
+  return { id, type: 'onvifq-device', name, address: sim.xaddr, auth: 'auto', timeout: 10, credentials };
+}
+
 export interface HttpAnswer {
   status: number;
   body: string;
@@ -34,6 +66,7 @@ export class NodeRedProcess {
   readonly userDir: string;
   port = 0;
   private child?: ChildProcess;
+  private readonly commsClients: CommsClient[] = [];
   /** Everything Node-RED printed, for failure messages. */
   output = '';
 
@@ -72,6 +105,7 @@ export class NodeRedProcess {
   }
 
   async stop(): Promise<void> {
+    for (const c of this.commsClients.splice(0)) c.close();
     const child = this.child;
     this.child = undefined;
     if (child && child.exitCode === null) {
@@ -113,9 +147,10 @@ export class NodeRedProcess {
     if (res.status !== 204 && res.status !== 200) throw new Error(`deploy failed: HTTP ${res.status} ${res.body}`);
   }
 
-  /** Open /comms and subscribe to debug messages and node statuses. */
+  /** Open /comms and subscribe to debug messages and node statuses; stop() closes it. */
   async comms(): Promise<CommsClient> {
     const c = new CommsClient(`ws://127.0.0.1:${this.port}/comms`);
+    this.commsClients.push(c);
     await c.open();
     return c;
   }

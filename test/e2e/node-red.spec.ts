@@ -5,34 +5,17 @@
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SimulatedDevice } from '../../lib/simulator';
-import { PACKAGE_NAME, NodeRedProcess, REPO_ROOT, assertBuilt, type CommsClient } from './node-red-process';
+import { PACKAGE_NAME, REPO_ROOT, simulatorDeviceNode, useSimulatorAndNodeRed } from './node-red-process';
 
 const USERNAME = 'admin';
 const PASSWORD = 'E2e-Pa55word-zz';
 
 describe('e2e: Node-RED with the built package', function () {
   this.timeout(60000);
-  let sim: SimulatedDevice;
-  let red: NodeRedProcess;
-  let comms: CommsClient | undefined;
-
-  before(async function () {
-    assertBuilt();
-    sim = new SimulatedDevice({ username: USERNAME, password: PASSWORD });
-    await sim.start();
-    red = new NodeRedProcess();
-    await red.start();
-  });
-
-  after(async function () {
-    comms?.close();
-    await red?.stop();
-    await sim?.stop();
-  });
+  const env = useSimulatorAndNodeRed({ username: USERNAME, password: PASSWORD });
 
   it('lists the package with its node types', async function () {
-    const res = await red.request('GET', `/nodes/${PACKAGE_NAME}`);
+    const res = await env.red.request('GET', `/nodes/${PACKAGE_NAME}`);
     assert.equal(res.status, 200, `GET /nodes/${PACKAGE_NAME}: ${res.body}`);
     const module = res.json<{ nodes: Array<{ types: string[]; err?: string; enabled: boolean }> }>();
     const errors = module.nodes.filter((n) => n.err).map((n) => n.err);
@@ -42,25 +25,25 @@ describe('e2e: Node-RED with the built package', function () {
     assert.ok(types.includes('onvifq-device'), `types: ${types}`);
     assert.ok(types.includes('onvifq-configure'), `types: ${types}`);
     // Node-RED serves icons only from an icons/ folder beside a node file; it must be the drawing in icons/.
-    const icons = await red.request('GET', '/icons');
+    const icons = await env.red.request('GET', '/icons');
     assert.deepEqual(icons.json()[PACKAGE_NAME], ['onvifq.svg']);
-    const icon = await red.request('GET', `/icons/${PACKAGE_NAME}/onvifq.svg`);
+    const icon = await env.red.request('GET', `/icons/${PACKAGE_NAME}/onvifq.svg`);
     assert.equal(icon.body, fs.readFileSync(path.join(REPO_ROOT, 'icons', 'onvifq.svg'), 'utf8'));
-    const locale = await red.request('GET', `/locales/${PACKAGE_NAME}/onvifq-configure?lng=en-US`);
+    const locale = await env.red.request('GET', `/locales/${PACKAGE_NAME}/onvifq-configure?lng=en-US`);
     assert.equal(locale.status, 200);
     assert.equal(locale.json()['onvifq-configure'].label.operation, 'Operation');
   });
 
   it('offers the example flows under Import > Examples, using only installed node types', async function () {
-    const listing = await red.request('GET', `/library/examples/flows/${PACKAGE_NAME}/`);
+    const listing = await env.red.request('GET', `/library/examples/flows/${PACKAGE_NAME}/`);
     assert.equal(listing.status, 200, listing.body);
     const names = listing.json<unknown[]>().filter((e): e is { fn: string } => typeof e === 'object' && e !== null && 'fn' in e).map((e) => e.fn);
     const files = fs.readdirSync(path.join(REPO_ROOT, 'examples')).filter((f) => f.endsWith('.json'));
     assert.ok(files.length > 0);
     assert.deepEqual(names.sort(), files.map((f) => f.replace(/\.json$/, '')).sort());
-    const known = new Set((await red.request('GET', '/nodes')).json<Array<{ types: string[] }>>().flatMap((s) => s.types));
+    const known = new Set((await env.red.request('GET', '/nodes')).json<Array<{ types: string[] }>>().flatMap((s) => s.types));
     for (const name of names) {
-      const flow = (await red.request('GET', `/library/examples/flows/${PACKAGE_NAME}/${encodeURIComponent(name)}`)).json<Array<{ type: string }>>();
+      const flow = (await env.red.request('GET', `/library/examples/flows/${PACKAGE_NAME}/${encodeURIComponent(name)}`)).json<Array<{ type: string }>>();
       const unknown = flow.map((n) => n.type).filter((t) => t !== 'tab' && t !== 'group' && !known.has(t));
       assert.deepEqual(unknown, [], `${name} uses unknown node types`);
       assert.ok(flow.some((n) => n.type.startsWith('onvifq-') && n.type !== 'onvifq-device'), `${name} shows an onvifq node`);
@@ -68,47 +51,46 @@ describe('e2e: Node-RED with the built package', function () {
   });
 
   it('reads device information from the simulator: inject → onvifq-configure → debug', async function () {
-    comms = await red.comms();
+    const comms = await env.red.comms();
     const flow = [
       { id: 'e2e-tab', type: 'tab', label: 'e2e' },
-      { id: 'e2e-dev', type: 'onvifq-device', name: 'Sim', address: sim.xaddr, auth: 'auto', timeout: 10,
-        credentials: { username: USERNAME, password: PASSWORD } },
+      simulatorDeviceNode('e2e-dev', 'Sim', env.sim, { username: USERNAME, password: PASSWORD }),
       { id: 'e2e-inject', type: 'inject', z: 'e2e-tab', props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }], topic: 'who-are-you',
         payload: '', payloadType: 'date', repeat: '', once: false, wires: [['e2e-read']] },
       { id: 'e2e-read', type: 'onvifq-configure', z: 'e2e-tab', device: 'e2e-dev', operation: 'GetDeviceInformation', wires: [['e2e-debug']] },
       { id: 'e2e-debug', type: 'debug', z: 'e2e-tab', active: true, tosidebar: true, complete: 'true', targetType: 'full', wires: [] },
     ];
-    await red.deploy(flow);
+    await env.red.deploy(flow);
     // The configure node connects at deploy and shows the Profile Q state in green.
     const status = await comms.waitFor('a green status on the configure node', (e) => e.topic === 'status/e2e-read' && e.data?.fill === 'green');
     assert.equal(status.data.text, 'Operational');
 
-    const fired = await red.request('POST', '/inject/e2e-inject');
+    const fired = await env.red.request('POST', '/inject/e2e-inject');
     assert.equal(fired.status, 200);
     const debug = await comms.waitFor('the debug message', (e) => e.topic === 'debug' && e.data?.id === 'e2e-debug');
     const msg = JSON.parse(debug.data.msg);
     assert.equal(msg.topic, 'who-are-you', 'msg.topic passes through');
     assert.equal(typeof msg.payload, 'object');
-    assert.equal(msg.payload.Model, sim.state.deviceInformation.Model);
-    assert.equal(msg.payload.Manufacturer, sim.state.deviceInformation.Manufacturer);
-    assert.equal(msg.payload.FirmwareVersion, sim.state.deviceInformation.FirmwareVersion);
-    assert.deepEqual(msg.device, { name: 'Sim', xaddr: sim.xaddr, endpoint: sim.endpoint });
+    assert.equal(msg.payload.Model, env.sim.state.deviceInformation.Model);
+    assert.equal(msg.payload.Manufacturer, env.sim.state.deviceInformation.Manufacturer);
+    assert.equal(msg.payload.FirmwareVersion, env.sim.state.deviceInformation.FirmwareVersion);
+    assert.deepEqual(msg.device, { name: 'Sim', xaddr: env.sim.xaddr, endpoint: env.sim.endpoint });
   });
 
   it('keeps the credentials out of the flow file and the admin API', async function () {
-    const flows = await red.request('GET', '/flows');
+    const flows = await env.red.request('GET', '/flows');
     assert.equal(flows.status, 200);
     assert.ok(!flows.body.includes(PASSWORD), 'password in GET /flows');
     const dev = flows.json<Array<Record<string, unknown>>>().find((n) => n.id === 'e2e-dev');
     assert.ok(dev, 'config node deployed');
     assert.equal(dev.credentials, undefined);
-    const onDisk = fs.readdirSync(red.userDir).filter((f) => f.endsWith('.json'));
+    const onDisk = fs.readdirSync(env.red.userDir).filter((f) => f.endsWith('.json'));
     assert.ok(onDisk.some((f) => /^flows.*_cred\.json$/.test(f)), `credential file written (${onDisk})`);
     for (const f of onDisk) {
-      const text = fs.readFileSync(path.join(red.userDir, f), 'utf8');
+      const text = fs.readFileSync(path.join(env.red.userDir, f), 'utf8');
       assert.ok(!text.includes(PASSWORD), `password readable in ${f}`);
     }
-    const creds = await red.request('GET', '/credentials/onvifq-device/e2e-dev');
+    const creds = await env.red.request('GET', '/credentials/onvifq-device/e2e-dev');
     assert.equal(creds.status, 200);
     assert.deepEqual(creds.json(), { username: USERNAME, has_password: true });
   });
