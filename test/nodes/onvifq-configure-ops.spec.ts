@@ -15,7 +15,8 @@ import configureNode from '../../nodes/onvifq-configure/onvifq-configure';
 import { CATALOGUE, GROUPS } from '../../nodes/onvifq-configure/operations';
 import type { DeviceConfigNode } from '../../nodes/shared/device-config';
 import {
-  PASSWORD, USERNAME, type FlowNode, type TestFlows, helper, loggedTexts, nextInput, nothingWithin, startHelperServer, statuses, stopHelperServer, waitForStatus,
+  PASSWORD, USERNAME, type FlowNode, type TestFlows, helper, loggedTexts, nextInput, nothingWithin, startHelperServer, statuses,
+  stopHelperServer, useSimulatorAndHelper, waitForStatus,
 } from './support';
 
 const NODES = [deviceNode, configureNode];
@@ -96,22 +97,14 @@ describe('onvifq-configure: the Device operations', function () {
   });
 
   describe('against the simulator', () => {
-    let sim: SimulatedDevice;
+    const env = useSimulatorAndHelper({ discovery: false, rebootDowntimeMs: 600 });
     let other: SimulatedDevice | undefined;
-
-    before(async () => {
-      sim = new SimulatedDevice({ username: USERNAME, password: PASSWORD, discovery: false, rebootDowntimeMs: 600 });
-      await sim.start();
-    });
     after(async () => {
-      await sim.stop();
       await other?.stop();
     });
-    beforeEach(startHelperServer);
-    afterEach(stopHelperServer);
 
     async function load(settings: Record<string, unknown>, creds: Record<string, unknown> = CREDS): Promise<void> {
-      await helper.load(NODES, flow(sim.xaddr, settings), creds);
+      await helper.load(NODES, flow(env.sim.xaddr, settings), creds);
       await waitForStatus(helper.getNode('cfg'), (s) => s.fill === 'green', 'connected');
     }
     async function send(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -132,7 +125,7 @@ describe('onvifq-configure: the Device operations', function () {
     }
 
     it("SetHostname from the node's form parameters; msg.payload overrides them; GetHostname shows each", async () => {
-      const original = (sim.state as any).hostname?.name ?? undefined;
+      const original = (env.sim.state as any).hostname?.name ?? undefined;
       await load({ operation: 'SetHostname', params: JSON.stringify({ Name: 'from-the-node' }) });
       await send({ payload: 1700000000000 });
       assert.equal((await readVia('GetHostname')).HostnameInformation.Name, 'from-the-node');
@@ -143,7 +136,7 @@ describe('onvifq-configure: the Device operations', function () {
 
     /** A read through a second session, so the check does not depend on the node under test. */
     async function readVia(operation: string): Promise<any> {
-      const d = new OnvifDevice({ address: sim.xaddr, username: USERNAME, password: PASSWORD });
+      const d = new OnvifDevice({ address: env.sim.xaddr, username: USERNAME, password: PASSWORD });
       try {
         return await d.call(operation);
       } finally {
@@ -196,7 +189,7 @@ describe('onvifq-configure: the Device operations', function () {
       await other.start();
       await load({ operation: 'GetDeviceInformation' });
       const a = await send({});
-      assert.equal((a.payload as any).SerialNumber, sim.state.deviceInformation.SerialNumber);
+      assert.equal((a.payload as any).SerialNumber, env.sim.state.deviceInformation.SerialNumber);
       const b = await send({ address: other.xaddr });
       assert.equal((b.payload as any).SerialNumber, 'OTHER-42');
       assert.equal((b.device as any).xaddr, other.xaddr);
@@ -295,7 +288,7 @@ describe('onvifq-configure: the Device operations', function () {
     }
 
     it('parameters stored in the node that are not JSON: red status and a clear error per message', async () => {
-      await helper.load(NODES, flow(sim.xaddr, { operation: 'SetHostname', params: '{"Name": ' }), CREDS);
+      await helper.load(NODES, flow(env.sim.xaddr, { operation: 'SetHostname', params: '{"Name": ' }), CREDS);
       const cfg = helper.getNode('cfg');
       const s = await waitForStatus(cfg, (st) => st.fill === 'red', 'red');
       assert.equal(s.text, 'bad parameters');

@@ -1,12 +1,11 @@
 /** onvifq-configure against the real simulator, in the Node-RED test helper. */
 import { strict as assert } from 'node:assert';
 import type { SinonSpy } from 'sinon';
-import { SimulatedDevice } from '../../lib/simulator';
 import deviceNode from '../../nodes/onvifq-device/onvifq-device';
 import configureNode from '../../nodes/onvifq-configure/onvifq-configure';
 import type { DeviceConfigNode } from '../../nodes/shared/device-config';
 import {
-  PASSWORD, USERNAME, type TestFlows, helper, nextInput, nothingWithin, startHelperServer, stopHelperServer, waitForStatus,
+  PASSWORD, USERNAME, type TestFlows, helper, nextInput, nothingWithin, useSimulatorAndHelper, waitForStatus,
 } from './support';
 
 const NODES = [deviceNode, configureNode];
@@ -26,20 +25,10 @@ const CREDS = { dev: { username: USERNAME, password: PASSWORD } };
 
 describe('onvifq-configure', function () {
   this.timeout(20000);
-  let sim: SimulatedDevice;
-
-  before(async () => {
-    sim = new SimulatedDevice({ username: USERNAME, password: PASSWORD });
-    await sim.start();
-  });
-  after(async () => {
-    await sim.stop();
-  });
-  beforeEach(startHelperServer);
-  afterEach(stopHelperServer);
+  const env = useSimulatorAndHelper();
 
   async function run(operation: string, msg: Record<string, unknown>): Promise<Record<string, unknown>> {
-    await helper.load(NODES, flow(sim.xaddr, operation), CREDS);
+    await helper.load(NODES, flow(env.sim.xaddr, operation), CREDS);
     const out = helper.getNode('out');
     const got = nextInput(out);
     helper.getNode('cfg').receive(msg);
@@ -47,7 +36,7 @@ describe('onvifq-configure', function () {
   }
 
   it('loads with its config node and shows the Profile Q state in green', async () => {
-    await helper.load(NODES, flow(sim.xaddr, 'GetDeviceInformation'), CREDS);
+    await helper.load(NODES, flow(env.sim.xaddr, 'GetDeviceInformation'), CREDS);
     const cfg = helper.getNode('cfg');
     assert.ok(cfg, 'configure node created');
     const dev = helper.getNode('dev') as DeviceConfigNode;
@@ -59,13 +48,13 @@ describe('onvifq-configure', function () {
 
   it('GetDeviceInformation: the device identity as plain JSON, plus msg.device', async () => {
     const msg = await run('GetDeviceInformation', { payload: 1700000000000 });
-    const info = sim.state.deviceInformation;
+    const info = env.sim.state.deviceInformation;
     const payload = msg.payload as Record<string, unknown>;
     assert.equal(payload.Manufacturer, info.Manufacturer);
     assert.equal(payload.Model, info.Model);
     assert.equal(payload.FirmwareVersion, info.FirmwareVersion);
     assert.equal(payload.HardwareId, info.HardwareId);
-    assert.deepEqual(msg.device, { name: 'Porch', xaddr: sim.xaddr, endpoint: sim.endpoint });
+    assert.deepEqual(msg.device, { name: 'Porch', xaddr: env.sim.xaddr, endpoint: env.sim.endpoint });
   });
 
   it('GetSystemDateAndTime: the device clock with a UTC time close to ours', async () => {
@@ -76,7 +65,7 @@ describe('onvifq-configure', function () {
     assert.equal(typeof sdt.DaylightSavings, 'boolean');
     const utc = sdt.UTCDateTime;
     const ms = typeof utc === 'string' ? Date.parse(utc) : Date.UTC(utc.Date.Year, utc.Date.Month - 1, utc.Date.Day, utc.Time.Hour, utc.Time.Minute, utc.Time.Second);
-    assert.ok(Math.abs(ms - Date.now() - sim.state.time.offsetMs) < 5000, `device UTC ${JSON.stringify(utc)}`);
+    assert.ok(Math.abs(ms - Date.now() - env.sim.state.time.offsetMs) < 5000, `device UTC ${JSON.stringify(utc)}`);
   });
 
   it('GetServices: every service as an array entry, with capabilities by default', async () => {
@@ -85,7 +74,7 @@ describe('onvifq-configure', function () {
     assert.ok(Array.isArray(services) && services.length >= 1, JSON.stringify(msg.payload));
     const device = services.find((s: any) => s.Namespace === 'http://www.onvif.org/ver10/device/wsdl');
     assert.ok(device, 'device service listed');
-    assert.equal(device.XAddr, sim.xaddr);
+    assert.equal(device.XAddr, env.sim.xaddr);
     assert.equal(typeof device.Version.Major, 'number');
     assert.ok(device.Capabilities, 'IncludeCapability defaults to true');
   });
@@ -101,7 +90,7 @@ describe('onvifq-configure', function () {
     const msg = await run('GetCapabilities', {});
     const caps = (msg.payload as any).Capabilities;
     assert.ok(caps?.Device, JSON.stringify(msg.payload));
-    assert.equal(caps.Device.XAddr, sim.xaddr);
+    assert.equal(caps.Device.XAddr, env.sim.xaddr);
   });
 
   it('GetScopes: scopes as an array, including the Profile Q state', async () => {
@@ -118,7 +107,7 @@ describe('onvifq-configure', function () {
     assert.equal(msg.topic, 'keep-me');
     assert.equal(msg.correlation, 'abc-123');
     assert.deepEqual(msg.ctx, ctx);
-    assert.equal((msg.payload as any).Model, sim.state.deviceInformation.Model);
+    assert.equal((msg.payload as any).Model, env.sim.state.deviceInformation.Model);
   });
 
   it('takes the operation from msg.topic when set to "from msg"', async () => {
@@ -129,7 +118,7 @@ describe('onvifq-configure', function () {
 
   it('prefers msg.operation over msg.topic', async () => {
     const msg = await run('msg', { topic: 'GetScopes', operation: 'GetDeviceInformation' });
-    assert.equal((msg.payload as any).Model, sim.state.deviceInformation.Model);
+    assert.equal((msg.payload as any).Model, env.sim.state.deviceInformation.Model);
     assert.equal(msg.operation, 'GetDeviceInformation');
   });
 
@@ -140,7 +129,7 @@ describe('onvifq-configure', function () {
     ['an array payload', 'GetScopes', { payload: [1, 2] }, /msg\.payload is an array/],
   ] as const) {
     it(`rejects ${title} before anything is sent, through a Catch node`, async () => {
-      await helper.load(NODES, flow(sim.xaddr, operation), CREDS);
+      await helper.load(NODES, flow(env.sim.xaddr, operation), CREDS);
       const cfg = helper.getNode('cfg');
       await waitForStatus(cfg, (s) => s.fill === 'green', 'connected');
       const link = (helper.getNode('dev') as DeviceConfigNode).link();
@@ -158,7 +147,7 @@ describe('onvifq-configure', function () {
   }
 
   it('rejects parameters the operation does not have, before anything is sent', async () => {
-    await helper.load(NODES, flow(sim.xaddr, 'GetScopes'), CREDS);
+    await helper.load(NODES, flow(env.sim.xaddr, 'GetScopes'), CREDS);
     await waitForStatus(helper.getNode('cfg'), (s) => s.fill === 'green', 'connected');
     const link = (helper.getNode('dev') as DeviceConfigNode).link();
     const requestsBefore = link.onvifDevice.requestCount;
@@ -173,7 +162,7 @@ describe('onvifq-configure', function () {
   });
 
   it('a device fault reaches the Catch node with its code, subcodes and reason', async () => {
-    await helper.load(NODES, flow(sim.xaddr, 'GetCapabilities'), CREDS);
+    await helper.load(NODES, flow(env.sim.xaddr, 'GetCapabilities'), CREDS);
     const caught = nextInput(helper.getNode('caught'));
     // A category the simulated device does not have: it answers with a SOAP fault (Core: ter:NoSuchService).
     helper.getNode('cfg').receive({ payload: { Category: 'PTZ' } });

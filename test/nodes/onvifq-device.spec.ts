@@ -5,8 +5,8 @@ import deviceNode from '../../nodes/onvifq-device/onvifq-device';
 import configureNode from '../../nodes/onvifq-configure/onvifq-configure';
 import type { DeviceConfigNode } from '../../nodes/shared/device-config';
 import {
-  PASSWORD, USERNAME, type TestFlows, closedPort, helper, loggedTexts, nextInput, nothingWithin, startHelperServer, statuses,
-  stopHelperServer, waitForStatus,
+  PASSWORD, USERNAME, type TestFlows, closedPort, helper, loggedTexts, nextInput, nothingWithin, statuses,
+  useSimulatorAndHelper, waitForStatus,
 } from './support';
 
 const NODES = [deviceNode, configureNode];
@@ -24,22 +24,12 @@ function flow(address: string, name = 'Porch'): TestFlows {
 
 describe('onvifq-device', function () {
   this.timeout(30000);
-  let sim: SimulatedDevice;
-
-  before(async () => {
-    sim = new SimulatedDevice({ username: USERNAME, password: PASSWORD });
-    await sim.start();
-  });
-  after(async () => {
-    await sim.stop();
-  });
-  beforeEach(startHelperServer);
-  afterEach(stopHelperServer);
+  const env = useSimulatorAndHelper();
 
   it('keeps the credentials out of the flow configuration', async () => {
-    await helper.load(NODES, flow(sim.xaddr), {});
+    await helper.load(NODES, flow(env.sim.xaddr), {});
     // Deploy the way the editor does: credentials inline on the node.
-    const deployed = flow(sim.xaddr).map((n) => (n.id === 'dev' ? { ...n, credentials: { username: USERNAME, password: PASSWORD } } : n));
+    const deployed = flow(env.sim.xaddr).map((n) => (n.id === 'dev' ? { ...n, credentials: { username: USERNAME, password: PASSWORD } } : n));
     await helper.setFlows(deployed, 'full');
     const stored = JSON.stringify((helper as any)._redNodes.getFlows().flows);
     assert.ok(!stored.includes(PASSWORD), 'password in the flow configuration');
@@ -51,7 +41,7 @@ describe('onvifq-device', function () {
 
   it('creates one link lazily, shares it, and closes it on redeploy', async () => {
     const flowWithTwo = [
-      { id: 'dev', type: 'onvifq-device', name: 'Porch', address: sim.xaddr },
+      { id: 'dev', type: 'onvifq-device', name: 'Porch', address: env.sim.xaddr },
       { id: 'unused', type: 'onvifq-device', name: 'Unused', address: '127.0.0.1:1' },
       { id: 't', type: 'tab', label: 'test' },
       { id: 'a', type: 'onvifq-configure', z: 't', x: 100, y: 100, device: 'dev', operation: 'GetScopes', wires: [[]] },
@@ -76,7 +66,7 @@ describe('onvifq-device', function () {
 
   it('wrong password: red "auth failed", an error saying to check the credentials, password in no text', async () => {
     const wrong = 'Wr0ng-Secret-77';
-    await helper.load(NODES, flow(sim.xaddr), { dev: { username: USERNAME, password: wrong } });
+    await helper.load(NODES, flow(env.sim.xaddr), { dev: { username: USERNAME, password: wrong } });
     const cfg = helper.getNode('cfg');
     const st = await waitForStatus(cfg, (s) => s.fill === 'red', 'red');
     assert.equal(st.text, 'auth failed');
@@ -142,29 +132,29 @@ describe('onvifq-device', function () {
     it('connects with undeployed values and reports the device', async () => {
       await helper.load(NODES, [], {});
       const res = await helper.request().post('/onvifq-device/test')
-        .send({ id: 'not-deployed', address: sim.xaddr, username: USERNAME, password: PASSWORD, auth: 'auto', timeout: '5' });
+        .send({ id: 'not-deployed', address: env.sim.xaddr, username: USERNAME, password: PASSWORD, auth: 'auto', timeout: '5' });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.equal(res.body.ok, true);
-      assert.equal(res.body.model, sim.state.deviceInformation.Model);
-      assert.equal(res.body.manufacturer, sim.state.deviceInformation.Manufacturer);
-      assert.equal(res.body.firmwareVersion, sim.state.deviceInformation.FirmwareVersion);
+      assert.equal(res.body.model, env.sim.state.deviceInformation.Model);
+      assert.equal(res.body.manufacturer, env.sim.state.deviceInformation.Manufacturer);
+      assert.equal(res.body.firmwareVersion, env.sim.state.deviceInformation.FirmwareVersion);
       assert.equal(res.body.profileQState, 'Operational');
       assert.match(res.body.authMethod, /^(digest-|ws-security)/);
     });
 
     it('uses the stored password of a deployed node when the dialog shows the placeholder', async () => {
-      await helper.load(NODES, flow(sim.xaddr), { dev: { username: USERNAME, password: PASSWORD } });
+      await helper.load(NODES, flow(env.sim.xaddr), { dev: { username: USERNAME, password: PASSWORD } });
       for (const password of ['__PWRD__', '']) {
-        const res = await helper.request().post('/onvifq-device/test').send({ id: 'dev', address: sim.xaddr, username: USERNAME, password });
+        const res = await helper.request().post('/onvifq-device/test').send({ id: 'dev', address: env.sim.xaddr, username: USERNAME, password });
         assert.equal(res.status, 200, `${password || 'empty'}: ${JSON.stringify(res.body)}`);
-        assert.equal(res.body.model, sim.state.deviceInformation.Model);
+        assert.equal(res.body.model, env.sim.state.deviceInformation.Model);
       }
     });
 
     it('uses the dialog password when it was changed, and reports a rejection without echoing it', async () => {
-      await helper.load(NODES, flow(sim.xaddr), { dev: { username: USERNAME, password: PASSWORD } });
+      await helper.load(NODES, flow(env.sim.xaddr), { dev: { username: USERNAME, password: PASSWORD } });
       const typed = 'Typed-Wrong-42';
-      const res = await helper.request().post('/onvifq-device/test').send({ id: 'dev', address: sim.xaddr, username: USERNAME, password: typed });
+      const res = await helper.request().post('/onvifq-device/test').send({ id: 'dev', address: env.sim.xaddr, username: USERNAME, password: typed });
       assert.equal(res.status, 502);
       assert.equal(res.body.ok, false);
       assert.equal(res.body.kind, 'auth');

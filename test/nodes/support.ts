@@ -1,10 +1,11 @@
-/** Shared plumbing for the node tests: the test helper, a simulator per test, and status polling. */
+/** Shared plumbing for the node tests: the test helper, a simulator for a suite, and status polling. */
 import helper from 'node-red-node-test-helper';
 /** A flow node as the tests write it (the helper's own type allows only NodeDef fields). */
 export type FlowNode = { id: string; type: string; wires?: string[][]; [key: string]: unknown };
 export type TestFlows = FlowNode[];
 import type { Node, NodeStatus } from 'node-red';
 import type { SinonSpy } from 'sinon';
+import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
 import { freeTcpPort } from '../support/ports';
 
 helper.init(process.env.NODE_RED_PATH ?? require.resolve('node-red'));
@@ -22,6 +23,24 @@ export function startHelperServer(): Promise<void> {
 export async function stopHelperServer(): Promise<void> {
   await helper.unload();
   await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+}
+
+/**
+ * Hooks for a node suite: one simulator (USERNAME / PASSWORD) shared by its tests, and a fresh helper server for
+ * each test. `sim` is set by the before hook.
+ */
+export function useSimulatorAndHelper(options: SimulatorOptions = {}): { sim: SimulatedDevice } {
+  const env = {} as { sim: SimulatedDevice };
+  before(async () => {
+    env.sim = new SimulatedDevice({ username: USERNAME, password: PASSWORD, ...options });
+    await env.sim.start();
+  });
+  after(async () => {
+    await env.sim?.stop();
+  });
+  beforeEach(startHelperServer);
+  afterEach(stopHelperServer);
+  return env;
 }
 
 /** A port on 127.0.0.1 that nothing listens on. */
