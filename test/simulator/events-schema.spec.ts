@@ -1,32 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SimulatedDevice } from '../../lib/simulator';
+import { useValidationDir, validateFiles } from '../support/shared';
 import { envelope, post, type RawResponse } from './client';
 import { EventsClient, WSNT } from './events-client';
 
-const VALIDATE = resolve(__dirname, '..', '..', '..', 'shared', 'onvif', 'validate.sh');
-
 describe('simulator: event service responses validate against the ONVIF schemas', function () {
   this.timeout(120_000);
-  let dir: string;
-
-  before(function () {
-    if (!existsSync(VALIDATE)) {
-      console.log(`      skipped: ${VALIDATE} not found (the shared ONVIF reference folder is absent)`);
-      this.skip();
-    }
-    if (spawnSync('xmllint', ['--version']).error) {
-      console.log('      skipped: xmllint not installed (apt-get install -y libxml2-utils)');
-      this.skip();
-    }
-    dir = mkdtempSync(join(tmpdir(), 'onvifq-sim-events-xsd-'));
-  });
-  after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const validation = useValidationDir('onvifq-sim-events-xsd-');
 
   it('every event operation, notifications and the event faults', async () => {
     const dev = new SimulatedDevice({ processorUsageIntervalMs: 0, maxPullTimeoutS: 10 });
@@ -55,11 +37,11 @@ describe('simulator: event service responses validate against the ONVIF schemas'
     }
     const files = saved.map(([name, r]) => {
       if (!name.endsWith('Fault')) assert.equal(r.status, 200, `${name}: ${r.body}`);
-      const file = join(dir, `${name}.xml`);
+      const file = join(validation.dir, `${name}.xml`);
       writeFileSync(file, r.body);
       return file;
     });
-    const result = spawnSync('bash', [VALIDATE, '-q', ...files], { encoding: 'utf8' });
-    assert.equal(result.status, 0, `validate.sh failed:\n${result.stdout}\n${result.stderr}`);
+    const result = validateFiles(files);
+    assert.equal(result.code, 0, `validate.sh failed:\n${result.output}`);
   });
 });

@@ -1,13 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SimulatedDevice } from '../../lib/simulator';
+import { VALIDATE_SH, useValidationDir, validateFiles } from '../support/shared';
 import { envelope, post } from './client';
-
-const VALIDATE = resolve(__dirname, '..', '..', '..', 'shared', 'onvif', 'validate.sh');
 
 /** One request per implemented operation; the answers must validate against the official WSDL/XSD. */
 const REQUESTS: Array<[string, string]> = [
@@ -51,22 +49,7 @@ const REQUESTS: Array<[string, string]> = [
 
 describe('simulator: responses validate against the ONVIF schemas', function () {
   this.timeout(120_000);
-  let dir: string;
-
-  before(function () {
-    if (!existsSync(VALIDATE)) {
-      console.log(`      skipped: ${VALIDATE} not found (the shared ONVIF reference folder is absent)`);
-      this.skip();
-    }
-    if (spawnSync('xmllint', ['--version']).error) {
-      console.log('      skipped: xmllint not installed (apt-get install -y libxml2-utils)');
-      this.skip();
-    }
-    dir = mkdtempSync(join(tmpdir(), 'onvifq-sim-xsd-'));
-  });
-  after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const validation = useValidationDir('onvifq-sim-xsd-');
 
   it('every implemented operation answers with a schema-valid response', async () => {
     const dev = new SimulatedDevice({ rebootDowntimeMs: 50 });
@@ -79,15 +62,15 @@ describe('simulator: responses validate against the ONVIF schemas', function () 
         const r = await post(dev.xaddr, envelope(op, inner));
         assert.equal(r.status, 200, `${op}: ${r.body}`);
         await restarted;
-        const file = join(dir, `${op}Response.xml`);
+        const file = join(validation.dir, `${op}Response.xml`);
         writeFileSync(file, r.body);
         files.push(file);
       }
     } finally {
       await dev.stop();
     }
-    const result = spawnSync('bash', [VALIDATE, '-q', ...files], { encoding: 'utf8' });
-    assert.equal(result.status, 0, `validate.sh failed:\n${result.stdout}\n${result.stderr}`);
+    const result = validateFiles(files);
+    assert.equal(result.code, 0, `validate.sh failed:\n${result.output}`);
   });
 
   it('faults validate too', async () => {
@@ -95,9 +78,9 @@ describe('simulator: responses validate against the ONVIF schemas', function () 
     await dev.start();
     try {
       const r = await post(dev.xaddr, envelope('GetUsers'));
-      const file = join(dir, 'Fault.xml');
+      const file = join(validation.dir, 'Fault.xml');
       writeFileSync(file, r.body);
-      execFileSync('bash', [VALIDATE, '-q', file]);
+      execFileSync('bash', [VALIDATE_SH, '-q', file]);
     } finally {
       await dev.stop();
     }

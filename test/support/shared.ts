@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 /** The team's shared reference folder (../shared next to the checkout). Absent on a user's machine. */
@@ -34,6 +35,23 @@ export function validateFiles(files: string[]): { code: number; output: string }
     const err = e as { status?: number; stdout?: string; stderr?: string };
     return { code: err.status ?? 1, output: `${err.stdout ?? ''}${err.stderr ?? ''}` };
   }
+}
+
+/**
+ * Hooks for a suite that validates the responses it saves: skipped, with the reason, where validation cannot
+ * run; otherwise a fresh folder for the files (`dir`, set by the before hook), removed after the suite.
+ */
+export function useValidationDir(prefix: string): { dir: string } {
+  const env = { dir: '' };
+  before(function () {
+    const why = validationUnavailable();
+    if (why) skipWith(this, why);
+    env.dir = mkdtempSync(path.join(tmpdir(), prefix));
+  });
+  after(() => {
+    if (env.dir) rmSync(env.dir, { recursive: true, force: true });
+  });
+  return env;
 }
 
 /** Skip the current test with a visible reason. */
