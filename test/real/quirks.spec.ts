@@ -5,12 +5,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import {
-  profileQStateFromScopes,
-  readDeviceInformation,
-  readDeviceServiceCapabilities,
-  readLegacyCapabilities,
-  readScopes,
-  readServices,
+  profileQStateFromScopes, readDeviceInformation, readDeviceServiceCapabilities, readLegacyCapabilities, readScopes, readServices,
   readSystemDateAndTime,
 } from '../../lib/device/readers';
 import { decodeElement } from '../../lib/schema';
