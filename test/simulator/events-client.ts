@@ -31,7 +31,7 @@ export class EventsClient {
   async call(url: string, op: string, inner = '', options: { ns?: string; header?: string } = {}): Promise<RawResponse> {
     const body = eventEnvelope(op, inner, options);
     const path = new URL(url).pathname;
-    const auth = () => (this.session && this.username ? { Authorization: digestHeader(this.session, this.username, this.password ?? '', path) } : {});
+    const auth = (): Record<string, string> => (this.session && this.username ? { Authorization: digestHeader(this.session, this.username, this.password ?? '', path) } : {});
     let res = await post(url, body, auth());
     if (res.status === 401 && this.username) {
       this.session = { challenge: challenges(res)[0]!, nc: 0 };

@@ -42,14 +42,14 @@ describe('simulator: npm onvif client receives events', function () {
       await call((cb) => cam.getSystemDateAndTime(cb));
       await call((cb) => cam.getServices(true, cb));
       assert.match(cam.uri!.events!.href, /\/onvif\/events_service$/);
-      const sub = await call((cb) => cam.createPullPointSubscription(cb));
+      const sub = await call<any>((cb) => cam.createPullPointSubscription(cb));
       assert.match(sub.subscriptionReference.address.href, /\/onvif\/pullpoint\/\d+$/);
       assert.equal(dev.pullPoints.length, 1);
-      const burst = list((await call((cb) => cam.pullMessages({ messageLimit: 100 }, cb))).notificationMessage);
+      const burst = list((await call<any>((cb) => cam.pullMessages({ messageLimit: 100 }, cb))).notificationMessage);
       assert.equal(burst.length, 11);
       assert.ok(burst.every((m) => m.message.message.$.PropertyOperation === 'Initialized'));
       dev.raiseEvent(MOTION, { data: { IsMotion: 'true' } });
-      const next = list((await call((cb) => cam.pullMessages({ messageLimit: 100 }, cb))).notificationMessage);
+      const next = list((await call<any>((cb) => cam.pullMessages({ messageLimit: 100 }, cb))).notificationMessage);
       assert.equal(next.length, 1);
       assert.equal(next[0]!.topic._.trim(), MOTION);
       assert.deepEqual(dataOf(next[0]!), { IsMotion: true }, 'the npm client parses the boolean');
