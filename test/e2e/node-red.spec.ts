@@ -1,18 +1,28 @@
 /**
  * End to end on the built package: a real Node-RED child process loads dist/ through nodesDir, a flow
  * deployed through the admin API reads a simulated device, and the debug message arrives on /comms.
+ * Run twice: the devDependency Node-RED (4.x, on the Node.js running the tests) and Node-RED 5 on Node 22.
  */
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_NAME, REPO_ROOT, simulatorDeviceNode, useSimulatorAndNodeRed } from './node-red-process';
+import { NODE_RED_DEV, PACKAGE_NAME, REPO_ROOT, describeOnEachNodeRed, simulatorDeviceNode, useSimulatorAndNodeRed } from './node-red-process';
 
 const USERNAME = 'admin';
 const PASSWORD = 'E2e-Pa55word-zz';
 
-describe('e2e: Node-RED with the built package', function () {
-  this.timeout(60000);
-  const env = useSimulatorAndNodeRed({ username: USERNAME, password: PASSWORD });
+describeOnEachNodeRed('e2e: the built package in Node-RED', (runtime) => {
+  const env = useSimulatorAndNodeRed({ username: USERNAME, password: PASSWORD }, [], runtime);
+
+  it('runs on the expected Node.js and Node-RED', async function () {
+    const settings = (await env.red.request('GET', '/settings')).json<{ version: string }>();
+    const node = env.red.output.match(/Node\.js\s+version:\s*(v\d+)/)?.[1];
+    if (runtime === NODE_RED_DEV) assert.equal(node, process.version.split('.')[0]);
+    else {
+      assert.match(settings.version, /^5\./, `Node-RED ${settings.version}`);
+      assert.equal(node, 'v22');
+    }
+  });
 
   it('lists the package with its node types', async function () {
     const res = await env.red.request('GET', `/nodes/${PACKAGE_NAME}`);
