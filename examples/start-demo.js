@@ -14,7 +14,8 @@ const net = require('node:net');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const demoDir = path.join(root, '.demo');
+// ONVIFQ_DEMO_DIR and ONVIFQ_DEMO_PORT let a test (or a second demo) run beside yours without touching it.
+const demoDir = path.resolve(process.env.ONVIFQ_DEMO_DIR || path.join(root, '.demo'));
 const userDir = path.join(demoDir, 'node-red');
 const exampleFlow = path.join(__dirname, 'configure-read-operations.json');
 const DEMO_USER = 'admin';
@@ -159,7 +160,8 @@ async function main() {
   const sim = new SimulatedDevice({ username: DEMO_USER, password, discovery: { port: discoveryPort }, motionIntervalMs: MOTION_INTERVAL_MS });
   await sim.start();
 
-  const port = (await portIsFree(1880)) ? 1880 : await ephemeralPort();
+  const wanted = Number(process.env.ONVIFQ_DEMO_PORT || 1880);
+  const port = Number.isInteger(wanted) && wanted > 0 && (await portIsFree(wanted)) ? wanted : await ephemeralPort();
   const redJs = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
   const child = spawn(
     process.execPath,

@@ -103,6 +103,31 @@ export function simulatorDeviceNode(id: string, name: string, sim: SimulatedDevi
   return { id, type: 'onvifq-device', name, address: sim.xaddr, auth: 'auto', timeout: 10, credentials };
 }
 
+/** A JSON request to a Node-RED admin API on 127.0.0.1:port. */
+export function adminRequest(port: number, method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      {
+        host: '127.0.0.1', port, method, path: urlPath,
+        headers: { Accept: 'application/json', ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {}), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, body: text, json: () => JSON.parse(text) });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(15000, () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
+    if (data) req.write(data);
+    req.end();
+  });
+}
+
 export interface HttpAnswer {
   status: number;
   body: string;
@@ -168,27 +193,7 @@ export class NodeRedProcess {
   }
 
   request(method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
-    return new Promise((resolve, reject) => {
-      const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const req = http.request(
-        {
-          host: '127.0.0.1', port: this.port, method, path: urlPath,
-          headers: { Accept: 'application/json', ...(data ? { 'Content-Type': 'application/json', 'Content-Length': String(data.length) } : {}), ...headers },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            resolve({ status: res.statusCode ?? 0, body: text, json: () => JSON.parse(text) });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.setTimeout(15000, () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
-      if (data) req.write(data);
-      req.end();
-    });
+    return adminRequest(this.port, method, urlPath, body, headers);
   }
 
   async deploy(flow: unknown[]): Promise<void> {
