@@ -30,7 +30,7 @@ export interface BackupFile {
 const EXEMPT: ReadonlyArray<readonly string[]> = [
   ['version'], ['uuid'], ['deviceInformation'], ['time', 'offsetMs'],
   ['networkInterface', 'hwAddress'], ['networkInterface', 'ipv4', 'dhcp'], ['networkInterface', 'ipv4', 'manual'],
-  ['networkInterface', 'ipv4', 'dhcpAddress'], ['zeroConfiguration', 'address'],
+  ['networkInterface', 'ipv4', 'dhcpAddress'], ['zeroConfiguration', 'address'], ['discoveryMetadataVersion'],
 ];
 
 type Json = Record<string, unknown>;

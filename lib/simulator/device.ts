@@ -337,7 +337,7 @@ export class SimulatedDevice extends EventEmitter {
       if (http) http.ports = [this.listenPort];
       this.freshState = false;
     }
-    this.persist();
+    this.saveState();
     await this.startDiscovery();
     this.events.start();
   }
@@ -406,6 +406,7 @@ export class SimulatedDevice extends EventEmitter {
     const old = this.state;
     const fresh = this.factory(old.uuid);
     fresh.deviceInformation = old.deviceInformation;
+    fresh.discoveryMetadataVersion = old.discoveryMetadataVersion;
     fresh.protocols.find((p) => p.name === 'HTTP')!.ports = [this.listenPort];
     if (kind === 'Soft') {
       // Core §8.3.8: a soft reset keeps the device reachable where it was; we also keep the accounts so
@@ -422,12 +423,13 @@ export class SimulatedDevice extends EventEmitter {
     if (wasFactoryDefault !== fresh.factoryDefault) this.emit('profileQState', this.profileQState);
   }
 
-  private persist(): void {
+  /** Write the state file, when there is one (also for changes made outside a request, e.g. MetadataVersion). */
+  saveState(): void {
     if (this.options.stateFile) saveState(this.options.stateFile, this.state);
   }
 
   private changed(what: string): void {
-    this.persist();
+    this.saveState();
     this.events.onDeviceChange(what);
     this.emit('change', what);
   }

@@ -411,6 +411,7 @@ export interface DiscoverableDevice {
   readonly xaddr: string;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   off(event: string, listener: (...args: unknown[]) => void): unknown;
+  saveState?(): void;
 }
 
 export interface DiscoveryResponderOptions {
@@ -441,8 +442,6 @@ export function canDiscoverOn(host: string): boolean {
 }
 
 export class DiscoveryResponder implements Member {
-  /** Bumped whenever the announced scopes change (WS-Discovery MetadataVersion). */
-  metadataVersion = 1;
   readonly port: number;
   private readonly host: string;
   private readonly iface: string | undefined;
@@ -470,6 +469,11 @@ export class DiscoveryResponder implements Member {
     const [min, max] = options.delayMs ?? [0, 300];
     if (!(min >= 0 && max >= min && Number.isFinite(max))) throw new Error(`discoveryDelayMs must be [min, max] with 0 <= min <= max, got [${min}, ${max}].`);
     this.delay = [min, max];
+  }
+
+  /** WS-Discovery MetadataVersion: bumped whenever the announced scopes change; kept in the device state. */
+  get metadataVersion(): number {
+    return this.device.state.discoveryMetadataVersion ?? 1;
   }
 
   /** 'udp://host:port' where unicast probes are answered. */
@@ -567,7 +571,10 @@ export class DiscoveryResponder implements Member {
     const mode = this.device.state.discoveryMode;
     const scopesChanged = scopes !== this.announcedScopes;
     const becameDiscoverable = mode === 'Discoverable' && this.announcedMode === 'NonDiscoverable';
-    if (scopesChanged) this.metadataVersion++;
+    if (scopesChanged) {
+      this.device.state.discoveryMetadataVersion = this.metadataVersion + 1;
+      this.device.saveState?.();
+    }
     this.announcedScopes = scopes;
     this.announcedMode = mode;
     if ((scopesChanged || becameDiscoverable) && this.discoverable) void this.hello();

@@ -59,6 +59,11 @@ export interface DeviceState {
    * Optional so state files written before it existed still load; absent means the default policy.
    */
   accessPolicy?: { data: string; /** '' when SetAccessPolicy gave none */ contentType: string };
+  /**
+   * WS-Discovery MetadataVersion: bumped whenever the announced scopes change, kept across restarts, factory
+   * defaults and restores so that it only ever grows. Optional: absent (older files) means 1.
+   */
+  discoveryMetadataVersion?: number;
 }
 
 export const DEFAULT_DEVICE_INFORMATION: DeviceInformationState = {

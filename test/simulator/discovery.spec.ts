@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from '../../lib/simulator/cli';
@@ -171,6 +171,29 @@ describe('simulator: WS-Discovery responder (unicast, 127.0.0.1)', function () {
     const set = await probeOnce();
     assert.ok(set.scopes.includes('onvif://www.onvif.org/location/city/lyon') && !set.scopes.includes(added));
     assert.equal(set.metadataVersion, after.metadataVersion! + 1);
+  });
+
+  it('MetadataVersion only grows: it survives a restart from the state file and a hard factory default', async () => {
+    const dir = join(OUTPUT, 'simulator-discovery');
+    mkdirSync(dir, { recursive: true });
+    const stateFile = join(dir, `metadata-version-${process.pid}.json`);
+    rmSync(stateFile, { force: true });
+    const probeOnce = async () => (await prober.ask(probeXml({}), port))[0]!.matches[0]!;
+    const first = await device({ stateFile, rebootDowntimeMs: 100 });
+    await post(first.xaddr, envelope('AddScopes', '<tds:ScopeItem>onvif://www.onvif.org/location/floor/R5</tds:ScopeItem>'));
+    await post(first.xaddr, envelope('AddScopes', '<tds:ScopeItem>onvif://www.onvif.org/location/floor/R6</tds:ScopeItem>'));
+    await sleep(50);
+    assert.equal((await probeOnce()).metadataVersion, 3);
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+
+    const again = await device({ stateFile, rebootDowntimeMs: 100 });
+    assert.equal((await probeOnce()).metadataVersion, 3, 'the same device after a restart');
+    await post(again.xaddr, envelope('SetSystemFactoryDefault', '<tds:FactoryDefault>Hard</tds:FactoryDefault>'));
+    await once(again, 'ready');
+    await post(again.xaddr, envelope('AddScopes', '<tds:ScopeItem>onvif://www.onvif.org/location/floor/R7</tds:ScopeItem>'));
+    await sleep(50);
+    assert.ok((await probeOnce()).metadataVersion! > 3, 'a factory default does not start MetadataVersion again');
   });
 
   it('the Profile Q state scope follows commissioning and factory reset', async () => {
