@@ -87,10 +87,24 @@ export function deviceOptions(address: string, flags: ParsedArgs['flags']): Onvi
   };
 }
 
-/** How a command writes: `out` for results (stdout), and a signal that ends long-running commands (Ctrl-C). */
+/** How a command writes: `out` for results (stdout), `progress` for what it is doing (stderr), and a signal that ends long-running commands (Ctrl-C). */
 export interface CommandIo {
   out: (line: string) => void;
+  progress?: (line: string) => void;
   signal: AbortSignal;
+}
+
+/** Parameters given on the command line as one JSON object argument (absent: undefined). */
+export function jsonParams(json: string | undefined, example: string): Record<string, unknown> | undefined {
+  if (json === undefined) return undefined;
+  let params: unknown;
+  try {
+    params = JSON.parse(json);
+  } catch (e) {
+    throw new UsageError(`the parameters are not valid JSON: ${(e as Error).message}`);
+  }
+  if (!params || typeof params !== 'object' || Array.isArray(params)) throw new UsageError(`the parameters must be a JSON object, e.g. '${example}'`);
+  return params as Record<string, unknown>;
 }
 
 export interface Command {

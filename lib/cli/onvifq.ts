@@ -9,11 +9,13 @@ import { call } from './commands/call';
 import { events } from './commands/events';
 import { discover } from './commands/discover';
 import { info } from './commands/info';
+import { task } from './commands/task';
 
 /** The subcommands, in the order --help lists them. */
 export const COMMANDS: Record<string, Command> = {
   info,
   call,
+  task,
   discover,
   events,
 };
@@ -38,7 +40,12 @@ export function usage(): string {
   return ['Usage:', ...lines, '', COMMON_OPTIONS, ...(extra.length ? ['', ...extra] : [])].join('\n');
 }
 
-export async function run(argv: string[], out: (s: string) => void, signal: AbortSignal = new AbortController().signal): Promise<void> {
+export async function run(
+  argv: string[],
+  out: (s: string) => void,
+  signal: AbortSignal = new AbortController().signal,
+  progress?: (s: string) => void,
+): Promise<void> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     out(usage());
@@ -50,7 +57,7 @@ export async function run(argv: string[], out: (s: string) => void, signal: Abor
     out(usage());
     return;
   }
-  await command.run(rest, { out, signal });
+  await command.run(rest, { out, signal, progress });
 }
 
 if (require.main === module) {
@@ -62,7 +69,7 @@ if (require.main === module) {
       abort.abort();
     });
   }
-  run(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), abort.signal).then(
+  run(process.argv.slice(2), (s) => process.stdout.write(s + '\n'), abort.signal, (s) => process.stderr.write(s + '\n')).then(
     () => process.exit(0),
     (e: unknown) => {
       const usageError = e instanceof UsageError;

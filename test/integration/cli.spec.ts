@@ -67,4 +67,58 @@ describe('onvifq terminal client', () => {
     assert.equal(r2.code, 1);
     assert.match(r2.stderr, /127\.0\.0\.2/);
   });
+
+  describe('task', () => {
+    const created: SimulatedDevice[] = [];
+    const fresh = async (options: ConstructorParameters<typeof SimulatedDevice>[0] = {}) => {
+      const d = new SimulatedDevice({ discovery: false, rebootDowntimeMs: 300, ...options });
+      await d.start();
+      created.push(d);
+      return d;
+    };
+    after(() => Promise.all(created.map((d) => d.stop())));
+
+    it('commission takes the new admin password from the environment, prints each step on stderr and the result as JSON', async () => {
+      const box = await fresh();
+      const r = await onvifq(['task', box.xaddr, 'commission', '{"hostname": "cli-cam"}'], { ONVIFQ_NEW_PASSWORD: 'Cli-Adm1n-pw' });
+      assert.equal(r.code, 0, r.stderr);
+      const result = JSON.parse(r.stdout);
+      assert.equal(result.state, 'Operational');
+      assert.deepEqual(result.steps.map((s: { step: string; ok: boolean }) => [s.step, s.ok]), [['admin', true], ['hostname', true]]);
+      assert.ok(r.stderr.trim().split('\n').length >= 2, `progress lines: ${r.stderr}`);
+      assert.equal(box.profileQState, 'Operational');
+      assert.ok(!r.stdout.includes('Cli-Adm1n-pw') && !r.stderr.includes('Cli-Adm1n-pw'), 'the password is never printed');
+      const inv = await onvifq(['task', box.xaddr, 'inventory', '-u', 'admin', '--compact'], { ONVIFQ_PASSWORD: 'Cli-Adm1n-pw' });
+      assert.equal(inv.code, 0, inv.stderr);
+      assert.equal(JSON.parse(inv.stdout).network.hostname, 'cli-cam');
+    });
+
+    it("backup to a file, restored onto another device, gives it the first one's host name", async () => {
+      const creds = { username: 'admin', password: 'Cli-Backup-pw1' };
+      const a = await fresh(creds);
+      const b = await fresh(creds);
+      const admin = ['-u', 'admin', '-p', creds.password];
+      assert.equal((await onvifq(['call', a.xaddr, 'SetHostname', '{"Name": "from-a"}', ...admin])).code, 0);
+      const file = path.join(REPO, 'test', 'output', `cli-backup-${process.pid}.bin`);
+      const saved = await onvifq(['task', a.xaddr, 'backup', JSON.stringify({ file }), ...admin]);
+      assert.equal(saved.code, 0, saved.stderr);
+      assert.ok(JSON.parse(saved.stdout).bytes > 0);
+      const restored = await onvifq(['task', b.xaddr, 'restore', JSON.stringify({ file }), ...admin]);
+      assert.equal(restored.code, 0, restored.stderr);
+      assert.equal(JSON.parse(restored.stdout).reconnected, true);
+      assert.match(restored.stderr, /restart/i, 'the restart shows on stderr');
+      assert.equal(b.state.hostname.name, 'from-a');
+    });
+
+    it('usage: an unknown task, and backup without a file, exit 2 before anything is sent', async () => {
+      const r1 = await onvifq(['task', sim.xaddr, 'frobnicate']);
+      assert.equal(r1.code, 2);
+      assert.match(r1.stderr, /commission, syncTime, backup, restore, inventory/);
+      const before = sim.requests.length;
+      const r2 = await onvifq(['task', sim.xaddr, 'backup', '-u', 'admin', '-p', 'Adm1n-secret']);
+      assert.equal(r2.code, 2);
+      assert.match(r2.stderr, /backup needs a file/);
+      assert.equal(sim.requests.length, before);
+    });
+  });
 });

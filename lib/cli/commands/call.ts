@@ -1,5 +1,5 @@
 import { OnvifDevice } from '../../device/onvif-device';
-import { UsageError, deviceOptions, parseArgs, type Command } from '../args';
+import { UsageError, deviceOptions, jsonParams, parseArgs, type Command } from '../args';
 
 export const call: Command = {
   usage: ["onvifq call <address> <Operation> ['<json>'] [options]  run one operation, print the result as JSON"],
@@ -9,15 +9,7 @@ export const call: Command = {
     if (!address) throw new UsageError('call needs a device address');
     if (!operation) throw new UsageError('call needs an operation name, e.g. GetDeviceInformation');
     if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}" (quote the JSON parameters as one argument)`);
-    let params: Record<string, unknown> | undefined;
-    if (json !== undefined) {
-      try {
-        params = JSON.parse(json);
-      } catch (e) {
-        throw new UsageError(`the parameters are not valid JSON: ${(e as Error).message}`);
-      }
-      if (!params || typeof params !== 'object' || Array.isArray(params)) throw new UsageError('the parameters must be a JSON object, e.g. \'{"IncludeCapability": true}\'');
-    }
+    const params = jsonParams(json, '{"IncludeCapability": true}');
     const device = new OnvifDevice(deviceOptions(address, flags));
     try {
       io.out(JSON.stringify(await device.call(operation, params), null, flags.compact ? undefined : 2));
