@@ -1,22 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { createServer } from 'node:net';
 import { firstValueFrom } from 'rxjs';
 import { filter, take, toArray } from 'rxjs/operators';
 import { DeviceLink, type LinkState } from '../../lib/device/link';
 import { SimulatedDevice } from '../../lib/simulator';
+import { freeTcpPort } from '../support/ports';
 
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
-
-/** A port nothing listens on (yet). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('DeviceLink: one supervised session per device', () => {
   let sim: SimulatedDevice | undefined;
@@ -42,7 +31,7 @@ describe('DeviceLink: one supervised session per device', () => {
 
   it('retries with backoff while the device is absent, and connects once it appears', async function () {
     this.timeout(20_000);
-    const port = await freePort();
+    const port = await freeTcpPort();
     link = new DeviceLink({ address: `127.0.0.1:${port}`, ...ADMIN, backoff: { initialMs: 200, maxMs: 400 } });
     await assert.rejects(link.device(), (e: { kind: string }) => e.kind === 'unreachable');
     assert.equal(link.state.status, 'retrying');

@@ -159,14 +159,5 @@ export function summarize(xml: string): Summary {
   return s;
 }
 
-/** A UDP port that was free a moment ago, for a test's own discovery port (never 3702). */
-export function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  return new Promise((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** Re-exported for the discovery specs that import it from here. */
+export { freeUdpPort } from '../support/ports';

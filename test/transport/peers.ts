@@ -8,16 +8,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freeTcpPort } from '../support/ports';
 
 export const REALM = 'ONVIF';
-
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function waitForPort(port: number, child: ChildProcess, logFile: string, ms = 8000): Promise<void> {
   const until = Date.now() + ms;
@@ -101,7 +94,7 @@ export const APACHE = '/usr/sbin/apache2';
 /** lighttpd mod_auth digest with the `plain` backend; `algorithm` e.g. "SHA-256|MD5" or "MD5". */
 export async function startLighttpd(algorithm: string, user: string, password: string): Promise<RunningPeer> {
   const dir = makeDir('onvifq-lighttpd-');
-  const port = await freePort();
+  const port = await freeTcpPort();
   fs.mkdirSync(path.join(dir, 'www/onvif'), { recursive: true });
   const cgi = path.join(dir, 'www/onvif/device_service');
   fs.writeFileSync(cgi, CGI, { mode: 0o755 });
@@ -131,7 +124,7 @@ $HTTP["url"] =~ "^/onvif/" {
 /** apache2 mod_auth_digest: MD5, qop=auth, `domain=/onvif/`. */
 export async function startApache(user: string, password: string): Promise<RunningPeer> {
   const dir = makeDir('onvifq-apache-');
-  const port = await freePort();
+  const port = await freeTcpPort();
   fs.mkdirSync(path.join(dir, 'cgi'));
   fs.mkdirSync(path.join(dir, 'www'));
   fs.writeFileSync(path.join(dir, 'cgi/device_service'), CGI, { mode: 0o755 });
