@@ -239,8 +239,6 @@ export class OnvifDevice {
   /** The device answers GetSystemDateAndTime (anything but silence counts: a fault is an answer). */
   private async answers(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) throw new OnvifError('closed', `Waiting for ${this.displayAddress} was cancelled.`, { address: this.displayAddress });
-    // A closed device ends the wait at once instead of knocking until the restart deadline.
-    if (this.closed) throw closedError(this.displayAddress);
     try {
       await this.client.call(this.url.toString(), el(NS.tds, 'GetSystemDateAndTime'), {
         anonymous: true,

@@ -31,7 +31,6 @@ interface ConfigureCredentials {
   password?: string;
 }
 
-
 /** Where one message's work goes: the config node's own device, or one named by msg.address. */
 interface Target {
   device: OnvifDevice;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
 import { freeTcpPort } from '../support/ports';
+import { skipWith } from '../support/shared';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const PACKAGE_NAME = '@onvifq/node-red-onvif';
@@ -62,10 +63,7 @@ export function describeOnEachNodeRed(title: string, body: (runtime: NodeRedRunt
     describe(`${title} (${label})`, function () {
       this.timeout(60000);
       before(function () {
-        if (typeof runtime === 'string') {
-          console.log(`      skipped: ${runtime}`);
-          this.skip();
-        }
+        if (typeof runtime === 'string') skipWith(this, `skipped: ${runtime}`);
       });
       body(runtime as NodeRedRuntime);
     });
