@@ -82,3 +82,21 @@ export class OnvifError extends Error implements OnvifErrorDetails {
 export function isOnvifError(e: unknown): e is OnvifError {
   return e instanceof OnvifError;
 }
+
+/** How much device-supplied text an error message or status shows; the full text stays in a property. */
+export const DEVICE_TEXT_LIMIT = 200;
+
+/**
+ * Device text made safe to show: control characters (ESC, NUL, vertical tab, C1, bidi overrides) cannot
+ * reach a terminal or a log line, whitespace runs become one space, and long text is cut at `limit`
+ * characters with a note of how much was left out. Use it wherever a device's words enter a message.
+ */
+export function deviceText(text: unknown, limit = DEVICE_TEXT_LIMIT): string {
+  const s = String(text ?? '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (s.length <= limit) return s;
+  return `${s.slice(0, limit)}… (${s.length - limit} more characters)`;
+}
