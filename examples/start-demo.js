@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /*
  * `npm start`: a simulated ONVIF Profile Q device plus Node-RED with this package loaded and the
- * read-operations example deployed against the simulator. Ctrl-C stops both.
+ * read-operations example deployed against the simulator. Ctrl-C stops both. A later start keeps the
+ * user's flows: only the demo's own device address, password and discovery target are brought up to date.
  * Plain Node (no TypeScript): it uses the built package in dist/.
  */
 'use strict';
@@ -150,15 +151,105 @@ function eventsTab(readFlow) {
 
 const MOTION_INTERVAL_MS = 8000;
 
+/**
+ * What the demo keeps between runs (demo-state.json, readable by the user only): the simulator's password and
+ * ports, so a restart finds the same device where the flows expect it and the user's flows need no change.
+ */
+function loadDemoState() {
+  const file = path.join(demoDir, 'demo-state.json');
+  let state = {};
+  try {
+    state = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    // first run, or a file the user removed: start afresh
+  }
+  return {
+    password: typeof state.password === 'string' && state.password ? state.password : crypto.randomBytes(12).toString('base64url'),
+    /** A new password: the flows of an earlier run hold the old one. */
+    passwordIsNew: !(typeof state.password === 'string' && state.password),
+    simulatorPort: Number.isInteger(state.simulatorPort) ? state.simulatorPort : 0,
+    discoveryPort: Number.isInteger(state.discoveryPort) ? state.discoveryPort : 0,
+    save(values) {
+      fs.writeFileSync(file, JSON.stringify({ password: this.password, ...values }, null, 2), { mode: 0o600 });
+    },
+  };
+}
+
+function udpPortIsFree(port) {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Put the demo into Node-RED without losing anything the user built. An empty Node-RED gets the demo tabs.
+ * Flows from an earlier run are kept as they are; only the demo's own settings that point at the simulator
+ * (the device address and password, the discovery target) are brought up to date, after a backup of the
+ * flow file. Returns a line for the console.
+ */
+function pointsAtThisMachine(node) {
+  const where = String(node.address ?? node.targets ?? '');
+  return /^(https?:\/\/)?127\./.test(where);
+}
+
+async function deployDemo(port, demoNodes, passwordIsNew) {
+  const res = await request(port, 'GET', '/flows', undefined, { 'Node-RED-API-Version': 'v2' });
+  if (res.status !== 200) throw new Error(`reading the flows failed: HTTP ${res.status} ${res.body.slice(0, 200)}`);
+  const current = JSON.parse(res.body);
+  const existing = Array.isArray(current.flows) ? current.flows : [];
+  let flows;
+  let summary;
+  if (existing.length === 0) {
+    flows = demoNodes;
+    summary = 'Deployed the demo flows into an empty Node-RED.';
+  } else {
+    const byId = new Map(demoNodes.map((n) => [n.id, n]));
+    const refreshed = [];
+    flows = existing.map((node) => {
+      const demo = byId.get(node.id);
+      // A demo node the user pointed somewhere else is theirs now: leave it.
+      if (!demo || !pointsAtThisMachine(node)) return node;
+      const next = { ...node };
+      for (const key of ['address', 'targets']) if (key in demo && node[key] !== demo[key]) next[key] = demo[key];
+      // Node-RED keeps a node's stored credentials when a deploy leaves them out: send them only when they changed.
+      if (demo.credentials && passwordIsNew) next.credentials = demo.credentials;
+      if (next.address !== node.address || next.targets !== node.targets || next.credentials) refreshed.push(node.name || node.id);
+      return next;
+    });
+    const tabs = existing.filter((n) => n.type === 'tab').length;
+    if (refreshed.length === 0) {
+      const demoPresent = existing.some((n) => byId.has(n.id));
+      return demoPresent
+        ? `Kept your flows (${tabs} tabs); the demo's settings were already up to date.`
+        : `Kept your flows (${tabs} tabs); the demo tabs are not among them (start with an empty ONVIFQ_DEMO_DIR to get them back).`;
+    }
+    const flowFile = path.join(userDir, 'flows.json');
+    let backup = '';
+    if (fs.existsSync(flowFile)) {
+      backup = path.join(userDir, `flows-backup-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+      fs.copyFileSync(flowFile, backup);
+    }
+    summary = `Kept your flows (${tabs} tabs); pointed ${refreshed.join(', ')} at the simulator.${backup ? ` Backup of the flow file: ${backup}` : ''}`;
+  }
+  const deployed = await request(port, 'POST', '/flows', { rev: current.rev, flows }, { 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v2' });
+  if (deployed.status !== 204 && deployed.status !== 200) throw new Error(`deploying the demo flow failed: HTTP ${deployed.status} ${deployed.body.slice(0, 200)}`);
+  return summary;
+}
+
 async function main() {
   const { SimulatedDevice } = loadSimulator();
   fs.mkdirSync(userDir, { recursive: true });
 
-  // A fresh random password each run: the demo deploys it, nobody has to type it.
-  const password = crypto.randomBytes(12).toString('base64url');
-  const discoveryPort = await ephemeralUdpPort();
-  const sim = new SimulatedDevice({ username: DEMO_USER, password, discovery: { port: discoveryPort }, motionIntervalMs: MOTION_INTERVAL_MS });
+  // The password is random on the first run and kept in demo-state.json: the demo deploys it, nobody types it.
+  const state = loadDemoState();
+  const password = state.password;
+  const discoveryPort = state.discoveryPort && (await udpPortIsFree(state.discoveryPort)) ? state.discoveryPort : await ephemeralUdpPort();
+  const simulatorPort = state.simulatorPort && (await portIsFree(state.simulatorPort)) ? state.simulatorPort : 0;
+  const sim = new SimulatedDevice({ username: DEMO_USER, password, port: simulatorPort, discovery: { port: discoveryPort }, motionIntervalMs: MOTION_INTERVAL_MS });
   await sim.start();
+  state.save({ simulatorPort: Number(new URL(sim.xaddr).port), discoveryPort });
 
   const wanted = Number(process.env.ONVIFQ_DEMO_PORT || 1880);
   const port = Number.isInteger(wanted) && wanted > 0 && (await portIsFree(wanted)) ? wanted : await ephemeralPort();
@@ -200,11 +291,11 @@ async function main() {
     }
   });
 
+  let deploySummary = '';
   try {
     await waitForNodeRed(port, child);
     const readFlow = demoFlow(sim.xaddr, password);
-    const res = await request(port, 'POST', '/flows', [...readFlow, ...eventsTab(readFlow), ...discoveryTab(`127.0.0.1:${discoveryPort}`)], { 'Node-RED-Deployment-Type': 'full' });
-    if (res.status !== 204 && res.status !== 200) throw new Error(`deploying the demo flow failed: HTTP ${res.status} ${res.body.slice(0, 200)}`);
+    deploySummary = await deployDemo(port, [...readFlow, ...eventsTab(readFlow), ...discoveryTab(`127.0.0.1:${discoveryPort}`)], state.passwordIsNew);
   } catch (err) {
     console.error(`start-demo: ${err.message}`);
     await stop(1);
@@ -212,6 +303,7 @@ async function main() {
   }
 
   console.log('');
+  console.log(`  ${deploySummary}`);
   console.log(`  Simulated Profile Q device: ${sim.xaddr} (user "${DEMO_USER}", password stored in the config node)`);
   console.log(`  WS-Discovery (unicast):     127.0.0.1:${discoveryPort} (tab "ONVIF discovery (demo)")`);
   console.log(`  Motion events:              every ${MOTION_INTERVAL_MS / 1000} s (tab "ONVIF motion (demo)")`);

@@ -4,12 +4,13 @@
  * the device by unicast, motion events arrive, and Ctrl-C stops both.
  */
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freeTcpPort } from '../support/ports';
-import { CommsClient, REPO_ROOT, adminRequest, assertBuilt, type CommsEvent } from './node-red-process';
+import { startDemo } from './demo-process';
+import { CommsClient, adminRequest, assertBuilt, type CommsEvent } from './node-red-process';
 
 interface FlowNode {
   id: string;
@@ -35,24 +36,10 @@ describe('e2e: npm start (the demo)', function () {
     assertBuilt();
     demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-demo-'));
     const wanted = await freeTcpPort();
-    demo = spawn(process.execPath, [path.join(REPO_ROOT, 'examples', 'start-demo.js')], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ONVIFQ_DEMO_DIR: demoDir, ONVIFQ_DEMO_PORT: String(wanted) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    demo.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    demo.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const until = Date.now() + 60_000;
-    for (;;) {
-      const url = output.match(/Node-RED editor:\s+http:\/\/127\.0\.0\.1:(\d+)\//);
-      if (url) {
-        port = Number(url[1]);
-        break;
-      }
-      if (demo.exitCode !== null) throw new Error(`the demo exited (${demo.exitCode}):\n${output.slice(-2000)}`);
-      if (Date.now() > until) throw new Error(`the demo printed no editor URL within 60 s:\n${output.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const run = await startDemo(demoDir, wanted);
+    demo = run.child;
+    output = run.output();
+    port = run.port;
     assert.equal(port, wanted, 'the demo uses the port asked for');
     comms = new CommsClient(`ws://127.0.0.1:${port}/comms`);
     await comms.open();
