@@ -40,7 +40,7 @@ export function setPath(obj: Params, path: string, value: unknown): void {
  */
 export function parseNodeParams(raw: unknown): Params | Error {
   if (raw === undefined || raw === null || raw === '') return {};
-  if (isPlainObject(raw)) return raw;
+  if (isPlainObject(raw)) return withoutPasswords(raw);
   if (typeof raw !== 'string') return inputError('The parameters stored in the node are not a JSON object. Open the node and fix them.');
   let parsed: unknown;
   try {
@@ -49,7 +49,34 @@ export function parseNodeParams(raw: unknown): Params | Error {
     return inputError(`The parameters stored in the node are not valid JSON (${(e as Error).message}). Open the node and fix them.`);
   }
   if (!isPlainObject(parsed)) return inputError('The parameters stored in the node must be a JSON object such as {"Name": "lobby-cam"}. Open the node and fix them.');
-  return parsed;
+  return withoutPasswords(parsed);
+}
+
+function withoutPasswords(params: Params): Params | Error {
+  const where = passwordPath(params);
+  if (where !== undefined) {
+    // The flow file is readable by anyone who can read the Node-RED folder: a password there is refused, not used.
+    return inputError(
+      `The parameters stored in the flow hold a password (${where}), readable by anyone who can read the flow file. ` +
+        "Open the node and press Done: the password moves to the node's Password field (credentials). Then deploy again.",
+    );
+  }
+  return params;
+}
+
+/** The path of the first non-empty value under a key named like a password, if any. */
+export function passwordPath(value: unknown, prefix = ''): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, v] of Object.entries(value)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (/password/i.test(key)) {
+      if (v !== '' && v !== undefined && v !== null) return path;
+    } else {
+      const inner = passwordPath(v, path);
+      if (inner !== undefined) return inner;
+    }
+  }
+  return undefined;
 }
 
 /**

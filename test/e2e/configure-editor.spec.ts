@@ -6,6 +6,8 @@
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
+import { OnvifDevice } from '../../lib/device';
+import type { SimulatedRequest } from '../../lib/simulator';
 import { CATALOGUE } from '../../nodes/onvifq-configure/operations';
 import { useConfigureNodeInEditor } from './editor-browser';
 import { OUTPUT_DIR } from './node-red-process';
@@ -13,6 +15,8 @@ import { OUTPUT_DIR } from './node-red-process';
 const USERNAME = 'admin';
 const PASSWORD = 'Ed1tor-cfg-pass';
 const USER_PASSWORD = 'V1ewer-secret-pw';
+const TYPED_PASSWORD = 'Typ3d-in-json-pw';
+const IMPORTED_PASSWORD = 'Imp0rted-flow-pw';
 
 describe('e2e: the onvifq-configure editor in Chromium', function () {
   this.timeout(90000);
@@ -27,6 +31,24 @@ describe('e2e: the onvifq-configure editor in Chromium', function () {
       ($('#node-input-params') as any).typedInput('value', v);
       $('#node-input-params').trigger('change');
     }, JSON.stringify(value));
+
+  /** The deployed node once the runtime has it in the shape `ready` expects (the editor's deploy is asynchronous). */
+  async function deployedNode(id: string, ready: (n: Record<string, any>) => boolean): Promise<Record<string, any>> {
+    const until = Date.now() + 15000;
+    for (;;) {
+      const node = (await env.red.request('GET', '/flows')).json<Array<Record<string, any>>>().find((n) => n.id === id);
+      if (node && ready(node)) return node;
+      if (Date.now() > until) throw new Error(`node ${id} was not deployed as expected: ${JSON.stringify(node)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  /** Neither the admin API nor any file in the user directory shows the password. */
+  async function assertNotStored(secret: string): Promise<void> {
+    assert.ok(!(await env.red.request('GET', '/flows')).body.includes(secret), 'password in GET /flows');
+    for (const f of fs.readdirSync(env.red.userDir).filter((x) => x.endsWith('.json'))) {
+      assert.ok(!fs.readFileSync(path.join(env.red.userDir, f), 'utf8').includes(secret), `password readable in ${f}`);
+    }
+  }
 
   async function openNode(): Promise<void> {
     const node = env.page.locator('#red-ui-workspace-chart g.red-ui-flow-node[id="ce-cfg"]');
@@ -88,24 +110,73 @@ describe('e2e: the onvifq-configure editor in Chromium', function () {
     await env.page.locator('#node-dialog-ok').click();
     await env.page.locator('#red-ui-header-button-deploy').click();
 
-    const until = Date.now() + 15000;
-    let deployed: Record<string, any> | undefined;
-    while (Date.now() < until) {
-      const flows = await env.red.request('GET', '/flows');
-      deployed = flows.json<Array<Record<string, any>>>().find((n) => n.id === 'ce-cfg');
-      if (deployed?.operation === 'CreateUsers') {
-        assert.ok(!flows.body.includes(USER_PASSWORD), 'password in GET /flows');
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.equal(deployed?.operation, 'CreateUsers');
+    const deployed = await deployedNode('ce-cfg', (n) => n.operation === 'CreateUsers');
     assert.deepEqual(JSON.parse(deployed.params), { User: [{ Username: 'viewer', UserLevel: 'User' }] });
     const creds = await env.red.request('GET', '/credentials/onvifq-configure/ce-cfg');
     assert.deepEqual(creds.json(), { has_password: true });
-    for (const f of fs.readdirSync(env.red.userDir).filter((x) => x.endsWith('.json'))) {
-      assert.ok(!fs.readFileSync(path.join(env.red.userDir, f), 'utf8').includes(USER_PASSWORD), `password readable in ${f}`);
+    await assertNotStored(USER_PASSWORD);
+    assert.deepEqual(env.editor.pageErrors, [], 'no script errors in the editor');
+  });
+
+  it('a password left in the JSON parameters moves to the credentials on Done ("deploy anyway" cannot store it), and the node uses it', async function () {
+    await openNode();
+    await env.page.locator('#node-input-operation').selectOption('SetHostname');
+    await env.page.locator('#node-input-operation').selectOption('CreateUsers');
+    await setParams({ User: [{ Username: 'typist', Password: TYPED_PASSWORD, UserLevel: 'User' }] });
+    await env.page.locator('#node-dialog-ok').click();
+    await env.page.locator('.red-ui-notification', { hasText: "moved to the node's Password field" }).last().waitFor();
+    await env.page.locator('#red-ui-header-button-deploy').click();
+    const deployed = await deployedNode('ce-cfg', (n) => JSON.parse(n.params).User?.[0]?.Username === 'typist');
+    assert.deepEqual(JSON.parse(deployed.params), { User: [{ Username: 'typist', UserLevel: 'User' }] });
+    await assertNotStored(TYPED_PASSWORD);
+
+    // Run the node (an inject added through the admin API; the stored credential is kept) and sign in as the new user.
+    const current = (await env.red.request('GET', '/flows', undefined, { 'Node-RED-API-Version': 'v2' })).json<{ rev: string; flows: any[] }>();
+    const inject = {
+      id: 'ce-inj', type: 'inject', z: 'ce-tab', name: 'run', props: [{ p: 'payload' }], repeat: '', crontab: '', once: false, onceDelay: 0.1,
+      topic: '', payload: '', payloadType: 'date', x: 100, y: 120, wires: [['ce-cfg']],
+    };
+    const posted = await env.red.request('POST', '/flows', { rev: current.rev, flows: [...current.flows, inject] }, { 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' });
+    assert.equal(posted.status, 200, posted.body);
+    const created = new Promise<SimulatedRequest>((resolve) => {
+      const onRequest = (r: SimulatedRequest) => {
+        if (r.operation !== 'CreateUsers') return;
+        env.sim.off('request', onRequest);
+        resolve(r);
+      };
+      env.sim.on('request', onRequest);
+    });
+    // A deploy answers before the new flows have started: press the button once the inject node is there.
+    for (const until = Date.now() + 15000; (await env.red.request('POST', '/inject/ce-inj')).status === 404; ) {
+      if (Date.now() > until) throw new Error('the inject node did not start within 15 s');
+      await new Promise((r) => setTimeout(r, 100));
     }
+    assert.equal((await created).status, 200, 'CreateUsers accepted');
+    const typist = new OnvifDevice({ address: env.sim.xaddr, username: 'typist', password: TYPED_PASSWORD });
+    try {
+      const info = await typist.call('GetDeviceInformation');
+      assert.equal(info.Model, 'SimQ-1', 'the typed password is the one the node sent');
+    } finally {
+      await typist.close();
+    }
+  });
+
+  it('a flow imported with a password in the parameters is cleaned in the editor before the next deploy', async function () {
+    // The test before deployed through the admin API: load the editor afresh so its Deploy has nothing to merge.
+    await env.page.reload();
+    await env.page.locator('#red-ui-workspace-chart g.red-ui-flow-node[id="ce-cfg"] rect.red-ui-flow-node').first().waitFor({ state: 'visible', timeout: 30000 });
+    await env.page.evaluate((secret) => {
+      (window as any).RED.view.importNodes(
+        [{ id: 'ce-imp', type: 'onvifq-configure', z: 'ce-tab', device: 'ce-dev', operation: 'commission', params: JSON.stringify({ username: 'admin', password: secret }), x: 300, y: 220, wires: [[]] }],
+        { generateIds: false },
+      );
+    }, IMPORTED_PASSWORD);
+    await env.page.locator('.red-ui-notification', { hasText: "moved to the node's Password field" }).last().waitFor();
+    await env.page.locator('#red-ui-header-button-deploy').click();
+    const deployed = await deployedNode('ce-imp', () => true);
+    assert.deepEqual(JSON.parse(deployed.params), { username: 'admin' });
+    assert.deepEqual((await env.red.request('GET', '/credentials/onvifq-configure/ce-imp')).json(), { has_password: true });
+    await assertNotStored(IMPORTED_PASSWORD);
     assert.deepEqual(env.editor.pageErrors, [], 'no script errors in the editor');
   });
 });

@@ -295,5 +295,18 @@ describe('onvifq-configure: the Device operations', function () {
       const err = await fails({});
       assert.match(err.error.message, /parameters stored in the node are not valid JSON/);
     });
+
+    it('a password stored in the flow JSON (hand-written or imported) is refused, not sent, and not echoed', async () => {
+      const secret = 'Fl0w-file-secret';
+      await helper.load(NODES, flow(env.sim.xaddr, { operation: 'CreateUsers', params: JSON.stringify({ User: [{ Username: 'viewer', Password: secret, UserLevel: 'User' }] }) }), CREDS);
+      const cfg = helper.getNode('cfg');
+      const s = await waitForStatus(cfg, (st) => st.fill === 'red', 'red');
+      assert.equal(s.text, 'bad parameters');
+      const err = await fails({});
+      assert.match(err.error.message, /hold a password \(User\.0\.Password\).*press Done: the password moves to the node's Password field/);
+      assert.ok(!err.error.message.includes(secret), 'the password is not in the error');
+      const users = await readVia('GetUsers');
+      assert.ok(!JSON.stringify(users).includes('viewer'), 'no user was created');
+    });
   });
 });
