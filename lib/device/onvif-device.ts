@@ -55,6 +55,8 @@ export interface WaitForRestartOptions {
  * A session with one ONVIF device: `new OnvifDevice({ address, username, password })`, `await connect()`,
  * `await call('GetDeviceInformation')`, `await close()`. Connecting reads the clock offset, services,
  * capabilities, scopes (Profile Q state) and device information; `call` returns the normalised result.
+ * Without credentials, reads the device refuses leave a partial session (`session.partial`) that still serves
+ * whatever the device answers anonymously.
  */
 export class OnvifDevice {
   readonly options: Readonly<OnvifDeviceOptions>;
@@ -351,8 +353,7 @@ export class OnvifDevice {
 
   private async runConnect(): Promise<SessionInfo> {
     const deviceUrl = this.url.toString();
-    const action = (name: string) => `${NS.tds}/${name}`;
-    const readDevice = (name: string, content?: XmlContent) => this.send(deviceUrl, el(NS.tds, name, undefined, content), { operation: name, action: action(name) });
+    const readDevice = (name: string) => this.send(deviceUrl, el(NS.tds, name), { operation: name, action: `${NS.tds}/${name}` });
     // Without credentials a refusal only says this read is not served anonymously: keep what was readable.
     const refused: string[] = [];
     const unknown = new Set<UnreadSessionField>();
