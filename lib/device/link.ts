@@ -98,7 +98,8 @@ export class DeviceLink {
     if (isConnectivityError(e)) {
       this.dev.reset();
       this.scheduleRetry(e as OnvifError, 1);
-    } else if (isOnvifError(e) && e.kind === 'auth') {
+    } else if (isOnvifError(e) && e.kind === 'auth' && !this.state.session?.partial) {
+      // Without credentials a refusal concerns that operation only: there is no password to lock out.
       this.dev.reset();
       this.subject.next({ status: 'failed', error: e, attempt: 1 });
     }

@@ -18,11 +18,11 @@ import {
   readSystemDateAndTime,
 } from './readers';
 import { describeMove, eitherSignal, ownNewPassword, restartKind, sleep, type RestartKind } from './follow';
-import type { OnvifDeviceOptions, ServiceInfo, SessionChange, SessionInfo } from './types';
+import type { DeviceCapabilities, OnvifDeviceOptions, PartialSession, ServiceInfo, SessionChange, SessionInfo, UnreadSessionField } from './types';
 
 /**
  * Old firmware answers GetServices with all sorts of faults (ter:Action, ter:InvalidArgVal, ActionNotSupported:
- * QUIRKS.md §3). Any fault that is not an auth failure means "use GetCapabilities instead".
+ * QUIRKS.md §3). Any fault that is not an auth failure means "try the next, older way".
  */
 function getServicesMissing(e: unknown): boolean {
   return isOnvifError(e) && ((e.kind === 'fault' && !e.isNotAuthorized) || e.kind === 'unsupported');
@@ -55,6 +55,8 @@ export interface WaitForRestartOptions {
  * A session with one ONVIF device: `new OnvifDevice({ address, username, password })`, `await connect()`,
  * `await call('GetDeviceInformation')`, `await close()`. Connecting reads the clock offset, services,
  * capabilities, scopes (Profile Q state) and device information; `call` returns the normalised result.
+ * Without credentials, reads the device refuses leave a partial session (`session.partial`) that still serves
+ * whatever the device answers anonymously.
  */
 export class OnvifDevice {
   readonly options: Readonly<OnvifDeviceOptions>;
@@ -134,7 +136,12 @@ export class OnvifDevice {
     const body = encodeElement(op.input.ns, op.input.local, params ?? {});
     if (!this.current && !options.url) await this.connect();
     const url = options.url ?? this.serviceUrl(op);
-    const res = await this.send(url, body, { action: op.action, operation: op.name, headers: options.headers, timeoutMs: options.timeoutMs, signal: options.signal });
+    let res: SoapResponse;
+    try {
+      res = await this.send(url, body, { action: op.action, operation: op.name, headers: options.headers, timeoutMs: options.timeoutMs, signal: options.signal });
+    } catch (e) {
+      throw this.hasCredentials ? e : this.refusedWithoutCredentials(e, op.name);
+    }
     const result = res.content ? decodeElement(res.content) : {};
     await this.followChange(op.name, params ?? {}, result, options);
     return result;
@@ -153,6 +160,8 @@ export class OnvifDevice {
     this.username = username;
     this.password = password;
     this.client.setCredentials(username, password);
+    // A session connected without credentials reads what it could not at the next call.
+    if (this.current?.partial) this.reset();
     this.changes.next({ kind: 'credentials-changed', text: why });
   }
 
@@ -343,50 +352,37 @@ export class OnvifDevice {
   }
 
   private async runConnect(): Promise<SessionInfo> {
-    const { offsetMs } = await this.measureClock();
     const deviceUrl = this.url.toString();
-    const action = (name: string) => `${NS.tds}/${name}`;
-
-    let services: ServiceInfo[] = [];
-    let legacyCapabilities = false;
-    let capabilities;
-    try {
-      const res = await this.send(deviceUrl, el(NS.tds, 'GetServices', undefined, el(NS.tds, 'IncludeCapability', undefined, 'true')), {
-        operation: 'GetServices',
-        action: action('GetServices'),
-      });
-      const read = readServices(res.content);
-      services = read.services;
-      if (read.deviceCapabilities) capabilities = readDeviceServiceCapabilities(read.deviceCapabilities);
-      else {
-        const sc = await this.send(deviceUrl, el(NS.tds, 'GetServiceCapabilities'), { operation: 'GetServiceCapabilities', action: action('GetServiceCapabilities') });
-        capabilities = readDeviceServiceCapabilities(sc.content && sc.content.children[0]);
+    const readDevice = (name: string) => this.send(deviceUrl, el(NS.tds, name), { operation: name, action: `${NS.tds}/${name}` });
+    // Without credentials a refusal only says this read is not served anonymously: keep what was readable.
+    const refused: string[] = [];
+    const unknown = new Set<UnreadSessionField>();
+    const unlessRefused = async <T>(operation: string, fields: UnreadSessionField[], read: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await read();
+      } catch (e) {
+        if (this.hasCredentials || !isOnvifError(e) || e.kind !== 'auth') throw e;
+        refused.push(operation);
+        for (const f of fields) unknown.add(f);
+        return undefined;
       }
-    } catch (e) {
-      if (!getServicesMissing(e)) throw e;
-      const res = await this.send(deviceUrl, el(NS.tds, 'GetCapabilities', undefined, el(NS.tds, 'Category', undefined, 'All')), {
-        operation: 'GetCapabilities',
-        action: action('GetCapabilities'),
-      });
-      const legacy = readLegacyCapabilities(res.content);
-      services = legacy.services;
-      capabilities = legacy.capabilities;
-      legacyCapabilities = true;
-    }
+    };
+
+    const clock = await unlessRefused('GetSystemDateAndTime', ['clockOffsetMs'], () => this.measureClock());
+    const found = await unlessRefused('GetServices', ['services', 'capabilities'], () => this.readServicesAndCapabilities(deviceUrl));
+    const services = found?.services ?? [];
 
     const reportedDevice = services.find((s) => s.namespace === NS.tds);
     const reportedOrigin = reportedDevice ? safeOrigin(reportedDevice.reportedXaddr) : undefined;
     for (const s of services) s.xaddr = reachableXaddr(s.reportedXaddr, this.url, reportedOrigin);
     if (!reportedDevice) services.unshift({ namespace: NS.tds, xaddr: deviceUrl, reportedXaddr: deviceUrl, version: { major: 0, minor: 0 } });
 
-    const scopesRes = await this.send(deviceUrl, el(NS.tds, 'GetScopes'), { operation: 'GetScopes', action: action('GetScopes') });
-    const scopes = readScopes(scopesRes.content);
-    const infoRes = await this.send(deviceUrl, el(NS.tds, 'GetDeviceInformation'), { operation: 'GetDeviceInformation', action: action('GetDeviceInformation') });
+    const scopes = (await unlessRefused('GetScopes', ['scopes', 'profileQState'], async () => readScopes((await readDevice('GetScopes')).content))) ?? [];
+    const deviceInformation = await unlessRefused('GetDeviceInformation', ['deviceInformation'], async () => readDeviceInformation((await readDevice('GetDeviceInformation')).content));
 
     let endpoint: string | undefined;
     try {
-      const ep = await this.send(deviceUrl, el(NS.tds, 'GetEndpointReference'), { operation: 'GetEndpointReference', action: action('GetEndpointReference') });
-      endpoint = readEndpointReference(ep.content);
+      endpoint = readEndpointReference((await readDevice('GetEndpointReference')).content);
     } catch {
       // Optional: many devices do not implement it; discovery supplies the endpoint then.
     }
@@ -395,15 +391,99 @@ export class OnvifDevice {
       xaddr: deviceUrl,
       endpoint,
       services,
-      capabilities: capabilities ?? { network: {}, security: {}, system: {} },
+      capabilities: found?.capabilities ?? { network: {}, security: {}, system: {} },
       scopes,
       profileQState: profileQStateFromScopes(scopes),
-      deviceInformation: readDeviceInformation(infoRes.content),
-      clockOffsetMs: offsetMs,
+      deviceInformation: deviceInformation ?? readDeviceInformation(undefined),
+      clockOffsetMs: clock?.offsetMs ?? 0,
       authMethod: this.client.authMethod,
-      legacyCapabilities,
+      legacyCapabilities: found?.legacyCapabilities ?? false,
       connectedAt: new Date().toISOString(),
+      ...(refused.length ? { partial: this.describePartial(refused, [...unknown]) } : {}),
     };
+  }
+
+  /**
+   * Services and device capabilities. GetServices with capabilities first; some firmware faults on
+   * IncludeCapability=true alone, so ask again without them before GetCapabilities, which cannot name the
+   * Advanced Security and AppMgmt services. Capabilities then come from GetServiceCapabilities.
+   */
+  private async readServicesAndCapabilities(deviceUrl: string): Promise<{ services: ServiceInfo[]; capabilities: DeviceCapabilities; legacyCapabilities: boolean }> {
+    const getServices = (include: boolean) =>
+      this.send(deviceUrl, el(NS.tds, 'GetServices', undefined, el(NS.tds, 'IncludeCapability', undefined, String(include))), {
+        operation: 'GetServices',
+        action: `${NS.tds}/GetServices`,
+      });
+    let listed: ReturnType<typeof readServices>;
+    try {
+      listed = readServices((await getServices(true)).content);
+    } catch (e) {
+      if (!getServicesMissing(e)) throw e;
+      try {
+        listed = readServices((await getServices(false)).content);
+      } catch (e2) {
+        if (!getServicesMissing(e2)) throw e2;
+        return { ...(await this.readLegacyCapabilities(deviceUrl)), legacyCapabilities: true };
+      }
+    }
+    if (listed.deviceCapabilities) {
+      return { services: listed.services, capabilities: readDeviceServiceCapabilities(listed.deviceCapabilities), legacyCapabilities: false };
+    }
+    try {
+      const sc = await this.send(deviceUrl, el(NS.tds, 'GetServiceCapabilities'), { operation: 'GetServiceCapabilities', action: `${NS.tds}/GetServiceCapabilities` });
+      return { services: listed.services, capabilities: readDeviceServiceCapabilities(sc.content && sc.content.children[0]), legacyCapabilities: false };
+    } catch (e) {
+      if (!getServicesMissing(e)) throw e;
+      // Keep GetServices' list (it names more services); only the capabilities come from the legacy answer.
+      return { services: listed.services, capabilities: (await this.readLegacyCapabilities(deviceUrl)).capabilities, legacyCapabilities: false };
+    }
+  }
+
+  private async readLegacyCapabilities(deviceUrl: string): Promise<{ services: ServiceInfo[]; capabilities: DeviceCapabilities }> {
+    const res = await this.send(deviceUrl, el(NS.tds, 'GetCapabilities', undefined, el(NS.tds, 'Category', undefined, 'All')), {
+      operation: 'GetCapabilities',
+      action: `${NS.tds}/GetCapabilities`,
+    });
+    return readLegacyCapabilities(res.content);
+  }
+
+  /** A refusal of an operation the user asked for, in a session without credentials: say which, and what to do. */
+  private refusedWithoutCredentials(e: unknown, operation: string): unknown {
+    if (!isOnvifError(e) || e.kind !== 'auth') return e;
+    const { code, subcodes, reason, httpStatus, address } = e;
+    const status = [httpStatus ? `HTTP ${httpStatus}` : '', ...(subcodes ?? [])].filter(Boolean).join(', ');
+    return new OnvifError(
+      'auth',
+      `The device at ${this.displayAddress} refused ${operation} without credentials${status ? ` (${status})` : ''}: it serves that only to signed-in users. ${capitalize(this.credentialsAdvice)}.`,
+      { code, subcodes, reason, httpStatus, address, operation, cause: e },
+    );
+  }
+
+  private get credentialsAdvice(): string {
+    return this.options.auth === 'none' ? "choose auth mode auto and set a username and password" : 'set a username and password';
+  }
+
+  private describePartial(refused: string[], unknown: UnreadSessionField[]): PartialSession {
+    const names: Record<UnreadSessionField, string> = {
+      clockOffsetMs: 'clock offset',
+      services: 'services',
+      capabilities: 'capabilities',
+      scopes: 'scopes',
+      profileQState: 'Profile Q state',
+      deviceInformation: 'device information',
+    };
+    return {
+      refused,
+      unknown,
+      text:
+        `Connected to ${this.displayAddress} without credentials: it refused ${listWords(refused)}, so its ${listWords(unknown.map((f) => names[f]))} ${unknown.length > 1 ? 'are' : 'is'} unknown. ` +
+        `Operations it serves anonymously work; for the others, ${this.credentialsAdvice}.`,
+    };
+  }
+
+  /** Whether requests may carry credentials (a user name is set and the auth mode is not 'none'). */
+  private get hasCredentials(): boolean {
+    return !!this.username && this.options.auth !== 'none';
   }
 
   private resolveOperation(name: string): OperationInfo {
@@ -417,6 +497,13 @@ export class OnvifDevice {
 
   private serviceUrl(op: OperationInfo): string {
     const addr = this.serviceAddress(op.namespace);
+    if (!addr && this.current?.partial?.unknown.includes('services')) {
+      throw new OnvifError(
+        'auth',
+        `The device at ${this.displayAddress} did not list its services without credentials, so where to send ${op.name} (${op.service} service) is unknown. ${capitalize(this.credentialsAdvice)}.`,
+        { operation: op.name, address: this.displayAddress },
+      );
+    }
     if (!addr) {
       throw new OnvifError('unsupported', `The device at ${this.displayAddress} does not offer the ${op.service} service needed for ${op.name}.`, {
         operation: op.name,
@@ -455,6 +542,15 @@ function describeRestart(kind: RestartKind | undefined): string {
 function formatOffset(ms: number): string {
   if (Math.abs(ms) < 1000) return `within ${Math.max(1, Math.round(Math.abs(ms)))} ms of`;
   return `${(Math.abs(ms) / 1000).toFixed(1)} s ${ms > 0 ? 'ahead of' : 'behind'}`;
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** "a", "a and b", "a, b and c". */
+function listWords(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 function safeOrigin(s: string): string | undefined {

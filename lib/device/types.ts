@@ -51,6 +51,24 @@ export interface DeviceCapabilities {
   };
 }
 
+/** A session field that connect could not read (see PartialSession). */
+export type UnreadSessionField = 'clockOffsetMs' | 'services' | 'capabilities' | 'scopes' | 'profileQState' | 'deviceInformation';
+
+/**
+ * Connected without credentials, and the device refused some of the connect reads (most protect GetScopes and
+ * GetDeviceInformation; Core's default policy serves only PRE_AUTH operations anonymously). The session still
+ * serves whatever the device answers anonymously; the unread fields hold placeholders (empty lists and
+ * strings, profileQState 'Unknown', clock offset 0).
+ */
+export interface PartialSession {
+  /** The connect reads the device refused, e.g. ['GetScopes', 'GetDeviceInformation']. */
+  refused: string[];
+  /** The session fields those reads would have filled. */
+  unknown: UnreadSessionField[];
+  /** What is unknown and what to do, in plain words. */
+  text: string;
+}
+
 export interface SessionInfo {
   /** The device-service URL used. */
   xaddr: string;
@@ -68,6 +86,8 @@ export interface SessionInfo {
   /** true when the services came from GetCapabilities because GetServices failed. */
   legacyCapabilities: boolean;
   connectedAt: string;
+  /** Set when the session has no credentials and the device refused some connect reads; absent when all was read. */
+  partial?: PartialSession;
 }
 
 /**

@@ -114,6 +114,8 @@ async function testConnection(RED: NodeAPI, req: Request, res: Response): Promis
       authMethod: session.authMethod,
       xaddr: session.xaddr,
       endpoint: session.endpoint,
+      // Connected without credentials: what the device would not tell anonymously, in plain words.
+      ...(session.partial ? { partial: true, note: session.partial.text } : {}),
     });
   } catch (err: unknown) {
     const kind = isOnvifError(err) ? err.kind : 'bad-response';

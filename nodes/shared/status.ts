@@ -13,6 +13,8 @@ export function linkStatus(state: LinkState): NodeStatus {
     case 'connecting':
       return { fill: 'grey', shape: 'ring', text: 'connecting…' };
     case 'connected': {
+      // Usable for what the device serves anonymously; the rest needs a login.
+      if (state.session?.partial) return { fill: 'green', shape: 'ring', text: 'no credentials' };
       const q = state.session?.profileQState;
       const text = q === 'Operational' ? 'Operational' : q === 'FactoryDefault' ? 'factory default' : 'connected';
       return { fill: 'green', shape: 'dot', text };

@@ -55,6 +55,19 @@ describe('DeviceLink: one supervised session per device', () => {
     assert.equal(sim.stats.httpRequests, requests, 'no further requests after the auth failure');
   });
 
+  it('without credentials: connected with a partial session, and a refused operation does not stop the link', async () => {
+    sim = new SimulatedDevice(ADMIN);
+    await sim.start();
+    link = new DeviceLink({ address: sim.xaddr, backoff: { initialMs: 50, maxMs: 100 } });
+    const clock = await link.call('GetSystemDateAndTime');
+    assert.ok(clock.SystemDateAndTime);
+    assert.equal(link.state.status, 'connected');
+    assert.deepEqual(link.state.session?.partial?.refused, ['GetScopes', 'GetDeviceInformation']);
+    await assert.rejects(link.call('GetUsers'), (e: { kind: string; operation?: string }) => e.kind === 'auth' && e.operation === 'GetUsers');
+    assert.equal(link.state.status, 'connected', 'there is no password to lock out');
+    assert.ok((await link.call('GetServiceCapabilities')).Capabilities);
+  });
+
   it('notices a device that went away and reconnects when it is back', async function () {
     this.timeout(20_000);
     sim = new SimulatedDevice(ADMIN);

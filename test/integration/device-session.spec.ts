@@ -100,10 +100,76 @@ describe('OnvifDevice against the simulated Profile Q device', () => {
     assert.equal((await after.connect()).profileQState, 'Operational');
   });
 
-  it('falls back to GetCapabilities when GetServices answers a fault (old firmware)', async () => {
+  describe('without credentials, on an Operational device (Core default access policy)', () => {
+    const anonymous = () => open({ username: undefined, password: undefined });
+    const refusedAs = (operation: string) => (e: OnvifError) => {
+      assert.equal(e.kind, 'auth');
+      assert.equal(e.operation, operation);
+      assert.match(e.message, new RegExp(`refused ${operation} without credentials`));
+      assert.match(e.message, /Set a username and password/);
+      return true;
+    };
+
+    it('keeps a partial session: services and capabilities read, scopes, Profile Q state and device information marked unknown', async () => {
+      sim = new SimulatedDevice({ ...ADMIN });
+      await sim.start();
+      const s = await anonymous().connect();
+      assert.deepEqual(s.partial?.refused, ['GetScopes', 'GetDeviceInformation']);
+      assert.deepEqual(s.partial?.unknown, ['scopes', 'profileQState', 'deviceInformation']);
+      assert.match(s.partial!.text, /without credentials.*Profile Q state.*set a username and password/);
+      assert.equal(s.profileQState, 'Unknown');
+      assert.deepEqual(s.scopes, []);
+      assert.equal(s.deviceInformation.manufacturer, '');
+      assert.equal(s.authMethod, 'none');
+      assert.ok(s.services.some((x) => x.namespace === NS.tev), 'events service listed');
+      assert.equal(typeof s.capabilities.security.maxUsers, 'number');
+      assert.equal(s.endpoint, sim.endpoint);
+    });
+
+    it('PRE_AUTH operations succeed; a refused operation fails as auth naming itself, not GetScopes', async () => {
+      sim = new SimulatedDevice({ ...ADMIN });
+      await sim.start();
+      const device = anonymous();
+      assert.ok((await device.call('GetSystemDateAndTime')).SystemDateAndTime, 'GetSystemDateAndTime');
+      assert.ok((await device.call('GetServices', { IncludeCapability: false })).Service.length >= 2, 'GetServices');
+      assert.ok((await device.call('GetCapabilities', { Category: ['All'] })).Capabilities.Device, 'GetCapabilities');
+      assert.ok((await device.call('GetServiceCapabilities')).Capabilities, 'GetServiceCapabilities');
+      assert.ok((await device.call('tev:GetServiceCapabilities')).Capabilities, 'events GetServiceCapabilities');
+      await assert.rejects(device.call('GetUsers'), refusedAs('GetUsers'));
+      await assert.rejects(device.call('GetDeviceInformation'), refusedAs('GetDeviceInformation'));
+      await assert.rejects(device.call('GetEventProperties'), refusedAs('GetEventProperties'));
+      // A refusal ends neither the session nor what it serves anonymously.
+      assert.ok((await device.call('GetSystemDateAndTime')).SystemDateAndTime);
+    });
+
+    it('serves the event service when the device opens it to anonymous users', async () => {
+      sim = new SimulatedDevice({ ...ADMIN });
+      await sim.start();
+      const admin = open();
+      const policy = JSON.parse(Buffer.from((await admin.call('GetAccessPolicy')).PolicyFile.Data, 'base64').toString('utf8'));
+      policy.classes.READ_MEDIA.push('Anonymous');
+      await admin.call('SetAccessPolicy', { PolicyFile: { Data: Buffer.from(JSON.stringify(policy)).toString('base64') } });
+      const device = anonymous();
+      const props = await device.call('GetEventProperties');
+      assert.ok(props.TopicSet, 'GetEventProperties answered anonymously');
+      assert.equal(device.session?.profileQState, 'Unknown', 'the device information stays protected');
+    });
+
+    it('wrong credentials still fail connect as an auth error, with no more requests than before', async () => {
+      sim = new SimulatedDevice({ ...ADMIN });
+      await sim.start();
+      const device = open({ password: 'wrong-password' });
+      await assert.rejects(device.connect(), (e: OnvifError) => e.kind === 'auth' && /rejected the user 'admin'/.test(e.message));
+      assert.equal(device.session, undefined);
+      // GetSystemDateAndTime, GetServices (both anonymous and answered), GetScopes (challenge) and GetScopes with the wrong password.
+      assert.equal(sim.stats.httpRequests, 4);
+    });
+  });
+
+  it('falls back to GetCapabilities when GetServices answers a fault with and without capabilities (old firmware)', async () => {
     sim = new SimulatedDevice({ ...ADMIN });
     await sim.start();
-    sim.injectFault({ kind: 'http500', operation: 'GetServices', times: 1 });
+    sim.injectFault({ kind: 'http500', operation: 'GetServices', times: 2 });
     const s = await open().connect();
     assert.equal(s.legacyCapabilities, true);
     assert.ok(s.services.some((x) => x.namespace === NS.tds));

@@ -85,6 +85,26 @@ describe('onvifq-device', function () {
     }
   });
 
+  it('no credentials: green "no credentials", anonymous operations work, a refused one names itself', async () => {
+    const f = flow(env.sim.xaddr);
+    (f[2] as Record<string, unknown>).operation = 'GetSystemDateAndTime';
+    f.push({ id: 'info', type: 'onvifq-configure', z: 't', x: 100, y: 300, device: 'dev', operation: 'GetDeviceInformation', wires: [['out']] });
+    await helper.load(NODES, f, {});
+    const cfg = helper.getNode('cfg');
+    const st = await waitForStatus(cfg, (s) => s.text === 'no credentials', 'no credentials');
+    assert.equal(st.fill, 'green');
+    const out = nextInput(helper.getNode('out'));
+    cfg.receive({ payload: {} });
+    assert.ok(((await out).payload as any).SystemDateAndTime, 'GetSystemDateAndTime answered');
+    const caught = nextInput(helper.getNode('caught'));
+    helper.getNode('info').receive({ payload: {} });
+    const err = (await caught) as { error: { message: string; cause?: Record<string, unknown> } };
+    assert.equal(err.error.cause?.kind, 'auth');
+    assert.equal(err.error.cause?.operation, 'GetDeviceInformation');
+    assert.match(err.error.message, /refused GetDeviceInformation without credentials/);
+    assert.match(err.error.message, /Porch/);
+  });
+
   it('device absent at deploy: yellow "retrying", then works once the device appears on that port', async () => {
     const port = await closedPort();
     await helper.load(NODES, flow(`127.0.0.1:${port}`), { dev: { username: USERNAME, password: PASSWORD } });
@@ -161,6 +181,18 @@ describe('onvifq-device', function () {
       assert.ok(res.body.message.length > 10);
       assert.ok(!JSON.stringify(res.body).includes(typed));
       assert.ok(!JSON.stringify(res.body).includes(PASSWORD));
+    });
+
+    it('without credentials: connected, saying what the device would not tell anonymously', async () => {
+      await helper.load(NODES, [], {});
+      const res = await helper.request().post('/onvifq-device/test').send({ address: env.sim.xaddr, auth: 'auto' });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.ok, true);
+      assert.equal(res.body.partial, true);
+      assert.match(res.body.note, /without credentials: it refused GetScopes and GetDeviceInformation/);
+      assert.match(res.body.note, /set a username and password/);
+      assert.equal(res.body.profileQState, 'Unknown');
+      assert.equal(res.body.authMethod, 'none');
     });
 
     it('reports an unreachable device and refuses an empty address', async () => {
