@@ -8,9 +8,10 @@ import type { Subscription } from 'rxjs';
 import { DeviceLink } from '../../lib/device/link';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { EventHub, type EventStreamState, type OnvifEvent } from '../../lib/events';
-import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
+import { SimulatedDevice, TOPICS, type SimulatorOptions, type TopicDescription } from '../../lib/simulator';
 import { actionNotSupported, faultElement } from '../../lib/simulator/faults';
 import { buildEnvelope } from '../../lib/soap/envelope';
+import { freeTcpPort } from '../support/ports';
 import { validateFiles, validationUnavailable } from '../support/shared';
 
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
@@ -497,6 +498,51 @@ describe('EventHub against the simulated device', function () {
     } finally {
       refusing.close();
       withoutEvents.close();
+    }
+  });
+
+  it('after a restart with another firmware, events are typed by the new topic set and states of topics gone are not replayed', async () => {
+    // The same device (port, state file) comes back with a topic set that lost the digital input and gained a people detector.
+    const peopleDetect: TopicDescription = {
+      topic: 'tns1:RuleEngine/MyRuleDetector/PeopleDetect',
+      isProperty: true,
+      source: [['VideoSourceConfigurationToken', 'tt:ReferenceToken'], ['Rule', 'xs:string']],
+      data: [['State', 'xs:boolean']],
+    };
+    const dir = mkdtempSync(path.join(tmpdir(), 'onvifq-events-'));
+    try {
+      const options: SimulatorOptions = { port: await freeTcpPort(), stateFile: path.join(dir, 'state.json') };
+      const first = await startSim(options);
+      link = new DeviceLink({ address: first.xaddr, ...ADMIN, backoff: { initialMs: 50, maxMs: 200 } });
+      hub = link.eventHub({ backoff: { initialMs: 50, maxMs: 200 } });
+      const { events } = listen(hub);
+      await waitFor('digital input state', () => events.find((e) => e.topic === 'tns1:Device/Trigger/DigitalInput'));
+      const before = events.length;
+
+      await first.stop();
+      sim = undefined;
+      await startSim({ ...options, eventTopics: [...TOPICS.filter((t) => t.topic !== 'tns1:Device/Trigger/DigitalInput'), peopleDetect] });
+      await waitFor('a pull point on the new firmware', () => sim!.pullPoints.length === 1 && hub!.state.status === 'active', 10_000);
+      await waitFor('states again', () => events.slice(before).find((e) => e.operation === 'Initialized' && e.topic === 'tns1:Monitoring/OperatingTime/LastReboot'));
+
+      // State is declared xs:boolean by the new firmware: "1" is true (not the number 1 an untyped guess makes).
+      sim!.raiseEvent(peopleDetect.topic, { source: { VideoSourceConfigurationToken: 'VideoSourceConfig0', Rule: 'People' }, data: { State: '1' } });
+      const people = await waitFor('people', () => events.find((e) => e.topic === peopleDetect.topic));
+      assert.deepEqual(people.data, { State: true });
+      assert.ok(ops('GetEventProperties').length >= 1, 'the new topic set was read');
+
+      // A node deployed now learns the current states: none of the digital input the device no longer has.
+      const late = listen(hub);
+      const replayed = late.events.filter((e) => e.operation === 'Initialized').map((e) => e.topic);
+      assert.ok(replayed.includes('tns1:Monitoring/OperatingTime/LastReboot'), replayed.join('\n'));
+      assert.ok(!replayed.includes('tns1:Device/Trigger/DigitalInput'), replayed.join('\n'));
+    } finally {
+      for (const s of subs.splice(0)) s.unsubscribe();
+      await hub?.close();
+      await link?.close();
+      await sim?.stop();
+      hub = link = sim = undefined;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
