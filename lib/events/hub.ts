@@ -110,7 +110,8 @@ const GET_EVENT_PROPERTIES = findOperation('events.GetEventProperties')!;
  * The events of one device, shared: one pull-point subscription however many observers (events nodes)
  * listen, created when the first comes and unsubscribed when the last goes. Each observer filters
  * locally by topic. The subscription never silently dies: lost pull points are recreated with jittered
- * backoff, and every state change shows on `state$`; only an authentication (or settings) failure stops it.
+ * backoff, and every state change shows on `state$`; only an authentication (or settings) failure, or a
+ * device that says it has no event service, stops it.
  */
 export class EventHub {
   readonly state$: Observable<EventStreamState>;

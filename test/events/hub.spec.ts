@@ -414,10 +414,10 @@ describe('EventHub against the simulated device', function () {
     const otherSeen = states(other);
     const later: OnvifEvent[] = [];
     subs.push(other.events().subscribe((e) => later.push(e)));
-    await waitFor('active after two HTML pages', () => otherSeen.filter((s) => s.status === 'retrying').length === 2 && other.state.status === 'active');
+    await waitFor('active after two HTML pages', () => otherSeen.filter((s) => s.status === 'retrying').length >= 2 && other.state.status === 'active');
     const why = otherSeen.find((s) => s.status === 'retrying')!.error!;
     assert.equal(why.kind, 'bad-response');
-    assert.match(why.message, /HTML page "Web login"/);
+    assert.match(why.message, /Web login/, 'says what the device sent');
     sim!.raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'false' } });
     await waitFor('motion after the HTML pages', () => later.find((e) => e.operation === 'Changed'));
     await other.close();
