@@ -110,7 +110,8 @@ const GET_EVENT_PROPERTIES = findOperation('events.GetEventProperties')!;
  * The events of one device, shared: one pull-point subscription however many observers (events nodes)
  * listen, created when the first comes and unsubscribed when the last goes. Each observer filters
  * locally by topic. The subscription never silently dies: lost pull points are recreated with jittered
- * backoff, and every state change shows on `state$`; only an authentication (or settings) failure stops it.
+ * backoff, and every state change shows on `state$`; only an authentication (or settings) failure, or a
+ * device that says it has no event service, stops it.
  */
 export class EventHub {
   readonly state$: Observable<EventStreamState>;
@@ -244,8 +245,10 @@ export class EventHub {
         this.setStatus('subscribing', { subscriptionAddress: undefined });
         const device = await this.getDevice();
         if (run.stopped) break;
-        if (!this.types) this.types = await this.loadEventTypes(device, run);
+        // Read for every new pull point, not once per hub: after a reboot or a firmware upgrade the topic set may differ.
+        const types = await this.loadEventTypes(device, run);
         if (run.stopped) break;
+        if (types) this.types = types;
         // Not aborted by stop(): an aborted create may still have made a pull point on the device, which we
         // could then never Unsubscribe. The request timeout bounds it; stop() waits for it.
         run.creating = true;
@@ -262,6 +265,8 @@ export class EventHub {
         }
         run.pullPoint = pullPoint;
         run.initialized.clear();
+        // The new pull point reports every current state again; states of topics the device no longer has must not be replayed to late subscribers.
+        this.properties.clear();
         this.noteLease(run, lease);
         this.setStatus('active', { subscriptionAddress: pullPoint.url, pullTimeoutS: this.learned?.timeoutS ?? this.opts.pullTimeoutS });
         try {
@@ -313,7 +318,7 @@ export class EventHub {
       return res.content ? readEventTypes(res.content) : new Map();
     } catch (e) {
       const err = asOnvifError(e);
-      // A fault (not offered) leaves the events untyped for good; anything else is retried with the subscription.
+      // A fault (not offered) leaves this pull point's events untyped; anything else is retried with the subscription.
       if (err.kind === 'fault') return new Map();
       if (run.stopped || isFatal(err) || err.kind === 'unreachable' || err.kind === 'timeout') throw err;
       return undefined;

@@ -217,14 +217,14 @@ export function pullLimits(e: OnvifError): { maxTimeoutS?: number; maxMessageLim
 }
 
 /**
- * Answers to CreatePullPointSubscription that mean "no events here", not "try again" (QUIRKS.md §4): a 404 page
- * (Thingino), an HTML page with status 200, or ActionNotSupported. Undefined for anything else.
+ * Answers to CreatePullPointSubscription that mean "no events here", not "try again": the device says it does not
+ * support the action. Undefined for anything else, which is retried: a malformed, cut-off or HTML answer (even with
+ * HTTP 200 or 404) is as likely a device still starting or a broken moment as a device without events (QUIRKS.md §4).
  */
 function eventsUnsupported(e: unknown, address: string): OnvifError | undefined {
   if (!(e instanceof OnvifError)) return undefined;
-  const notSoap = e.kind === 'bad-response' && e.httpStatus !== undefined && (e.httpStatus === 404 || (e.httpStatus >= 200 && e.httpStatus < 300));
   const notOffered = e.kind === 'fault' && (e.hasSubcode('ActionNotSupported') || e.hasSubcode('UnknownAction'));
-  if (!notSoap && !notOffered) return undefined;
+  if (!notOffered) return undefined;
   return new OnvifError('unsupported', `The device at ${address} does not offer event subscriptions (CreatePullPointSubscription: ${e.message})`, {
     code: e.code,
     subcodes: e.subcodes,

@@ -13,6 +13,7 @@ import { DigestServer, findUsernameToken, parseDigestAuthorization, UsernameToke
 import { allScopes, DEVICE_OPERATIONS, type DeviceServiceContext } from './device-service';
 import { EventFault } from './events/faults';
 import type { PullPointInfo } from './events/pull-point';
+import type { TopicDescription } from './events/topics';
 import { EVENT_SERVICE_PATH, EVENT_SERVICE_VERSION, EventService, type EventCall, type EventItem } from './events/service';
 import { canDiscoverOn, DiscoveryResponder } from './discovery';
 import { faultElement, notAuthorized, SimFault } from './faults';
@@ -62,6 +63,8 @@ export interface SimulatorOptions {
   processorUsageIntervalMs?: number;
   /** Raise CellMotionDetector motion (IsMotion true, then false) this often, ms (default 0 = never). */
   motionIntervalMs?: number;
+  /** The event topics GetEventProperties describes (default TOPICS), e.g. what another firmware of the device offers. */
+  eventTopics?: readonly TopicDescription[];
   /**
    * Axis-style subscription references: every pull point shares one address and is told apart by a
    * SubscriptionId reference parameter the client must echo as a SOAP header (default false).
@@ -205,6 +208,7 @@ export class SimulatedDevice extends EventEmitter {
       referenceParameters: options.referenceParameters ?? false,
       processorUsageIntervalMs: options.processorUsageIntervalMs ?? 5000,
       motionIntervalMs: options.motionIntervalMs ?? 0,
+      topics: options.eventTopics,
       deviceNow: () => this.deviceNow(),
     });
     const eventCall = (req: IncomingMessage, path: string, parsed: ParsedEnvelope, content: XmlElement, signal: AbortSignal): EventCall => ({

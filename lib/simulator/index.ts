@@ -25,7 +25,7 @@ export {
  *   topic's only live instance.
  * - setProperty(topic, source, data): update a live property and raise Changed.
  * - pullPoints: PullPointInfo[] (id, address, lease, queue length, dropped, pulling, filter).
- * - Options: maxPullPoints (2), processorUsageIntervalMs (5000), motionIntervalMs (0 = off),
+ * - Options: maxPullPoints (2), processorUsageIntervalMs (5000), motionIntervalMs (0 = off), eventTopics (TOPICS),
  *   referenceParameters (false), maxPullTimeoutS (60), maxQueuedEvents (20000), exposeState (false).
  *
  * Live state as JSON: GET STATE_PATH ('/onvifq/state'): pull points, users (never passwords), scopes,

@@ -2,13 +2,16 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { DeviceLink } from '../../lib/device/link';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { EventHub, type EventStreamState, type OnvifEvent } from '../../lib/events';
-import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
+import { SimulatedDevice, TOPICS, type SimulatorOptions, type TopicDescription } from '../../lib/simulator';
+import { actionNotSupported, faultElement } from '../../lib/simulator/faults';
+import { buildEnvelope } from '../../lib/soap/envelope';
+import { freeTcpPort } from '../support/ports';
 import { validateFiles, validationUnavailable } from '../support/shared';
 
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
@@ -24,6 +27,60 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false, time
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface DeviceAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * A proxy in front of the device, for the answers the simulator never gives. `tamper` sees each request's SOAP
+ * operation; it may ask the device (`ask`) and answer itself (return true), or return false to pass the
+ * device's answer on unchanged.
+ */
+async function tamperingProxy(
+  devicePort: number,
+  tamper: (operation: string | undefined, res: ServerResponse, ask: () => Promise<DeviceAnswer>) => Promise<boolean>,
+): Promise<{ address: string; close(): void }> {
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const operation = /<(?:[\w.-]+:)?Body\b[^>]*>\s*<(?:[\w.-]+:)?([\w.-]+)/.exec(body.toString('utf8'))?.[1];
+      let asked: Promise<DeviceAnswer> | undefined;
+      const ask = () =>
+        (asked ??= new Promise<DeviceAnswer>((resolve, reject) => {
+          const up = httpRequest({ host: '127.0.0.1', port: devicePort, path: req.url, method: req.method, headers: req.headers }, (r) => {
+            const parts: Buffer[] = [];
+            r.on('data', (c: Buffer) => parts.push(c));
+            r.on('end', () => resolve({ status: r.statusCode ?? 502, headers: r.headers, body: Buffer.concat(parts) }));
+            r.on('error', reject);
+          });
+          up.on('error', reject);
+          up.end(body);
+        }));
+      tamper(operation, res, ask)
+        .then(async (answered) => {
+          if (answered) return;
+          const a = await ask();
+          res.writeHead(a.status, a.headers);
+          res.end(a.body);
+        })
+        .catch(() => req.socket.destroy());
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    address: `http://127.0.0.1:${port}/onvif/device_service`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
 
 describe('EventHub against the simulated device', function () {
   this.timeout(30_000);
@@ -336,7 +393,7 @@ describe('EventHub against the simulated device', function () {
     server.close();
   });
 
-  it('a fault with HTTP 500 at create and dropped long polls are retried; an HTML page instead of SOAP means "no events here"', async () => {
+  it('a fault with HTTP 500 at create, an HTML page instead of SOAP and dropped long polls are all retried', async () => {
     await startSim();
     sim!.injectFault({ kind: 'http500', operation: 'CreatePullPointSubscription', times: 1 });
     sim!.injectFault({ kind: 'drop', operation: 'PullMessages', times: 2 });
@@ -351,13 +408,142 @@ describe('EventHub against the simulated device', function () {
     for (const s of subs.splice(0)) s.unsubscribe();
     await hub.close();
 
-    sim!.injectFault({ kind: 'html', operation: 'CreatePullPointSubscription', times: 5 });
+    // A web page where SOAP should be (a login page, or a web server up before the ONVIF service after a boot).
+    sim!.injectFault({ kind: 'html', operation: 'CreatePullPointSubscription', times: 2 });
     const other = new EventHub(() => link!.device(), { backoff: { initialMs: 20, maxMs: 100 } });
-    subs.push(other.events().subscribe());
-    await waitFor('failed', () => other.state.status === 'failed');
-    assert.equal(other.state.error?.kind, 'unsupported');
-    assert.match(other.state.error!.message, /does not offer event subscriptions/);
+    const otherSeen = states(other);
+    const later: OnvifEvent[] = [];
+    subs.push(other.events().subscribe((e) => later.push(e)));
+    await waitFor('active after two HTML pages', () => otherSeen.filter((s) => s.status === 'retrying').length >= 2 && other.state.status === 'active');
+    const why = otherSeen.find((s) => s.status === 'retrying')!.error!;
+    assert.equal(why.kind, 'bad-response');
+    assert.match(why.message, /Web login/, 'says what the device sent');
+    sim!.raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'false' } });
+    await waitFor('motion after the HTML pages', () => later.find((e) => e.operation === 'Changed'));
     await other.close();
+  });
+
+  it('a malformed or cut-off answer to CreatePullPointSubscription with HTTP 200 is retried, and events flow once the device answers', async () => {
+    await startSim();
+    // The first create: a well-framed HTTP 200 whose SOAP breaks off mid-element (the simulator's own fault)...
+    sim!.injectFault({ kind: 'malformed', operation: 'CreatePullPointSubscription', times: 1 });
+    // ... the second: the device's real answer, cut off mid-body (HTTP 200, the full Content-Length, half the bytes).
+    let answeredCreates = 0;
+    const proxy = await tamperingProxy(sim!.port, async (operation, res, ask) => {
+      if (operation !== 'CreatePullPointSubscription') return false;
+      const a = await ask();
+      if (a.status !== 200 || ++answeredCreates !== 2) return false;
+      res.writeHead(200, a.headers);
+      res.write(a.body.subarray(0, a.body.length >> 1), () => res.socket?.destroy());
+      return true;
+    });
+    try {
+      link = new DeviceLink({ address: proxy.address, ...ADMIN });
+      hub = link.eventHub({ backoff: { initialMs: 20, maxMs: 100 } });
+      const seen = states(hub);
+      const { events } = listen(hub);
+      await waitFor('active after two broken answers', () => hub!.state.status === 'active', 10_000);
+      const failures = seen.filter((s) => s.status === 'retrying').map((s) => s.error!);
+      assert.equal(failures.length, 2, failures.map((e) => e.message).join('\n'));
+      assert.ok(failures.every((e) => e.kind !== 'unsupported'), 'a broken answer is not "no events here"');
+      assert.ok(!seen.some((s) => s.status === 'failed'));
+      assert.equal(answeredCreates, 3);
+      sim!.raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } });
+      const motion = await waitFor('motion', () => events.find((e) => e.operation === 'Changed' && e.topic === 'tns1:RuleEngine/CellMotionDetector/Motion'));
+      assert.deepEqual(motion.data, { IsMotion: true });
+      await hub.close();
+      await link.close();
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('only a device that says it has no event service ends the subscription for good: ActionNotSupported, or no event address', async () => {
+    await startSim();
+    // A device that answers CreatePullPointSubscription with ter:ActionNotSupported.
+    const refusing = await tamperingProxy(sim!.port, async (operation, res) => {
+      if (operation !== 'CreatePullPointSubscription') return false;
+      const f = actionNotSupported('Events are not supported by this firmware.');
+      res.writeHead(f.httpStatus, { 'Content-Type': 'application/soap+xml; charset=utf-8' });
+      res.end(buildEnvelope(faultElement(f)));
+      return true;
+    });
+    // A device whose GetServices lists no event service.
+    const withoutEvents = await tamperingProxy(sim!.port, async (operation, res, ask) => {
+      if (operation !== 'GetServices') return false;
+      const a = await ask();
+      const body = a.body.toString('utf8').replace(/(Namespace>\s*)http:\/\/www\.onvif\.org\/ver10\/events\/wsdl/g, '$1urn:example:no-events');
+      res.writeHead(a.status, { ...a.headers, 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+      return true;
+    });
+    try {
+      for (const [proxy, says] of [
+        [refusing, /does not offer event subscriptions \(CreatePullPointSubscription: .*ActionNotSupported/],
+        [withoutEvents, /does not offer the event service/],
+      ] as const) {
+        const before = ops('CreatePullPointSubscription').length;
+        const l = new DeviceLink({ address: proxy.address, ...ADMIN });
+        const h = l.eventHub({ backoff: { initialMs: 20, maxMs: 100 } });
+        const seen = states(h);
+        subs.push(h.events().subscribe());
+        await waitFor('failed', () => h.state.status === 'failed');
+        assert.equal(h.state.error?.kind, 'unsupported');
+        assert.match(h.state.error!.message, says);
+        assert.ok(!seen.some((s) => s.status === 'retrying'), 'never retried');
+        if (proxy === withoutEvents) assert.equal(ops('CreatePullPointSubscription').length, before, 'nothing sent to a service the device does not have');
+        await h.close();
+        await l.close();
+      }
+    } finally {
+      refusing.close();
+      withoutEvents.close();
+    }
+  });
+
+  it('after a restart with another firmware, events are typed by the new topic set and states of topics gone are not replayed', async () => {
+    // The same device (port, state file) comes back with a topic set that lost the digital input and gained a people detector.
+    const peopleDetect: TopicDescription = {
+      topic: 'tns1:RuleEngine/MyRuleDetector/PeopleDetect',
+      isProperty: true,
+      source: [['VideoSourceConfigurationToken', 'tt:ReferenceToken'], ['Rule', 'xs:string']],
+      data: [['State', 'xs:boolean']],
+    };
+    const dir = mkdtempSync(path.join(tmpdir(), 'onvifq-events-'));
+    try {
+      const options: SimulatorOptions = { port: await freeTcpPort(), stateFile: path.join(dir, 'state.json') };
+      const first = await startSim(options);
+      link = new DeviceLink({ address: first.xaddr, ...ADMIN, backoff: { initialMs: 50, maxMs: 200 } });
+      hub = link.eventHub({ backoff: { initialMs: 50, maxMs: 200 } });
+      const { events } = listen(hub);
+      await waitFor('digital input state', () => events.find((e) => e.topic === 'tns1:Device/Trigger/DigitalInput'));
+      const before = events.length;
+
+      await first.stop();
+      sim = undefined;
+      await startSim({ ...options, eventTopics: [...TOPICS.filter((t) => t.topic !== 'tns1:Device/Trigger/DigitalInput'), peopleDetect] });
+      await waitFor('a pull point on the new firmware', () => sim!.pullPoints.length === 1 && hub!.state.status === 'active', 10_000);
+      await waitFor('states again', () => events.slice(before).find((e) => e.operation === 'Initialized' && e.topic === 'tns1:Monitoring/OperatingTime/LastReboot'));
+
+      // State is declared xs:boolean by the new firmware: "1" is true (not the number 1 an untyped guess makes).
+      sim!.raiseEvent(peopleDetect.topic, { source: { VideoSourceConfigurationToken: 'VideoSourceConfig0', Rule: 'People' }, data: { State: '1' } });
+      const people = await waitFor('people', () => events.find((e) => e.topic === peopleDetect.topic));
+      assert.deepEqual(people.data, { State: true });
+      assert.ok(ops('GetEventProperties').length >= 1, 'the new topic set was read');
+
+      // A node deployed now learns the current states: none of the digital input the device no longer has.
+      const late = listen(hub);
+      const replayed = late.events.filter((e) => e.operation === 'Initialized').map((e) => e.topic);
+      assert.ok(replayed.includes('tns1:Monitoring/OperatingTime/LastReboot'), replayed.join('\n'));
+      assert.ok(!replayed.includes('tns1:Device/Trigger/DigitalInput'), replayed.join('\n'));
+    } finally {
+      for (const s of subs.splice(0)) s.unsubscribe();
+      await hub?.close();
+      await link?.close();
+      await sim?.stop();
+      hub = link = sim = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejected credentials: failed, says why, and stops retrying', async () => {

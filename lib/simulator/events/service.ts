@@ -7,7 +7,7 @@ import { invalidArgs, invalidArgVal, pullMessagesFault, resourceUnknown, wsntFau
 import { compileItemFilter, compileTopicExpression, CONCRETE_DIALECT, CONCRETE_SET_DIALECT, FilterError, ITEM_FILTER_DIALECT, type ItemMatcher, type TopicMatcher } from './filter';
 import { makeEvent, type PropertyOperation, type RaisedEvent } from './notification';
 import { PullPoint, type PullPointInfo } from './pull-point';
-import { describeTopic, initialProperties, parseTopic, topicKey, topicSetElement, type PropertyInstance, type TopicPath } from './topics';
+import { describeTopic, initialProperties, parseTopic, TOPICS, topicKey, topicSetElement, type PropertyInstance, type TopicDescription, type TopicPath } from './topics';
 import { formatDuration, parseAbsoluteOrRelative, parseDuration, utc } from './time';
 
 /** Where the event service listens (what GetServices / GetCapabilities report). */
@@ -30,6 +30,8 @@ export interface EventServiceOptions {
   referenceParameters: boolean;
   processorUsageIntervalMs: number;
   motionIntervalMs: number;
+  /** The topic set GetEventProperties describes (default TOPICS); initial properties of topics not in it do not exist. */
+  topics?: readonly TopicDescription[];
   deviceNow(): number;
 }
 
@@ -74,8 +76,10 @@ export class EventService {
   private nextId = 1;
   private timers: NodeJS.Timeout[] = [];
   private cpu = 12.5;
+  private readonly topics: readonly TopicDescription[];
 
   constructor(private readonly options: EventServiceOptions) {
+    this.topics = options.topics ?? TOPICS;
     this.resetProperties();
   }
 
@@ -86,6 +90,7 @@ export class EventService {
   private resetProperties(): void {
     this.properties.clear();
     for (const [topic, p] of initialProperties(utc(this.now()))) {
+      if (!describeTopic(topic, this.topics)) continue;
       const path = parseTopic(topic);
       this.properties.set(propertyKey(path, p.source), { topic, path, source: p.source, data: p.data });
     }
@@ -161,7 +166,7 @@ export class EventService {
    */
   raiseEvent(topic: string, item: EventItem = {}): void {
     const path = parseTopic(topic);
-    const description = describeTopic(`tns1:${path.segments.join('/')}`);
+    const description = describeTopic(`tns1:${path.segments.join('/')}`, this.topics);
     let source = item.source;
     if (!source) {
       const instances = [...this.properties.values()].filter((p) => topicKey(p.path) === topicKey(path));
@@ -232,7 +237,7 @@ export class EventService {
       'GetEventPropertiesResponse',
       tev('TopicNamespaceLocation', 'http://www.onvif.org/onvif/ver10/topics/topicns.xml'),
       wsnt('FixedTopicSet', 'true'),
-      topicSetElement(),
+      topicSetElement(this.topics),
       wsnt('TopicExpressionDialect', CONCRETE_SET_DIALECT),
       wsnt('TopicExpressionDialect', CONCRETE_DIALECT),
       tev('MessageContentFilterDialect', ITEM_FILTER_DIALECT),

@@ -94,15 +94,15 @@ export function topicKey(p: TopicPath): string {
   return `{${p.rootNs}}${p.segments.join('/')}`;
 }
 
-export function describeTopic(topic: string): TopicDescription | undefined {
-  return TOPICS.find((t) => t.topic === topic);
+export function describeTopic(topic: string, topics: readonly TopicDescription[]): TopicDescription | undefined {
+  return topics.find((t) => t.topic === topic);
 }
 
 /** wstop:TopicSet for GetEventProperties: a tree of topic elements, leaves marked wstop:topic and described. */
-export function topicSetElement(): XmlNode {
+export function topicSetElement(topics: readonly TopicDescription[]): XmlNode {
   interface Node { name: string; children: Map<string, Node>; description?: TopicDescription }
   const roots = new Map<string, Node>();
-  for (const d of TOPICS) {
+  for (const d of topics) {
     const { segments } = parseTopic(d.topic);
     let level = roots;
     let node: Node | undefined;
