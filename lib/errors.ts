@@ -9,6 +9,7 @@ export type OnvifErrorKind =
   | 'auth' // credentials rejected, missing, or an auth method we will not use
   | 'timeout' // no complete answer in time
   | 'unreachable' // connection refused / reset / DNS / host down
+  | 'broken-http' // the device answered, but not in valid HTTP (status line, headers, chunk sizes, Content-Length)
   | 'tls' // certificate verification or pin mismatch
   | 'bad-response' // the answer is not SOAP we can read (HTML page, garbage, truncated)
   | 'too-large' // the answer exceeded the response size cap
