@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { DEVICE_TEXT_LIMIT, OnvifError } from '../../lib/errors';
 import { getPreferredLanguage, setPreferredLanguage } from '../../lib/soap/fault';
+import { download } from '../../lib/transfer';
 import { SoapClient } from '../../lib/transport';
 import { el } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
@@ -155,6 +156,20 @@ describe('transport: hostile devices', function () {
       assert.ok(e.message.length < MESSAGE_BOUND, `${e.message.length} characters`);
       assert.match(e.message, /an HTML page "Error \[5m T+… \(\d+ more characters\)"/);
       assert.equal(e.deviceText, title);
+    });
+
+    it('a refused download whose error page has escapes and 2 kB of text: "The device said" cleaned and cut, deviceText whole', async () => {
+      const page = `Storage\x1b[8m failure ${'s'.repeat(2000)}`;
+      const srv = await serve((_req, res) => {
+        res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end(page);
+      });
+      const e = await expectError(download(client(), `http://127.0.0.1:${srv.port}/backup.bin`));
+      assert.equal(e.httpStatus, 500);
+      assert.ok(!CONTROL.test(e.message), JSON.stringify(e.message.slice(0, 100)));
+      assert.ok(e.message.length < MESSAGE_BOUND, `${e.message.length} characters`);
+      assert.match(e.message, /The device said: "Storage \[8m failure s+… \(\d+ more characters\)"/);
+      assert.equal(e.deviceText, page);
     });
 
     it('a long plain-text body: quoted short, deviceText whole (a body with control characters is not quoted at all)', async () => {
