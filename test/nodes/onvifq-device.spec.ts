@@ -216,6 +216,19 @@ describe('onvifq-device', function () {
           assert.match(res.body.message, said, lang);
           assert.doesNotMatch(res.body.message, notSaid, lang);
         }
+        // A flow node's error: the chosen reason in the message, every language for a Catch node.
+        await helper.unload();
+        helper.settings({ lang: 'de' } as never);
+        await helper.load(NODES, flow(env.sim.xaddr), { dev: { username: USERNAME, password: PASSWORD } });
+        const caught = nextInput(helper.getNode('caught'));
+        helper.getNode('cfg').receive({ address: device.url } as never);
+        const err = (await caught) as { error: { message: string; cause?: Record<string, unknown> } };
+        assert.match(err.error.message, /Der Dienst ist nicht bereit/);
+        assert.equal(err.error.cause?.reason, 'Der Dienst ist nicht bereit');
+        assert.deepEqual(err.error.cause?.reasons, [
+          { lang: 'de', text: 'Der Dienst ist nicht bereit' },
+          { lang: 'en', text: 'The service is not ready' },
+        ]);
       } finally {
         helper.settings({});
         setPreferredLanguage(saved);
