@@ -85,14 +85,15 @@ function describeBody(body: Buffer, contentType: string | undefined): { what: st
 /**
  * Why a body could not be read, in plain words. Our own parser errors already say it plainly (with the device's
  * names in them, so they go through deviceText()); anything else is the XML library's internals, which mean
- * nothing to a user ("readTagExp returned undefined"): say the XML is malformed, and where when it is known.
+ * nothing to a user ("readTagExp returned undefined", "Maximum nested tags exceeded"): say the XML could not be
+ * read, and where when that is known.
  */
 function describeProblem(problem: unknown): string | undefined {
   if (problem === undefined || problem === '') return undefined;
   if (typeof problem === 'string') return deviceText(problem);
   if (problem instanceof XmlParseError || problem instanceof NotSoapError) return deviceText(problem.message);
   const at = /position (\d+)/.exec(String((problem as Error)?.message ?? ''))?.[1];
-  return `the XML is malformed${at ? ` near character ${at}` : ''}`;
+  return `the XML could not be read${at ? ` near character ${at}` : ''}`;
 }
 
 /**
