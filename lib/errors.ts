@@ -9,6 +9,7 @@ export type OnvifErrorKind =
   | 'auth' // credentials rejected, missing, or an auth method we will not use
   | 'timeout' // no complete answer in time
   | 'unreachable' // connection refused / reset / DNS / host down
+  | 'broken-http' // the device answered, but not in valid HTTP (status line, headers, chunk sizes, Content-Length)
   | 'tls' // certificate verification or pin mismatch
   | 'bad-response' // the answer is not SOAP we can read (HTML page, garbage, truncated)
   | 'too-large' // the answer exceeded the response size cap
@@ -21,8 +22,18 @@ export interface OnvifErrorDetails {
   code?: string;
   /** SOAP fault subcodes, outermost first, QNames with canonical prefixes, e.g. [`ter:InvalidArgVal`, `ter:UsernameClash`]. */
   subcodes?: string[];
-  /** Fault reason text as the device wrote it. */
+  /**
+   * Fault reason as the device wrote it, in full (the message shows it through deviceText(): no control
+   * characters, cut at 200). With several languages, the one matching the preferred language, else English, else the first.
+   */
   reason?: string;
+  /** Every fault reason the device sent, one per language (`lang` is '' when it named none). */
+  reasons?: FaultReason[];
+  /**
+   * The device-supplied words the message quotes, in full as received (a fault's reason or detail text, an HTML
+   * page's title, the start of a non-SOAP body): the message shows them through deviceText(), cleaned and cut.
+   */
+  deviceText?: string;
   /** The fault's structured detail element, when it had one (e.g. tev:PullMessagesFaultResponse); not serialised. */
   detail?: XmlElement;
   /** HTTP status of the answer, when there was one. */
@@ -31,8 +42,14 @@ export interface OnvifErrorDetails {
   address?: string;
   /** Operation that failed. */
   operation?: string;
-  /** Underlying error (network errno, parser error). */
+  /** Underlying error (network errno, parser error), its message whole (the error's own message says it in plain words). */
   cause?: unknown;
+}
+
+/** One SOAP 1.2 fault Reason Text and its xml:lang. */
+export interface FaultReason {
+  lang: string;
+  text: string;
 }
 
 export class OnvifError extends Error implements OnvifErrorDetails {
@@ -40,6 +57,8 @@ export class OnvifError extends Error implements OnvifErrorDetails {
   code?: string;
   subcodes?: string[];
   reason?: string;
+  reasons?: FaultReason[];
+  deviceText?: string;
   detail?: XmlElement;
   httpStatus?: number;
   address?: string;
@@ -72,6 +91,8 @@ export class OnvifError extends Error implements OnvifErrorDetails {
       code: this.code,
       subcodes: this.subcodes,
       reason: this.reason,
+      reasons: this.reasons,
+      deviceText: this.deviceText,
       httpStatus: this.httpStatus,
       address: this.address,
       operation: this.operation,
@@ -98,5 +119,7 @@ export function deviceText(text: unknown, limit = DEVICE_TEXT_LIMIT): string {
     .replace(/\s+/g, ' ')
     .trim();
   if (s.length <= limit) return s;
-  return `${s.slice(0, limit)}… (${s.length - limit} more characters)`;
+  // Never cut between the two halves of a surrogate pair (an emoji would become a broken character).
+  const cut = /[\ud800-\udbff]/.test(s[limit - 1] ?? '') ? limit - 1 : limit;
+  return `${s.slice(0, cut)}… (${s.length - cut} more characters)`;
 }

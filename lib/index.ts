@@ -14,5 +14,5 @@ export * from './configure';
 export * from './transfer';
 export * from './xml';
 export { buildEnvelope, parseEnvelope, type ParsedEnvelope } from './soap/envelope';
-export { parseFault, describeFault, type SoapFault } from './soap/fault';
+export { parseFault, describeFault, setPreferredLanguage, getPreferredLanguage, chooseReason, type SoapFault } from './soap/fault';
 export type { AuthMode, AuthMethodInUse, TlsOptions } from './transport/types';

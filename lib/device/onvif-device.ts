@@ -258,7 +258,7 @@ export class OnvifDevice {
       });
       return true;
     } catch (e) {
-      if (isOnvifError(e) && (e.kind === 'unreachable' || e.kind === 'timeout' || e.kind === 'bad-response' || e.kind === 'closed')) {
+      if (isOnvifError(e) && (e.kind === 'unreachable' || e.kind === 'timeout' || e.kind === 'bad-response' || e.kind === 'broken-http' || e.kind === 'closed')) {
         if (e.kind === 'closed' && signal?.aborted) throw e;
         return false;
       }

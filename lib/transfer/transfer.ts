@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
-import { OnvifError } from '../errors';
+import { OnvifError, deviceText } from '../errors';
 import type { SoapClient } from '../transport/client';
 import { formatBytes } from '../transport/http';
 
@@ -74,9 +74,9 @@ function header(v: string | string[] | undefined): string | undefined {
 /** Plain words for HTTP statuses a device sends about a transfer. */
 function statusError(status: number, body: Buffer, url: URL, what: 'download' | 'upload'): OnvifError {
   const where = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
-  const said = body.toString('utf8', 0, Math.min(body.length, 300)).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-  const detail = said ? ` The device said: "${said}".` : '';
-  const details = { httpStatus: status, address: where };
+  const said = body.toString('utf8', 0, Math.min(body.length, 4096)).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const detail = said ? ` The device said: "${deviceText(said)}".` : '';
+  const details = { httpStatus: status, address: where, deviceText: said || undefined };
   switch (status) {
     case 415:
       return new OnvifError('invalid-input', `The device rejected the file (HTTP 415): it is not a backup for this device.${detail}`, details);

@@ -244,12 +244,12 @@ export class SoapClient {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const res = await this.send(url, plan, ex);
       let envelope: ParsedEnvelope | undefined;
-      let parseProblem: string | undefined;
+      let parseProblem: unknown;
       if (ex.soap && res.body.length > 0) {
         try {
           envelope = parseEnvelope(res.body, { maxBytes: this.maxResponseBytes });
         } catch (e) {
-          parseProblem = (e as Error).message;
+          parseProblem = e;
         }
       }
       const fault = envelope?.fault;

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { DeviceLink } from '../../lib/device/link';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { OnvifError, isOnvifError } from '../../lib/errors';
+import { setPreferredLanguage } from '../../lib/soap/fault';
 import {
   checkDeviceConfig,
   deviceOptionsFrom,
@@ -18,6 +19,9 @@ import { redact } from '../shared/errors';
 const STORED_PASSWORD_PLACEHOLDER = '__PWRD__';
 
 export default function (RED: NodeAPI): void {
+  // Faults with reasons in several languages show the one of Node-RED's own language.
+  setPreferredLanguage(nodeRedLanguage(RED));
+
   function OnvifqDeviceNode(this: DeviceConfigNode & { _link?: DeviceLink }, def: DeviceConfigDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -124,6 +128,17 @@ async function testConnection(RED: NodeAPI, req: Request, res: Response): Promis
   } finally {
     device.close().catch(() => undefined);
   }
+}
+
+/** Node-RED's language, by its own rule: `lang` in the settings, else the locale environment (de_DE.UTF-8 → de-DE). */
+function nodeRedLanguage(RED: NodeAPI): string | undefined {
+  const configured = (RED.settings as { lang?: unknown }).lang;
+  if (typeof configured === 'string' && configured.trim()) return configured.trim();
+  for (const name of ['LC_ALL', 'LC_MESSAGES', 'LANG']) {
+    const tag = process.env[name]?.split('.')[0]?.replace('_', '-');
+    if (tag) return tag === 'C' || tag === 'POSIX' ? undefined : tag;
+  }
+  return undefined;
 }
 
 function str(v: unknown): string | undefined {

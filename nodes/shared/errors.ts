@@ -6,6 +6,8 @@ export interface NodeErrorFields {
   code?: string;
   subcodes?: string[];
   reason?: string;
+  /** Every fault reason with its language, when the device sent several. */
+  reasons?: Array<{ lang: string; text: string }>;
   httpStatus?: number;
   operation?: string;
 }
@@ -43,6 +45,7 @@ export function toNodeError(err: unknown, configLabel: string, secrets: Array<st
   if (onvif.code !== undefined) fields.code = onvif.code;
   if (onvif.subcodes !== undefined) fields.subcodes = [...onvif.subcodes];
   if (onvif.reason !== undefined) fields.reason = redact(onvif.reason, secrets);
+  if (onvif.reasons !== undefined) fields.reasons = onvif.reasons.map((r) => ({ lang: r.lang, text: redact(r.text, secrets) }));
   if (onvif.httpStatus !== undefined) fields.httpStatus = onvif.httpStatus;
   if (onvif.operation !== undefined) fields.operation = onvif.operation;
   Object.assign(out, fields);

@@ -48,6 +48,7 @@ export function callFailedStatus(err: OnvifError | undefined): NodeStatus {
     auth: 'auth failed',
     timeout: 'timed out',
     unreachable: 'unreachable',
+    'broken-http': 'broken HTTP',
     tls: 'TLS failed',
     'bad-response': 'bad reply',
     'too-large': 'reply too large',

@@ -1,5 +1,6 @@
 /** onvifq-device: credentials, the link's life cycle, status while the device is away, and Test connection. */
 import { strict as assert } from 'node:assert';
+import { getPreferredLanguage, setPreferredLanguage } from '../../lib/soap/fault';
 import { SimulatedDevice } from '../../lib/simulator';
 import deviceNode from '../../nodes/onvifq-device/onvifq-device';
 import configureNode from '../../nodes/onvifq-configure/onvifq-configure';
@@ -8,6 +9,8 @@ import {
   PASSWORD, USERNAME, type TestFlows, closedPort, helper, loggedTexts, nextInput, nothingWithin, statuses,
   useSimulatorAndHelper, waitForStatus,
 } from './support';
+import { rawHttpServer } from '../support/raw-http';
+import { TestServer, envelope, sendSoap } from '../transport/soap-server';
 
 const NODES = [deviceNode, configureNode];
 
@@ -148,6 +151,22 @@ describe('onvifq-device', function () {
     assert.match(err.error.message, /Open it in the editor/);
   });
 
+  it('a device answering broken HTTP: the flow node shows red "broken HTTP" and its error says what was broken', async () => {
+    const broken = await rawHttpServer('HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    try {
+      await helper.load(NODES, flow(env.sim.xaddr), { dev: { username: USERNAME, password: PASSWORD } });
+      const cfg = helper.getNode('cfg');
+      const caught = nextInput(helper.getNode('caught'));
+      cfg.receive({ address: broken.url } as never);
+      const err = (await caught) as { error: { message: string; cause?: Record<string, unknown> } };
+      assert.equal(err.error.cause?.kind, 'broken-http', JSON.stringify(err.error));
+      assert.match(err.error.message, /answered with broken HTTP \(a chunk size that is not a hexadecimal number/);
+      await waitForStatus(cfg, (s) => s.fill === 'red' && s.text === 'broken HTTP', 'red "broken HTTP"');
+    } finally {
+      await broken.close();
+    }
+  });
+
   describe('Test connection (POST /onvifq-device/test)', () => {
     it('connects with undeployed values and reports the device', async () => {
       await helper.load(NODES, [], {});
@@ -193,6 +212,60 @@ describe('onvifq-device', function () {
       assert.match(res.body.note, /set a username and password/);
       assert.equal(res.body.profileQState, 'Unknown');
       assert.equal(res.body.authMethod, 'none');
+    });
+
+    it('reports a device answering broken HTTP as such, not as unreachable', async () => {
+      await helper.load(NODES, [], {});
+      const broken = await rawHttpServer('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!');
+      try {
+        const res = await helper.request().post('/onvifq-device/test').send({ address: broken.url, username: USERNAME, password: PASSWORD, timeout: 2 });
+        assert.equal(res.status, 502);
+        assert.equal(res.body.kind, 'broken-http');
+        assert.match(res.body.message, /answered with broken HTTP \(a Content-Length given twice/);
+        assert.doesNotMatch(res.body.message, /powered/);
+      } finally {
+        await broken.close();
+      }
+    });
+
+    it("reports a fault in Node-RED's language when the device gives several (settings.lang), else in English", async () => {
+      const fault = envelope(
+        '<s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>ter:Action</s:Value></s:Subcode></s:Code><s:Reason>' +
+          '<s:Text xml:lang="de">Der Dienst ist nicht bereit</s:Text><s:Text xml:lang="en">The service is not ready</s:Text></s:Reason></s:Fault>',
+      );
+      const device = await TestServer.start((_req, res) => sendSoap(res, fault, 500));
+      const saved = getPreferredLanguage();
+      try {
+        for (const [lang, said, notSaid] of [
+          ['de', /Der Dienst ist nicht bereit/, /The service/],
+          ['fr', /The service is not ready/, /Der Dienst/],
+        ] as const) {
+          await helper.unload();
+          helper.settings({ lang } as never);
+          await helper.load(NODES, [], {});
+          const res = await helper.request().post('/onvifq-device/test').send({ address: device.url, username: USERNAME, password: PASSWORD, timeout: 2 });
+          assert.equal(res.body.kind, 'fault', JSON.stringify(res.body));
+          assert.match(res.body.message, said, lang);
+          assert.doesNotMatch(res.body.message, notSaid, lang);
+        }
+        // A flow node's error: the chosen reason in the message, every language for a Catch node.
+        await helper.unload();
+        helper.settings({ lang: 'de' } as never);
+        await helper.load(NODES, flow(env.sim.xaddr), { dev: { username: USERNAME, password: PASSWORD } });
+        const caught = nextInput(helper.getNode('caught'));
+        helper.getNode('cfg').receive({ address: device.url } as never);
+        const err = (await caught) as { error: { message: string; cause?: Record<string, unknown> } };
+        assert.match(err.error.message, /Der Dienst ist nicht bereit/);
+        assert.equal(err.error.cause?.reason, 'Der Dienst ist nicht bereit');
+        assert.deepEqual(err.error.cause?.reasons, [
+          { lang: 'de', text: 'Der Dienst ist nicht bereit' },
+          { lang: 'en', text: 'The service is not ready' },
+        ]);
+      } finally {
+        helper.settings({});
+        setPreferredLanguage(saved);
+        await device.stop();
+      }
     });
 
     it('reports an unreachable device and refuses an empty address', async () => {

@@ -17,7 +17,7 @@ import {
 } from '../../lib/device/readers';
 import { decodeElement } from '../../lib/schema';
 import { NotSoapError, parseEnvelope } from '../../lib/soap/envelope';
-import type { SoapFault } from '../../lib/soap/fault';
+import { chooseReason, type SoapFault } from '../../lib/soap/fault';
 import { parseAuthChallenges, parseDigestChallenges } from '../../lib/transport';
 import { NS, PREFIX_FOR_NS } from '../../lib/xml/namespaces';
 import { parseXml, type XmlElement } from '../../lib/xml/parse';
@@ -84,7 +84,9 @@ function assertFault(actual: SoapFault | undefined, exp: any): void {
     if (ourNs) assert.equal(ourNs, s.ns ?? ourNs, `subcode ${ours} vs ${s.raw} declared as ${s.ns}`);
     else assert.equal(ourPrefix, s.raw.includes(':') ? s.raw.slice(0, s.raw.indexOf(':')) : '', `subcode ${ours} vs ${s.raw}`);
   });
-  assert.equal(actual.reason, (exp.reasons as string[]).filter(Boolean).join(' / '));
+  // Every language is kept; the reason shown is one of them (preferred language, else English, else the first).
+  assert.deepEqual(actual.reasons.map((r) => r.text), (exp.reasons as string[]).filter(Boolean));
+  assert.equal(actual.reason, chooseReason(actual.reasons)?.text ?? '');
   const expDetail = collapse(exp.detail);
   if (expDetail && expDetail !== 'NULL') assert.equal(collapse(actual.detail), expDetail);
   else assert.equal(actual.detail, undefined);
