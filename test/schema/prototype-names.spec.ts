@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { OnvifError } from '../../lib/errors';
-import { decodeElement, encodeElement } from '../../lib/schema';
+import { decodeElement, encodeElement, findOperation } from '../../lib/schema';
 import { serializeXml } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
 import { parseXml, type XmlAttribute, type XmlElement } from '../../lib/xml/parse';
@@ -110,6 +110,21 @@ describe('schema: element and attribute names that are Object.prototype names', 
         const xml = serializeXml(encodeElement(NS.tev, 'ChangedOnly', JSON.parse(`{${JSON.stringify(name)}:"x"}`)));
         assert.match(xml, new RegExp(`<tev:${name.replace(/\$/g, '\\$')}>x</tev:${name}>`));
       });
+    });
+  }
+});
+
+describe('schema: Object.prototype names as an operation qualifier', () => {
+  for (const name of NAMES.filter((n) => /^[A-Za-z]+$/.test(n))) {
+    it(`${name}.GetUsers and ${name}:GetUsers are unknown operations (invalid-input, nothing sent)`, async () => {
+      assert.equal(findOperation(`${name}.GetUsers`), undefined);
+      assert.equal(findOperation(`${name}:GetUsers`), undefined);
+      const device = new OnvifDevice({ address: 'http://127.0.0.2/onvif/device_service' });
+      try {
+        await assert.rejects(device.call(`${name}.GetUsers`), (e: unknown) => e instanceof OnvifError && e.kind === 'invalid-input' && /Unknown ONVIF operation/.test(e.message));
+      } finally {
+        await device.close();
+      }
     });
   }
 });
