@@ -108,7 +108,7 @@ describe('schema: element and attribute names that are Object.prototype names', 
         );
         // xs:anyType content takes keys as element names.
         const xml = serializeXml(encodeElement(NS.tev, 'ChangedOnly', JSON.parse(`{${JSON.stringify(name)}:"x"}`)));
-        assert.match(xml, new RegExp(`<tev:${name.replace(/\$/g, '\\$')}>x</tev:${name}>`));
+        assert.ok(xml.includes(`<tev:${name}>x</tev:${name}>`), xml);
       });
     });
   }
