@@ -32,6 +32,21 @@ const MODEL_PREFIX: Record<string, string> = {
   [XOP]: 'xop',
 };
 
+/**
+ * Attributes that older ONVIF releases defined and the current WSDL/XSD no longer has, but that deployed
+ * firmware still sends: every events and device GetServiceCapabilities capture in shared/fixtures/real has
+ * them (Hikvision, Pelco, TRENDnet, Sunba, unbranded). They are added to the compiled type as that release
+ * typed them, so `WSPullPointSupport="true"` decodes to `true` like its neighbours instead of staying the
+ * device's text. `definedIn` names a release known to define it; should the current schema define the name
+ * again, its definition wins and the generator warns.
+ */
+export const LEGACY_ATTRIBUTES: ReadonlyArray<{ type: QN; name: string; xsType: string; definedIn: string }> = [
+  // Not in event.wsdl 24.12, the version the 26.06 release ships.
+  { type: { ns: NS.tev, local: 'Capabilities' }, name: 'WSPullPointSupport', xsType: 'boolean', definedIn: 'event.wsdl 20.06' },
+  // "Indicates support for firmware upgrade through MTOM"; not in devicemgmt.wsdl 26.06.
+  { type: { ns: NS.tds, local: 'SystemCapabilities' }, name: 'FirmwareUpgrade', xsType: 'boolean', definedIn: 'devicemgmt.wsdl 19.12' },
+];
+
 interface SchemaDoc {
   el: XmlElement;
   tns: string;
@@ -166,7 +181,25 @@ export class SchemaCompiler {
       const { ns, local } = this.typeQueue.shift()!;
       const d = this.types.get(key(ns, local))!;
       const name = this.q(ns, local);
-      this.outTypes[name] = isXs(d.el, 'complexType') ? this.complexType(d.el, d.schema, name) : this.simpleType(d.el, d.schema, name);
+      if (isXs(d.el, 'complexType')) {
+        const def = this.complexType(d.el, d.schema, name);
+        this.addLegacyAttributes(ns, local, def);
+        this.outTypes[name] = def;
+      } else this.outTypes[name] = this.simpleType(d.el, d.schema, name);
+    }
+  }
+
+  private readonly legacyApplied = new Set<(typeof LEGACY_ATTRIBUTES)[number]>();
+
+  private addLegacyAttributes(ns: string, local: string, def: ComplexTypeDef): void {
+    for (const legacy of LEGACY_ATTRIBUTES) {
+      if (legacy.type.ns !== ns || legacy.type.local !== local) continue;
+      this.legacyApplied.add(legacy);
+      if (def.a?.some(([name]) => name === legacy.name)) {
+        this.warnings.push(`legacy attribute ${legacy.name} of ${this.q(ns, local)} is in the current schema again; remove it from LEGACY_ATTRIBUTES`);
+        continue;
+      }
+      (def.a ??= []).push([legacy.name, `xs:${legacy.xsType}`]);
     }
   }
 
@@ -313,6 +346,9 @@ export class SchemaCompiler {
 
   result(operations: OperationRow[]): SchemaModel {
     this.drain();
+    for (const legacy of LEGACY_ATTRIBUTES) {
+      if (!this.legacyApplied.has(legacy)) this.warnings.push(`legacy attribute ${legacy.name}: type {${legacy.type.ns}}${legacy.type.local} is not in the model`);
+    }
     const ns: Record<string, string> = {};
     for (const [uri, p] of Object.entries(MODEL_PREFIX)) if (this.usedPrefixes.has(p)) ns[p] = uri;
     const sortObj = <T>(o: Record<string, T>) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));

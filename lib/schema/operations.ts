@@ -74,7 +74,7 @@ export function findOperation(name: string): OperationInfo | undefined {
   if (typeof name !== 'string') return undefined;
   const m = /^([A-Za-z]+)[:.]([A-Za-z0-9_]+)$/.exec(name);
   if (m) {
-    const services = QUALIFIER[m[1]];
+    const services = Object.hasOwn(QUALIFIER, m[1]) ? QUALIFIER[m[1]] : undefined; // not `constructor.GetUsers` → Object
     return services ? lookup(services, m[2]) : undefined;
   }
   return lookup(SERVICE_ORDER, name);
