@@ -7,8 +7,10 @@
 import { strict as assert } from 'node:assert';
 import { commission, type CommissionError, type TaskProgress } from '../../lib/configure';
 import { OnvifDevice } from '../../lib/device/onvif-device';
+import { readDeviceServiceCapabilities } from '../../lib/device/readers';
 import { OnvifError } from '../../lib/errors';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
+import { parseXml } from '../../lib/xml/parse';
 
 const NEW_PASS = 'N3w-admin-pass';
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
@@ -144,6 +146,7 @@ describe('configure: commissioning and user checks (Profile Q §9, Core §8.4-8.
         assert.equal(e.kind, 'fault');
         assert.ok(e.subcodes?.includes('ter:PasswordTooWeak'));
         assert.match(e.message, /clear the password/);
+        assert.doesNotMatch(e.message, /complexity/, 'the hint does not blame the rules of a password nobody sent');
         assert.doesNotMatch(e.reason ?? '', /at least \d+ characters/, 'the device does not blame the complexity of a password nobody sent');
         return true;
       });
@@ -184,6 +187,15 @@ describe('configure: commissioning and user checks (Profile Q §9, Core §8.4-8.
         });
       }
       assert.equal(userWrites(s), 0, 'zero user requests reached the device');
+    });
+
+    it("the Profile Q spelling MaxUsernameLength is read as the user name limit too", () => {
+      const caps = parseXml(
+        '<tds:Capabilities xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><tds:Network/><tds:Security MaxUsernameLength="16" MaxPasswordLength="32"/><tds:System/></tds:Capabilities>',
+      );
+      const security = readDeviceServiceCapabilities(caps).security;
+      assert.equal(security.maxUserNameLength, 16);
+      assert.equal(security.maxPasswordLength, 32);
     });
 
     it('each password complexity rule is refused locally and named; the rules are read once per session', async () => {
