@@ -116,7 +116,7 @@ async function planAdmin(device: OnvifDevice, requested: string | undefined): Pr
 
 /** The device went away (it may restart after leaving Factory Default State, Profile Q §9). */
 function isAway(e: unknown): boolean {
-  return isOnvifError(e) && (e.kind === 'unreachable' || e.kind === 'timeout' || e.kind === 'bad-response');
+  return isOnvifError(e) && (e.kind === 'unreachable' || e.kind === 'timeout');
 }
 
 /** Reconnect with the new credentials; when the device is restarting, wait until it is back. */
