@@ -1,4 +1,4 @@
-import { OnvifError, isOnvifError } from '../errors';
+import { OnvifError, deviceText, isOnvifError } from '../errors';
 import { OnvifDevice } from '../device/onvif-device';
 import type { ProfileQState, SessionInfo } from '../device/types';
 import { el } from '../xml/build';
@@ -82,7 +82,8 @@ interface AdminPlan {
   operation: 'SetUser' | 'CreateUsers';
 }
 
-const quoted = (names: string[]) => names.map((n) => `'${n}'`).join(', ');
+/** User names as the device listed them (GetUsers), safe to show. */
+const quoted = (names: string[]) => names.map((n) => `'${deviceText(n, 64)}'`).join(', ');
 
 /**
  * Which administrator to give the password (Profile Q §9): the existing one when there is one, so that a
@@ -105,11 +106,11 @@ async function planAdmin(device: OnvifDevice, requested: string | undefined): Pr
   if (requested !== undefined && admins.includes(requested)) return { username: requested, operation: 'SetUser' };
   const has = `${device.displayAddress} has the administrator${admins.length > 1 ? 's' : ''} ${quoted(admins)}`;
   if (requested === undefined) {
-    throw invalid(`${has}; say which one gets the password, e.g. username: '${admins[0]}'. Nothing was changed.`);
+    throw invalid(`${has}; say which one gets the password, e.g. username: ${quoted(admins.slice(0, 1))}. Nothing was changed.`);
   }
   throw invalid(
     `${has}, and commissioning sets the password of an existing administrator (Profile Q §9) rather than adding '${requested}' next to ` +
-      `${admins.length > 1 ? 'them' : 'it'}. Nothing was changed. Use username: '${admins[0]}', and add '${requested}' with ` +
+      `${admins.length > 1 ? 'them' : 'it'}. Nothing was changed. Use username: ${quoted(admins.slice(0, 1))}, and add '${requested}' with ` +
       `users: [{ username: '${requested}', password, level: 'Administrator' }] if you want it too.`,
   );
 }

@@ -86,6 +86,19 @@ describe('configure: commissioning and user checks (Profile Q §9, Core §8.4-8.
       assert.equal(s.profileQState, 'FactoryDefault');
     });
 
+    it('two administrators and no name given: refused, listing both', async () => {
+      const s = await sim({ username: 'root', password: '' });
+      await open(s).call('CreateUsers', { User: [{ Username: 'service', Password: '', UserLevel: 'Administrator' }] });
+      const writes = userWrites(s);
+      await assert.rejects(commission(open(s), { password: NEW_PASS }), (e: OnvifError) => {
+        assert.equal(e.kind, 'invalid-input');
+        assert.match(e.message, /administrators 'root', 'service'; say which one gets the password, e.g. username: 'root'/);
+        return true;
+      });
+      assert.equal(userWrites(s), writes);
+      assert.equal(s.profileQState, 'FactoryDefault');
+    });
+
     it('an administrator left without a password after commissioning fails the task, naming it', async () => {
       // A lenient device with two administrators, both without a password: setting root's leaves 'service' open.
       const s = await sim({ username: 'root', password: '' });
