@@ -1,7 +1,10 @@
-import { OnvifError, isOnvifError } from '../errors';
-import type { OnvifDevice } from '../device/onvif-device';
-import type { ProfileQState } from '../device/types';
+import { OnvifError, deviceText, isOnvifError } from '../errors';
+import { OnvifDevice } from '../device/onvif-device';
+import type { ProfileQState, SessionInfo } from '../device/types';
+import { el } from '../xml/build';
+import { NS } from '../xml/namespaces';
 import type { TaskOptions } from './types';
+import { checkUsers } from './user-checks';
 import { asArray, checkAborted, invalid, isIPv4, networkHost } from './util';
 
 export type UserLevelName = 'Administrator' | 'Operator' | 'User';
@@ -9,7 +12,11 @@ export type UserLevelName = 'Administrator' | 'Operator' | 'User';
 export interface CommissionParams {
   /** The new administrator's password (required). */
   password: string;
-  /** The administrator's user name (default 'admin'). */
+  /**
+   * The administrator whose password is set. Default: the administrator the device already has (many ship
+   * with one, e.g. 'root', and an empty password), else 'admin', which is then created. When the device has
+   * an administrator and another name is given, nothing is done: naming the existing one is the fix.
+   */
   username?: string;
   hostname?: string;
   /** NTP servers (addresses or names), or 'dhcp' to take them from DHCP; the clock then follows NTP. */
@@ -69,14 +76,111 @@ function validate(p: CommissionParams): void {
   }
 }
 
+interface AdminPlan {
+  username: string;
+  /** SetUser for an existing account (Profile Q §9: "modifies the password of an existing admin user"), else CreateUsers. */
+  operation: 'SetUser' | 'CreateUsers';
+}
+
+/** User names as the device listed them (GetUsers), safe to show. */
+const quoted = (names: string[]) => names.map((n) => `'${deviceText(n, 64)}'`).join(', ');
+
+/**
+ * Which administrator to give the password (Profile Q §9): the existing one when there is one, so that a
+ * device shipped with 'root' and no password does not keep that open account next to a new one.
+ */
+async function planAdmin(device: OnvifDevice, requested: string | undefined): Promise<AdminPlan> {
+  let users: Array<{ Username?: string; UserLevel?: string }> | undefined;
+  try {
+    users = asArray((await device.call('GetUsers')).User);
+  } catch (e) {
+    // Unreadable users (a device that protects GetUsers even now): create the administrator; the check afterwards still runs.
+    if (!isOnvifError(e) || e.kind !== 'fault') throw e;
+  }
+  const admins = (users ?? []).filter((u) => u.UserLevel === 'Administrator' && typeof u.Username === 'string').map((u) => u.Username!);
+  if (!admins.length) {
+    const username = requested ?? 'admin';
+    return { username, operation: users?.some((u) => u.Username === username) ? 'SetUser' : 'CreateUsers' };
+  }
+  if (requested === undefined && admins.length === 1) return { username: admins[0]!, operation: 'SetUser' };
+  if (requested !== undefined && admins.includes(requested)) return { username: requested, operation: 'SetUser' };
+  const has = `${device.displayAddress} has the administrator${admins.length > 1 ? 's' : ''} ${quoted(admins)}`;
+  if (requested === undefined) {
+    throw invalid(`${has}; say which one gets the password, e.g. username: ${quoted(admins.slice(0, 1))}. Nothing was changed.`);
+  }
+  throw invalid(
+    `${has}, and commissioning sets the password of an existing administrator (Profile Q §9) rather than adding '${requested}' next to ` +
+      `${admins.length > 1 ? 'them' : 'it'}. Nothing was changed. Use username: ${quoted(admins.slice(0, 1))}, and add '${requested}' with ` +
+      `users: [{ username: '${requested}', password, level: 'Administrator' }] if you want it too.`,
+  );
+}
+
+/** The device went away (it may restart after leaving Factory Default State, Profile Q §9). */
+function isAway(e: unknown): boolean {
+  return isOnvifError(e) && (e.kind === 'unreachable' || e.kind === 'timeout');
+}
+
+/** Reconnect with the new credentials; when the device is restarting, wait until it is back. */
+async function reconnect(device: OnvifDevice, options: TaskOptions): Promise<SessionInfo> {
+  device.reset();
+  try {
+    return await device.connect();
+  } catch (e) {
+    if (!isAway(e)) throw e;
+    options.onProgress?.({ task: 'commission', step: 'admin', text: 'commission: waiting for restart' });
+    return device.waitForRestart({ kind: 'reboot', signal: options.signal });
+  }
+}
+
+/**
+ * Whether `username` signs in with an empty password. A client cannot read passwords, so it tries: one
+ * GetUsers with an empty password on a separate session. On a real device that is one failed login per
+ * other administrator (well under any lock-out threshold; it may raise an AuthFailed event).
+ */
+async function signsInWithoutPassword(device: OnvifDevice, username: string): Promise<boolean> {
+  const probe = new OnvifDevice({ ...device.options, address: device.url.toString(), username, password: '' });
+  try {
+    await probe.send(device.serviceAddress(NS.tds) ?? device.url.toString(), el(NS.tds, 'GetUsers'), { operation: 'GetUsers', action: `${NS.tds}/GetUsers` });
+    return true;
+  } catch (e) {
+    if (isOnvifError(e) && (e.kind === 'auth' || (e.kind === 'fault' && e.isNotAuthorized))) return false;
+    // Any other fault means the credentials got through.
+    if (isOnvifError(e) && e.kind === 'fault') return true;
+    throw e;
+  } finally {
+    await probe.close();
+  }
+}
+
+/** Read the users back: `username` must be an Administrator, and no other Administrator may be left without a password. */
+async function verifyAdmins(device: OnvifDevice, username: string): Promise<string[]> {
+  const users = asArray<{ Username?: string; UserLevel?: string }>((await device.call('GetUsers')).User);
+  const admins = users.filter((u) => u.UserLevel === 'Administrator' && typeof u.Username === 'string').map((u) => u.Username!);
+  if (!admins.includes(username)) {
+    throw new OnvifError('bad-response', `After commissioning, '${username}' is not an Administrator on ${device.displayAddress} (GetUsers lists ${admins.length ? quoted(admins) : 'none'}).`);
+  }
+  const open: string[] = [];
+  for (const other of admins) if (other !== username && (await signsInWithoutPassword(device, other))) open.push(other);
+  if (open.length) {
+    throw new OnvifError(
+      'bad-response',
+      `The administrator${open.length > 1 ? 's' : ''} ${quoted(open)} on ${device.displayAddress} still sign${open.length > 1 ? '' : 's'} in without a password, so anyone can administer the device. ` +
+        `Give ${open.length > 1 ? 'them' : 'it'} a password (SetUser) or delete ${open.length > 1 ? 'them' : 'it'} (DeleteUsers).`,
+      { address: device.displayAddress },
+    );
+  }
+  return admins;
+}
+
 /**
  * Bring a device from Factory Default State to service: set the administrator's password (which makes
- * it Operational), switch the session to it, then hostname, time zone / NTP, extra users and network.
- * Stops at the first failure with an error that says what was done.
+ * it Operational; the existing administrator's when there is one), switch the session to it, wait when the
+ * device restarts, read the users back (no administrator may be left without a password), then hostname,
+ * time zone / NTP, extra users and network. Users and passwords are checked against the device's limits and
+ * password rules before anything changes. Stops at the first failure with an error that says what was done.
  */
 export async function commission(device: OnvifDevice, params: CommissionParams, options: TaskOptions = {}): Promise<CommissionResult> {
   validate(params);
-  const username = (params.username ?? 'admin').trim();
   const session = await device.connect();
   if (session.profileQState !== 'FactoryDefault' && !params.force) {
     throw new OnvifError(
@@ -86,23 +190,29 @@ export async function commission(device: OnvifDevice, params: CommissionParams, 
     );
   }
 
+  const admin = session.profileQState === 'FactoryDefault' ? await planAdmin(device, params.username?.trim()) : undefined;
+  // Refuse what the device would refuse before the first change, not half way through.
+  if (admin) await checkUsers(device, admin.operation, [{ username: admin.username, password: params.password }]);
+  if (params.users?.length) await checkUsers(device, 'CreateUsers', params.users);
+  const username = admin?.username ?? (params.username ?? 'admin').trim();
+
   const plan: Array<{ step: string; run: () => Promise<string | undefined> }> = [];
   let rebootNeeded = false;
-  if (session.profileQState === 'FactoryDefault') {
+  if (admin) {
     plan.push({
       step: 'admin',
       run: async () => {
-        const users = asArray<{ Username: string }>((await device.call('GetUsers')).User);
         const user = { Username: username, Password: params.password, UserLevel: 'Administrator' };
-        if (users.some((u) => u.Username === username)) await device.call('SetUser', { User: [user] });
-        else await device.call('CreateUsers', { User: [user] });
-        device.setCredentials(username, params.password, `Commissioning created the administrator '${username}' on ${device.displayAddress}; the session signs in with it now. Store these credentials.`);
-        device.reset();
-        const after = await device.connect();
+        await device.call(admin.operation, { User: [user] });
+        const done = admin.operation === 'SetUser' ? 'set the password of' : 'created';
+        device.setCredentials(username, params.password, `Commissioning ${done} the administrator '${username}' on ${device.displayAddress}; the session signs in with it now. Store these credentials.`);
+        const after = await reconnect(device, options);
         if (after.profileQState !== 'Operational') {
           throw new OnvifError('bad-response', `The device still reports Profile Q state ${after.profileQState} after the administrator password was set.`);
         }
-        return `administrator '${username}' set; the device is Operational`;
+        const admins = await verifyAdmins(device, username);
+        const others = admins.filter((a) => a !== username);
+        return `administrator '${username}' ${done === 'created' ? 'created' : 'given its password'}; the device is Operational${others.length ? `; ${quoted(others)} do${others.length > 1 ? '' : 'es'} not sign in without a password` : ''}`;
       },
     });
   }

@@ -17,6 +17,7 @@ import {
   readServices,
   readSystemDateAndTime,
 } from './readers';
+import { checkUserRequest } from '../configure/user-checks';
 import { describeMove, eitherSignal, ownNewPassword, restartKind, sleep, type RestartKind } from './follow';
 import type { DeviceCapabilities, OnvifDeviceOptions, PartialSession, ServiceInfo, SessionChange, SessionInfo, UnreadSessionField } from './types';
 
@@ -133,6 +134,7 @@ export class OnvifDevice {
    */
   async call(operation: string, params?: Record<string, unknown>, options: CallOptions = {}): Promise<any> {
     const op = this.resolveOperation(operation);
+    params = await checkUserRequest(this, op.name, params);
     const body = encodeElement(op.input.ns, op.input.local, params ?? {});
     if (!this.current && !options.url) await this.connect();
     const url = options.url ?? this.serviceUrl(op);

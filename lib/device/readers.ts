@@ -127,7 +127,7 @@ export function readDeviceServiceCapabilities(caps: XmlElement | undefined): Dev
       kerberosToken: bool(s, 'KerberosToken'), usernameToken: bool(s, 'UsernameToken'), httpDigest: bool(s, 'HttpDigest'),
       relToken: bool(s, 'RELToken'), jsonWebToken: bool(s, 'JsonWebToken'),
       supportedEAPMethods: list(s, 'SupportedEAPMethods')?.map(Number).filter(Number.isFinite),
-      maxUsers: int(s, 'MaxUsers'), maxUserNameLength: int(s, 'MaxUserNameLength'), maxPasswordLength: int(s, 'MaxPasswordLength'),
+      maxUsers: int(s, 'MaxUsers'), maxUserNameLength: int(s, 'MaxUserNameLength') ?? int(s, 'MaxUsernameLength'), maxPasswordLength: int(s, 'MaxPasswordLength'),
       securityPolicies: list(s, 'SecurityPolicies'), maxPasswordHistory: int(s, 'MaxPasswordHistory'),
       hashingAlgorithms: list(s, 'HashingAlgorithms'),
     }),

@@ -53,6 +53,9 @@ export const DEVICE_ACCESS_CLASS: Record<string, AccessClass> = {
   SetAccessPolicy: 'WRITE_SYSTEM',
   GetSystemUris: 'READ_SYSTEM',
   StartSystemRestore: 'UNRECOVERABLE',
+  GetPasswordComplexityOptions: 'READ_SYSTEM',
+  GetPasswordComplexityConfiguration: 'READ_SYSTEM',
+  SetPasswordComplexityConfiguration: 'WRITE_SYSTEM',
 };
 
 /** Event-service and subscription-manager operations (Core Ch. 9): all READ_MEDIA except the capabilities. */

@@ -46,6 +46,8 @@ export class DigestServer {
   constructor(
     readonly realm: string,
     private readonly nonceLifetimeMs: number,
+    /** false: an account with an empty password never signs in (it would be open to anyone). */
+    private readonly emptyPasswordsSignIn = true,
   ) {}
 
   private sign(issued: string): string {
@@ -86,6 +88,7 @@ export class DigestServer {
     if (issued === undefined) return { ok: false, stale: false, why: 'unknown nonce' };
     const user = users.find((u) => u.username === username);
     if (!user) return { ok: false, stale: false, why: 'unknown user' };
+    if (user.password === '' && !this.emptyPasswordsSignIn) return { ok: false, stale: false, why: 'empty passwords do not sign in' };
     const ha1 = hash(algorithm, `${username}:${this.realm}:${user.password}`);
     const ha2 = hash(algorithm, `${method}:${uri}`);
     const expected = hash(algorithm, `${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`);
@@ -132,7 +135,11 @@ export function findUsernameToken(header: XmlElement | undefined): XmlElement | 
 export class UsernameTokenVerifier {
   private readonly seen = new Map<string, number>();
 
-  constructor(private readonly windowMs: number) {}
+  constructor(
+    private readonly windowMs: number,
+    /** false: an account with an empty password never signs in. */
+    private readonly emptyPasswordsSignIn = true,
+  ) {}
 
   verify(token: XmlElement, users: SimulatedUser[], deviceNow: number): UsernameTokenResult {
     const username = text(token, 'Username');
@@ -147,6 +154,7 @@ export class UsernameTokenVerifier {
     if (Math.abs(createdMs - deviceNow) > this.windowMs) return { ok: false, why: 'Created is outside the accepted window of the device clock' };
     const user = users.find((u) => u.username === username);
     if (!user) return { ok: false, why: 'unknown user' };
+    if (user.password === '' && !this.emptyPasswordsSignIn) return { ok: false, why: 'empty passwords do not sign in' };
     const nonce = Buffer.from(nonceB64, 'base64');
     const expected = createHash('sha1').update(Buffer.concat([nonce, Buffer.from(created, 'utf8'), Buffer.from(user.password, 'utf8')])).digest('base64');
     if (!safeEqual(expected, passwordEl.text.trim())) return { ok: false, why: 'wrong password' };

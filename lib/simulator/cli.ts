@@ -12,6 +12,10 @@ Options:
   --host H             address to listen on (default 127.0.0.1)
   --username U         create an Administrator U (needs --password); the device starts Operational
   --password P         its password
+  --default-admin U    strict Profile Q: ship with Administrator U and an empty password (e.g. root); Factory
+                       Default State lasts until SetUser gives it a password (CreateUsers of another
+                       Administrator does not end it); once Operational, empty passwords never sign in
+  --reboot-on-commission  restart (2 s away) right after leaving Factory Default State
   --auth MODE          digest | ws-security | any | none (default any)
   --state FILE         keep device state in FILE (JSON); extra devices use FILE-1, FILE-2, ...
   --skew MS            device clock = host clock + MS
@@ -60,6 +64,8 @@ export function parseArgs(argv: string[]): { help: true } | { help: false; count
       case '--host': options.host = value(); break;
       case '--username': options.username = value(); break;
       case '--password': options.password = value(); break;
+      case '--default-admin': options.defaultAdmin = value(); break;
+      case '--reboot-on-commission': options.rebootOnCommission = true; break;
       case '--auth': {
         const v = value();
         if (!['digest', 'ws-security', 'any', 'none'].includes(v)) throw new UsageError(`--auth must be digest, ws-security, any or none, got '${v}'`);

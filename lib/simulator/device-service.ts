@@ -4,7 +4,9 @@ import type { XmlElement } from '../xml/parse';
 import { child, children, text } from '../xml/query';
 import { ACCESS_POLICY_CONTENT_TYPE, parseAccessPolicy } from './access';
 import { actionNotSupported, invalidArgVal, prohibited, SimFault } from './faults';
-import { defaultAccessPolicy, type DeviceState, type NetworkHostSetting, type SimulatedUser, type UserLevel } from './state';
+import {
+  defaultAccessPolicy, defaultPasswordComplexity, type DeviceState, type NetworkHostSetting, type PasswordComplexity, type SimulatedUser, type UserLevel,
+} from './state';
 import {
   checkIPv4, checkIPv6, isHostname, oneOf, parsePosixTz, readBool, readInt, readIPAddress, readNetworkHost, requireBool, requireText, texts,
 } from './values';
@@ -27,6 +29,11 @@ export interface DeviceServiceContext {
   acceptsDigest: boolean;
   acceptsUsernameToken: boolean;
   maxUsers: number;
+  /**
+   * Profile Q §9 to the letter: CreateUsers ends Factory Default State only when no Administrator existed
+   * before; a device that ships with an Administrator leaves it only when SetUser gives that one a password.
+   */
+  strictFactoryDefault?: boolean;
   /** Persist and announce a change. */
   changed(what: string): void;
   /** Run after the response has gone out (reboot, factory reset). */
@@ -40,7 +47,6 @@ export interface DeviceServiceContext {
 export const MAX_USERNAME_LENGTH = 32;
 export const MIN_USERNAME_LENGTH = 1;
 export const MAX_PASSWORD_LENGTH = 64;
-export const MIN_PASSWORD_LENGTH = 6;
 export const MAX_SCOPES = 16;
 export const MAX_NTP_SERVERS = 3;
 export const ONVIF_VERSION = { major: 26, minor: 6 };
@@ -88,6 +94,7 @@ function serviceCapabilities(ctx: DeviceServiceContext): XmlNode {
       DefaultAccessPolicy: true, Dot1X: false, RemoteUserHandling: false, 'X.509Token': false, SAMLToken: false,
       KerberosToken: false, UsernameToken: ctx.acceptsUsernameToken, HttpDigest: ctx.acceptsDigest, RELToken: false,
       JsonWebToken: false, MaxUsers: ctx.maxUsers, MaxUserNameLength: MAX_USERNAME_LENGTH, MaxPasswordLength: MAX_PASSWORD_LENGTH,
+      SecurityPolicies: 'PasswordComplexity',
       HashingAlgorithms: ctx.acceptsDigest ? s.hashingAlgorithms.join(' ') : undefined,
     }),
     el(NS.tds, 'System', {
@@ -607,13 +614,31 @@ function readUser(e: XmlElement): UserRequest {
   return { username, password, level };
 }
 
-/** Core leaves "too weak" to the device: ours wants 6+ characters that are not the user name. */
-function isWeak(password: string, username: string): boolean {
-  return password.length < MIN_PASSWORD_LENGTH || password === username;
+function complexityOf(state: DeviceState): PasswordComplexity {
+  return state.passwordComplexity ?? defaultPasswordComplexity();
+}
+
+const countOf = (s: string, re: RegExp) => (s.match(re) ?? []).length;
+
+/**
+ * Core leaves "too weak" to the device: ours is never the user name, and follows the password complexity
+ * configuration (Core §8.5.2). Undefined when the password passes, else which rule it breaks.
+ */
+function weakness(password: string, username: string, state: DeviceState): string | undefined {
+  const c = complexityOf(state);
+  if (password === username) return 'it is the user name';
+  if (Array.from(password).length < c.minLen) return `MinLen: use at least ${c.minLen} characters`;
+  if (countOf(password, /\p{Lu}/gu) < c.uppercase) return `Uppercase: use at least ${c.uppercase} uppercase letters`;
+  if (countOf(password, /\p{Nd}/gu) < c.number) return `Number: use at least ${c.number} digits`;
+  if (countOf(password, /[^\p{L}\p{N}]/gu) < c.specialChars) return `SpecialChars: use at least ${c.specialChars} characters that are neither letters nor digits`;
+  if (c.blockUsernameOccurrence && username && password.toLowerCase().includes(username.toLowerCase())) return 'BlockUsernameOccurrence: the password must not contain the user name';
+  return undefined;
 }
 
 /** Profile Q §9: an Administrator with a non-empty password ends Factory Default State. */
-function leaveFactoryDefaultIfAdminSet(ctx: DeviceServiceContext): void {
+function leaveFactoryDefaultIfAdminSet(ctx: DeviceServiceContext, adminExistedBefore: boolean, via: 'CreateUsers' | 'SetUser'): void {
+  // Strictly, CreateUsers ends it only "if an admin user does not exist" (Profile Q §9).
+  if (ctx.strictFactoryDefault && via === 'CreateUsers' && adminExistedBefore) return;
   if (ctx.state.factoryDefault && ctx.state.users.some((u) => u.level === 'Administrator' && u.password !== '')) {
     ctx.state.factoryDefault = false;
   }
@@ -622,6 +647,7 @@ function leaveFactoryDefaultIfAdminSet(ctx: DeviceServiceContext): void {
 function createUsers(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
   const requested = children(req, 'User').map(readUser);
   if (!requested.length) throw invalidArgVal('InvalidArgs', 'User is missing');
+  const adminExistedBefore = adminCount(ctx.state.users) > 0;
   const names = new Set(ctx.state.users.map((u) => u.username));
   for (const u of requested) {
     if (u.username.length < MIN_USERNAME_LENGTH) throw prohibited('UsernameTooShort', 'The user name is empty.');
@@ -631,15 +657,14 @@ function createUsers(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
     const password = u.password ?? '';
     if (password.length > MAX_PASSWORD_LENGTH) throw prohibited('PasswordTooLong', `Passwords may have at most ${MAX_PASSWORD_LENGTH} characters.`);
     // An empty password is allowed only out of the box, where Profile Q expects it to be set later.
-    if ((password !== '' || !ctx.state.factoryDefault) && isWeak(password, u.username)) {
-      throw prohibited('Password', `The password for '${u.username}' is too weak: use at least ${MIN_PASSWORD_LENGTH} characters, not the user name.`);
-    }
+    const weak = password !== '' || !ctx.state.factoryDefault ? weakness(password, u.username, ctx.state) : undefined;
+    if (weak) throw prohibited('Password', `The password for '${u.username}' is too weak (${weak}).`);
   }
   if (ctx.state.users.length + requested.length > ctx.maxUsers) {
     throw new SimFault('Receiver', ['Action', 'TooManyUsers'], `The device holds at most ${ctx.maxUsers} users.`);
   }
   ctx.state.users.push(...requested.map((u): SimulatedUser => ({ username: u.username, password: u.password ?? '', level: u.level })));
-  leaveFactoryDefaultIfAdminSet(ctx);
+  leaveFactoryDefaultIfAdminSet(ctx, adminExistedBefore, 'CreateUsers');
   ctx.changed('users');
   return tds('CreateUsersResponse');
 }
@@ -671,19 +696,65 @@ function setUser(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
     if (!target) throw invalidArgVal('UsernameMissing', `There is no user '${r.username}'.`);
     const password = r.password ?? '';
     if (password.length > MAX_PASSWORD_LENGTH) throw prohibited('PasswordTooLong', `Passwords may have at most ${MAX_PASSWORD_LENGTH} characters.`);
-    if ((password !== '' || !ctx.state.factoryDefault) && isWeak(password, r.username)) {
-      throw prohibited('PasswordTooWeak', `The password for '${r.username}' is too weak: use at least ${MIN_PASSWORD_LENGTH} characters, not the user name.`);
+    if (r.password === undefined && !ctx.state.factoryDefault) {
+      // Core §8.4.6: an omitted Password means "clear it", and a device that cannot accept an empty one says PasswordTooWeak.
+      throw prohibited('PasswordTooWeak', `SetUser without a Password would clear the password of '${r.username}', and this device does not accept an empty password. Send the Password (the current one to keep it).`);
     }
+    const weak = password !== '' || !ctx.state.factoryDefault ? weakness(password, r.username, ctx.state) : undefined;
+    if (weak) throw prohibited('PasswordTooWeak', `The password for '${r.username}' is too weak (${weak}).`);
     target.password = password;
     target.level = r.level;
   }
   if (!ctx.state.factoryDefault && adminCount(next) === 0) {
     throw invalidArgVal('FixedUser', 'The last Administrator cannot lose its level.');
   }
+  const adminExistedBefore = adminCount(ctx.state.users) > 0;
   ctx.state.users = next;
-  leaveFactoryDefaultIfAdminSet(ctx);
+  leaveFactoryDefaultIfAdminSet(ctx, adminExistedBefore, 'SetUser');
   ctx.changed('users');
   return tds('SetUserResponse');
+}
+
+// ---------------------------------------------------------------------------------------------- security policies
+
+function getPasswordComplexityOptions(): XmlNode {
+  const range = (local: string, min: number) => tds(local, tt('Min', min), tt('Max', MAX_PASSWORD_LENGTH));
+  return tds(
+    'GetPasswordComplexityOptionsResponse',
+    range('MinLenRange', 1), range('UppercaseRange', 0), range('NumberRange', 0), range('SpecialCharsRange', 0),
+    tds('BlockUsernameOccurrenceSupported', 'true'),
+    tds('PolicyConfigurationLockSupported', 'true'),
+  );
+}
+
+function getPasswordComplexityConfiguration(_req: XmlElement, ctx: DeviceServiceContext): XmlNode {
+  const c = complexityOf(ctx.state);
+  return tds(
+    'GetPasswordComplexityConfigurationResponse',
+    tds('MinLen', c.minLen), tds('Uppercase', c.uppercase), tds('Number', c.number), tds('SpecialChars', c.specialChars),
+    tds('BlockUsernameOccurrence', bool(c.blockUsernameOccurrence)), tds('PolicyConfigurationLocked', bool(c.policyConfigurationLocked)),
+  );
+}
+
+/** Core §8.5.3: absent fields keep their value; once locked, only a factory default unlocks. */
+function setPasswordComplexityConfiguration(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
+  const c = complexityOf(ctx.state);
+  if (c.policyConfigurationLocked) throw invalidArgVal('ArgumentValueInvalid', 'The password complexity configuration is locked until the next factory default.');
+  const bad = 'ArgumentValueInvalid';
+  const next: PasswordComplexity = {
+    minLen: readInt(req, 'MinLen', 1, MAX_PASSWORD_LENGTH, bad) ?? c.minLen,
+    uppercase: readInt(req, 'Uppercase', 0, MAX_PASSWORD_LENGTH, bad) ?? c.uppercase,
+    number: readInt(req, 'Number', 0, MAX_PASSWORD_LENGTH, bad) ?? c.number,
+    specialChars: readInt(req, 'SpecialChars', 0, MAX_PASSWORD_LENGTH, bad) ?? c.specialChars,
+    blockUsernameOccurrence: readBool(req, 'BlockUsernameOccurrence') ?? c.blockUsernameOccurrence,
+    policyConfigurationLocked: readBool(req, 'PolicyConfigurationLocked') ?? false,
+  };
+  if (next.uppercase + next.number + next.specialChars > MAX_PASSWORD_LENGTH) {
+    throw invalidArgVal(bad, `Uppercase, Number and SpecialChars together ask for more than the ${MAX_PASSWORD_LENGTH} characters a password may have.`);
+  }
+  ctx.state.passwordComplexity = next;
+  ctx.changed('passwordComplexity');
+  return tds('SetPasswordComplexityConfigurationResponse');
 }
 
 type Handler = (req: XmlElement, ctx: DeviceServiceContext) => XmlNode;
@@ -730,4 +801,7 @@ export const DEVICE_OPERATIONS: Record<string, Handler> = {
   CreateUsers: createUsers,
   DeleteUsers: deleteUsers,
   SetUser: setUser,
+  GetPasswordComplexityOptions: getPasswordComplexityOptions,
+  GetPasswordComplexityConfiguration: getPasswordComplexityConfiguration,
+  SetPasswordComplexityConfiguration: setPasswordComplexityConfiguration,
 };

@@ -29,6 +29,15 @@ export interface SimulatorOptions {
   /** When given: an Administrator with these credentials exists, and the device starts Operational (non-empty password). */
   username?: string;
   password?: string;
+  /**
+   * Strict mode: ship (and come back after a hard factory default) with this Administrator and an empty
+   * password, e.g. 'root', as many cameras do. Profile Q §9 applies to the letter: Factory Default State lasts
+   * until SetUser gives an Administrator a password (CreateUsers of another Administrator does not end it),
+   * and once Operational an empty password never signs in.
+   */
+  defaultAdmin?: string;
+  /** Restart (rebootDowntimeMs) right after leaving Factory Default State, as Profile Q §9 allows. */
+  rebootOnCommission?: boolean;
   /** Mechanisms accepted once Operational (default 'any'). */
   auth?: 'digest' | 'ws-security' | 'any' | 'none';
   /** Digest algorithms offered, in this order (default ['SHA-256', 'MD5']); one WWW-Authenticate header each. */
@@ -190,8 +199,8 @@ export class SimulatedDevice extends EventEmitter {
       rebootDowntimeMs: 2000,
       ...options,
     };
-    this.digest = new DigestServer(REALM, options.digestNonceLifetimeMs ?? 5 * 60_000);
-    this.usernameTokens = new UsernameTokenVerifier(this.options.usernameTokenWindowMs);
+    this.digest = new DigestServer(REALM, options.digestNonceLifetimeMs ?? 5 * 60_000, options.defaultAdmin === undefined);
+    this.usernameTokens = new UsernameTokenVerifier(this.options.usernameTokenWindowMs, options.defaultAdmin === undefined);
     const loaded = options.stateFile ? loadState(options.stateFile) : undefined;
     this.freshState = !loaded;
     this.state = loaded ?? this.factory(options.uuid);
@@ -248,7 +257,7 @@ export class SimulatedDevice extends EventEmitter {
   }
 
   private factory(uuid: string | undefined): DeviceState {
-    return factoryState({
+    const state = factoryState({
       uuid,
       httpPort: this.listenPort || 80,
       listenAddress: this.options.host,
@@ -256,6 +265,8 @@ export class SimulatedDevice extends EventEmitter {
       digestAlgorithms: this.options.digestAlgorithms ?? ['SHA-256', 'MD5'],
       clockSkewMs: this.options.clockSkewMs ?? 0,
     });
+    if (this.options.defaultAdmin !== undefined) state.users.push({ username: this.options.defaultAdmin, password: '', level: 'Administrator' });
+    return state;
   }
 
   private ensureAdministrator(username: string, password: string): void {
@@ -759,6 +770,7 @@ export class SimulatedDevice extends EventEmitter {
       acceptsDigest: this.acceptsDigest,
       acceptsUsernameToken: this.acceptsUsernameToken,
       maxUsers: this.options.maxUsers,
+      strictFactoryDefault: this.options.defaultAdmin !== undefined,
       changed: (what) => this.changed(what),
       afterResponse: (a) => after.push(a),
       reboot: () => this.reboot(),
@@ -771,6 +783,7 @@ export class SimulatedDevice extends EventEmitter {
     try {
       const response = handler(content, ctx);
       if (wasFactoryDefault !== this.state.factoryDefault) this.emit('profileQState', this.profileQState);
+      if (wasFactoryDefault && !this.state.factoryDefault && this.options.rebootOnCommission) after.push(() => this.reboot());
       return this.soapReply(200, response, after);
     } catch (e) {
       if (e instanceof SimFault) {

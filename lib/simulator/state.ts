@@ -12,6 +12,22 @@ export interface SimulatedUser {
   level: UserLevel;
 }
 
+/** Password rules (Core §8.5.2 PasswordComplexityConfiguration); 0 / false means the rule is off. */
+export interface PasswordComplexity {
+  minLen: number;
+  uppercase: number;
+  number: number;
+  specialChars: number;
+  blockUsernameOccurrence: boolean;
+  /** Set once, it stays until a factory default (Core §8.5.3). */
+  policyConfigurationLocked: boolean;
+}
+
+/** Out of the box: at least 6 characters (the simulator's long-standing rule), nothing else. */
+export function defaultPasswordComplexity(): PasswordComplexity {
+  return { minLen: 6, uppercase: 0, number: 0, specialChars: 0, blockUsernameOccurrence: false, policyConfigurationLocked: false };
+}
+
 export interface NetworkHostSetting {
   type: 'IPv4' | 'IPv6' | 'DNS';
   address: string;
@@ -64,6 +80,8 @@ export interface DeviceState {
    * defaults and restores so that it only ever grows. Optional: absent (older files) means 1.
    */
   discoveryMetadataVersion?: number;
+  /** Password rules (Get/SetPasswordComplexityConfiguration). Optional: absent (older files) means the defaults. */
+  passwordComplexity?: PasswordComplexity;
 }
 
 export const DEFAULT_DEVICE_INFORMATION: DeviceInformationState = {
@@ -130,6 +148,7 @@ export function factoryState(input: InitialStateInput): DeviceState {
     time: { type: 'Manual', daylightSavings: false, timeZone: 'UTC0', offsetMs: input.clockSkewMs },
     deviceInformation: { ...DEFAULT_DEVICE_INFORMATION, SerialNumber: `SQ${short.toUpperCase()}`, ...input.deviceInformation },
     accessPolicy: defaultAccessPolicy(),
+    passwordComplexity: defaultPasswordComplexity(),
   };
 }
 

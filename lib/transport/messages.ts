@@ -20,7 +20,7 @@ const FAULT_HINTS: Record<string, string> = {
   CriticalError: 'The device reported an internal error; try again later or restart it.',
   BlockedThreadUpperLimit: 'The device is overloaded; try again later.',
   UsernameClash: 'A user with that name already exists.',
-  PasswordTooWeak: "The password does not meet the device's complexity rules.",
+  PasswordTooWeak: 'The device refused the password as too weak (SetUser without a password asks it to clear the password).',
   Password: "The password does not meet the device's rules.",
   PasswordTooLong: 'The password is too long for the device.',
   UsernameTooLong: 'The username is too long for the device.',

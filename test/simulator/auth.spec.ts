@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
 import { allTexts, challenges, digestCall, digestHeader, envelope, faultOf, post, textOf, usernameToken } from './client';
 
@@ -51,6 +52,50 @@ describe('simulator: Profile Q states and authentication', function () {
     await post(d.xaddr, envelope('SetUser', `<tds:User><tt:Username>${ADMIN}</tt:Username><tt:Password>${ADMIN_PASS}</tt:Password><tt:UserLevel>Administrator</tt:UserLevel></tds:User>`));
     assert.equal(d.profileQState, 'Operational');
     assert.equal((await digestCall(d.xaddr, envelope('GetDeviceInformation'), ADMIN, ADMIN_PASS)).status, 200);
+  });
+
+  it("strict default admin ('root', no password): Factory Default until SetUser gives it one; a second Administrator does not end it; then empty passwords never sign in", async () => {
+    const user = (name: string, pass: string, level: string) => `<tds:User><tt:Username>${name}</tt:Username><tt:Password>${pass}</tt:Password><tt:UserLevel>${level}</tt:UserLevel></tds:User>`;
+    const d = await make({ defaultAdmin: 'root', rebootDowntimeMs: 200 });
+    assert.equal(d.profileQState, 'FactoryDefault');
+    assert.deepEqual(allTexts(await post(d.xaddr, envelope('GetUsers')), 'Username'), ['root']);
+    await post(d.xaddr, envelope('CreateUsers', user('op', '', 'Operator')));
+    assert.equal((await post(d.xaddr, envelope('CreateUsers', user(ADMIN, ADMIN_PASS, 'Administrator')))).status, 200);
+    assert.equal(d.profileQState, 'FactoryDefault', 'Profile Q §9: CreateUsers ends it only when no administrator existed');
+    assert.equal((await post(d.xaddr, envelope('SetUser', user('root', 'Root-Pass-1', 'Administrator')))).status, 200);
+    assert.equal(d.profileQState, 'Operational');
+    assert.equal((await digestCall(d.xaddr, envelope('GetUsers'), 'root', 'Root-Pass-1')).status, 200);
+    assert.equal((await digestCall(d.xaddr, envelope('GetDeviceInformation'), 'op', '')).status, 401, 'empty password, digest');
+    const token = usernameToken('op', '', new Date().toISOString());
+    assert.deepEqual(faultOf(await post(d.xaddr, envelope('GetDeviceInformation', '', token))), { code: 'env:Sender', subcodes: ['ter:NotAuthorized'] }, 'empty password, UsernameToken');
+    // A hard factory default brings the shipped account back, without a password.
+    await digestCall(d.xaddr, envelope('SetSystemFactoryDefault', '<tds:FactoryDefault>Hard</tds:FactoryDefault>'), 'root', 'Root-Pass-1');
+    await once(d, 'ready');
+    assert.equal(d.profileQState, 'FactoryDefault');
+    assert.deepEqual(allTexts(await post(d.xaddr, envelope('GetUsers')), 'Username'), ['root']);
+  });
+
+  it('a lenient device (the default) lets an empty password sign in once Operational, as some cameras do', async () => {
+    const d = await make({});
+    await post(d.xaddr, envelope('CreateUsers', '<tds:User><tt:Username>op</tt:Username><tt:Password></tt:Password><tt:UserLevel>Operator</tt:UserLevel></tds:User>'));
+    await post(d.xaddr, envelope('CreateUsers', `<tds:User><tt:Username>${ADMIN}</tt:Username><tt:Password>${ADMIN_PASS}</tt:Password><tt:UserLevel>Administrator</tt:UserLevel></tds:User>`));
+    assert.equal(d.profileQState, 'Operational');
+    assert.equal((await digestCall(d.xaddr, envelope('GetDeviceInformation'), 'op', '')).status, 200);
+  });
+
+  it('reboot on commissioning: leaving Factory Default State restarts the device once, later changes do not', async () => {
+    const d = await make({ rebootOnCommission: true, rebootDowntimeMs: 200 });
+    let reboots = 0;
+    d.on('reboot', () => reboots++);
+    const back = once(d, 'ready');
+    const r = await post(d.xaddr, envelope('CreateUsers', `<tds:User><tt:Username>${ADMIN}</tt:Username><tt:Password>${ADMIN_PASS}</tt:Password><tt:UserLevel>Administrator</tt:UserLevel></tds:User>`));
+    assert.equal(r.status, 200, 'the answer goes out before the restart');
+    await back;
+    assert.equal(reboots, 1);
+    assert.equal(d.profileQState, 'Operational');
+    assert.equal((await digestCall(d.xaddr, envelope('SetHostname', '<tds:Name>cam-1</tds:Name>'), ADMIN, ADMIN_PASS)).status, 200);
+    assert.equal((await digestCall(d.xaddr, envelope('GetHostname'), ADMIN, ADMIN_PASS)).status, 200, 'still there');
+    assert.equal(reboots, 1);
   });
 
   it('Operational: PRE_AUTH operations stay open, others need credentials (401 with one challenge per algorithm)', async () => {
@@ -181,6 +226,8 @@ describe('simulator: Profile Q states and authentication', function () {
     assert.deepEqual(faultOf(demote)?.subcodes, ['ter:InvalidArgVal', 'ter:FixedUser']);
     const empty = await digestCall(d.xaddr, envelope('SetUser', `<tds:User><tt:Username>${ADMIN}</tt:Username><tt:UserLevel>Administrator</tt:UserLevel></tds:User>`), ADMIN, ADMIN_PASS);
     assert.deepEqual(faultOf(empty)?.subcodes, ['ter:OperationProhibited', 'ter:PasswordTooWeak']);
+    // Core §8.4.6: no Password means "clear it"; the reason says so instead of blaming the complexity.
+    assert.match(textOf(empty, 'Text') ?? '', /without a Password would clear the password/);
   });
 
   it('never records or returns a password', async () => {

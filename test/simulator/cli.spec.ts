@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseArgs } from '../../lib/simulator/cli';
 import { challenges, envelope, post, textOf } from './client';
 
 const ROOT = join(__dirname, '..', '..');
@@ -78,9 +79,16 @@ describe('simulator: onvifq-sim command', function () {
     const { code } = await exitOf(child);
     assert.equal(code, 0);
     assert.match(stdout, /Usage: onvifq-sim/);
+    assert.match(stdout, /--default-admin U/);
+    assert.match(stdout, /--reboot-on-commission/);
   });
 
-  for (const args of [['--bogus'], ['--port', 'abc'], ['--auth', 'kerberos'], ['--username', 'admin'], ['--devices']]) {
+  it('--default-admin and --reboot-on-commission reach the simulator options', () => {
+    const parsed = parseArgs(['--default-admin', 'root', '--reboot-on-commission']);
+    assert.deepEqual(parsed, { help: false, count: 1, options: { defaultAdmin: 'root', rebootOnCommission: true } });
+  });
+
+  for (const args of [['--bogus'], ['--port', 'abc'], ['--auth', 'kerberos'], ['--username', 'admin'], ['--devices'], ['--default-admin']]) {
     it(`bad flags (${args.join(' ')}) → one line on stderr, exit 2`, async () => {
       const { code, stderr } = await exitOf(run(args));
       assert.equal(code, 2);

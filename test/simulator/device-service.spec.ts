@@ -218,6 +218,31 @@ describe('simulator: device service', function () {
     assert.deepEqual(allTexts(await call('GetUsers'), 'Username'), []);
   });
 
+  it('password complexity (Core §8.5): options, configuration, rules enforced and named by CreateUsers and SetUser, lock until factory default', async () => {
+    const caps = parse(await call('GetServiceCapabilities')).content!.children[0]!;
+    assert.equal(caps.children.find((c) => c.local === 'Security')!.attributes.find((a) => a.local === 'SecurityPolicies')?.value, 'PasswordComplexity');
+    const options = await call('GetPasswordComplexityOptions');
+    assert.equal(textOf(options, 'BlockUsernameOccurrenceSupported'), 'true');
+    assert.deepEqual(allTexts(options, 'Max'), ['64', '64', '64', '64']);
+    assert.equal(textOf(await call('GetPasswordComplexityConfiguration'), 'MinLen'), '6');
+    const set = (inner: string) => call('SetPasswordComplexityConfiguration', inner);
+    assert.equal((await set('<tds:MinLen>8</tds:MinLen><tds:Uppercase>1</tds:Uppercase><tds:Number>1</tds:Number><tds:SpecialChars>1</tds:SpecialChars><tds:BlockUsernameOccurrence>true</tds:BlockUsernameOccurrence>')).status, 200);
+    const conf = await call('GetPasswordComplexityConfiguration');
+    assert.deepEqual(['MinLen', 'Uppercase', 'Number', 'SpecialChars', 'BlockUsernameOccurrence', 'PolicyConfigurationLocked'].map((k) => textOf(conf, k)), ['8', '1', '1', '1', 'true', 'false']);
+    const user = (name: string, pass: string) => `<tds:User><tt:Username>${name}</tt:Username><tt:Password>${pass}</tt:Password><tt:UserLevel>User</tt:UserLevel></tds:User>`;
+    for (const [pass, rule] of [['Ab1!xyz', 'MinLen'], ['abcdef1!', 'Uppercase'], ['Abcdefg!', 'Number'], ['Abcdefg1', 'SpecialChars'], ['X-Carol-1', 'BlockUsernameOccurrence']]) {
+      const r = await call('CreateUsers', user('carol', pass!));
+      assert.deepEqual(faultOf(r)?.subcodes, ['ter:OperationProhibited', 'ter:Password'], rule);
+      assert.match(textOf(r, 'Text')!, new RegExp(`${rule}:`));
+    }
+    assert.equal((await call('CreateUsers', user('carol', 'Good-Pass1'))).status, 200);
+    assert.equal(faultOf(await call('SetUser', user('carol', 'abcdef1!')))?.subcodes[1], 'ter:PasswordTooWeak');
+    assert.deepEqual(faultOf(await set('<tds:MinLen>0</tds:MinLen>'))?.subcodes, ['ter:InvalidArgVal', 'ter:ArgumentValueInvalid']);
+    await set('<tds:PolicyConfigurationLocked>true</tds:PolicyConfigurationLocked>');
+    assert.deepEqual(faultOf(await set('<tds:MinLen>6</tds:MinLen>'))?.subcodes, ['ter:InvalidArgVal', 'ter:ArgumentValueInvalid'], 'locked');
+    assert.equal(textOf(await call('GetPasswordComplexityConfiguration'), 'MinLen'), '8');
+  });
+
   it('users: every spec fault, and nothing applied when one user of a batch is refused', async () => {
     const user = (name: string, pass: string | null, level = 'User') =>
       `<tds:User><tt:Username>${name}</tt:Username>${pass === null ? '' : `<tt:Password>${pass}</tt:Password>`}<tt:UserLevel>${level}</tt:UserLevel></tds:User>`;

@@ -43,6 +43,9 @@ const REQUESTS: Array<[string, string]> = [
   ['SetUser', '<tds:User><tt:Username>viewer</tt:Username><tt:Password>viewer-pass2</tt:Password><tt:UserLevel>Operator</tt:UserLevel></tds:User>'],
   ['GetUsers', ''],
   ['DeleteUsers', '<tds:Username>viewer</tds:Username>'],
+  ['GetPasswordComplexityOptions', ''],
+  ['SetPasswordComplexityConfiguration', '<tds:MinLen>8</tds:MinLen><tds:Uppercase>1</tds:Uppercase><tds:BlockUsernameOccurrence>true</tds:BlockUsernameOccurrence>'],
+  ['GetPasswordComplexityConfiguration', ''],
   ['SetSystemFactoryDefault', '<tds:FactoryDefault>Soft</tds:FactoryDefault>'],
   ['SystemReboot', ''],
 ];
