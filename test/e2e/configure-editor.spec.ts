@@ -10,7 +10,7 @@ import { OnvifDevice } from '../../lib/device';
 import type { SimulatedRequest } from '../../lib/simulator';
 import { CATALOGUE } from '../../nodes/onvifq-configure/operations';
 import { useConfigureNodeInEditor } from './editor-browser';
-import { OUTPUT_DIR } from './node-red-process';
+import { OUTPUT_DIR, pressInject } from './node-red-process';
 
 const USERNAME = 'admin';
 const PASSWORD = 'Ed1tor-cfg-pass';
@@ -146,11 +146,7 @@ describe('e2e: the onvifq-configure editor in Chromium', function () {
       };
       env.sim.on('request', onRequest);
     });
-    // A deploy answers before the new flows have started: press the button once the inject node is there.
-    for (const until = Date.now() + 15000; (await env.red.request('POST', '/inject/ce-inj')).status === 404; ) {
-      if (Date.now() > until) throw new Error('the inject node did not start within 15 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await pressInject(env.red.port, 'ce-inj');
     assert.equal((await created).status, 200, 'CreateUsers accepted');
     const typist = new OnvifDevice({ address: env.sim.xaddr, username: 'typist', password: TYPED_PASSWORD });
     try {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SimulatedDevice } from '../../lib/simulator';
 import { freeTcpPort, freeUdpPort } from '../support/ports';
-import { NodeRedProcess, REPO_ROOT, assertBuilt, type CommsClient } from './node-red-process';
+import { NodeRedProcess, REPO_ROOT, assertBuilt, pressInject, type CommsClient } from './node-red-process';
 
 const USERNAME = 'admin';
 const PASSWORD = 'E2e-Fl33t-pass';
@@ -94,7 +94,7 @@ describe('e2e: the configure example flows in Node-RED', function () {
     const table = byName(flow, 'debug', 'inventory table');
 
     const [msg] = await debugMessages(table.id, 1, async () => {
-      assert.equal((await red.request('POST', `/inject/${inject.id}`)).status, 200);
+      await pressInject(red.port, inject.id);
     });
     // The debug node shows msg.payload: the joined rows.
     const rows = msg as Array<Record<string, any>>;
@@ -122,7 +122,7 @@ describe('e2e: the configure example flows in Node-RED', function () {
     const saved = byName(flow, 'debug', 'saved');
 
     const msgs = await debugMessages(saved.id, 2, async () => {
-      assert.equal((await red.request('POST', `/inject/${inject.id}`)).status, 200);
+      await pressInject(red.port, inject.id);
     });
     const day = new Date().toISOString().slice(0, 10);
     for (const s of [a, b]) {
@@ -151,7 +151,7 @@ describe('e2e: the configure example flows in Node-RED', function () {
     const done = byName(flow, 'debug', 'commissioned');
 
     const [msg] = await debugMessages(done.id, 1, async () => {
-      assert.equal((await red.request('POST', `/inject/${inject.id}`)).status, 200);
+      await pressInject(red.port, inject.id);
     });
     assert.equal(msg.payload.state, 'Operational', JSON.stringify(msg.payload));
     assert.deepEqual(msg.payload.steps.map((s: any) => s.step), ['admin', 'hostname', 'ntp', 'time']);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freeTcpPort } from '../support/ports';
 import { startDemo, type DemoRun } from './demo-process';
-import { CommsClient, adminRequest, assertBuilt } from './node-red-process';
+import { CommsClient, adminRequest, assertBuilt, pressInject } from './node-red-process';
 
 interface FlowNode {
   id: string;
@@ -81,7 +81,7 @@ describe('e2e: npm start keeps the flows of the last session', function () {
     const who = flows.find((f) => f.type === 'inject' && f.name === 'Who is it?')!;
     const debugId = flows.find((f) => f.id === who.wires![0]![0])!.wires![0]![0]!;
     const seen = comms.events.length;
-    assert.equal((await adminRequest(run.port, 'POST', `/inject/${who.id}`)).status, 200);
+    await pressInject(run.port, who.id);
     const hit = await comms.waitFor('the answer to "Who is it?"', (e) => comms!.events.indexOf(e) >= seen && e.topic === 'debug' && e.data?.id === debugId);
     assert.equal(JSON.parse(hit.data.msg as string).payload.Model, 'SimQ-1');
     assert.equal(await run.interrupt(), 0);

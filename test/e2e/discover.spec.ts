@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { SimulatedDevice } from '../../lib/simulator';
 import { freeUdpPort } from '../support/ports';
 import { EditorBrowser, NO_WELCOME_TOUR, skipWithoutChromium } from './editor-browser';
-import { NodeRedProcess, OUTPUT_DIR, REPO_ROOT, assertBuilt, type CommsClient } from './node-red-process';
+import { NodeRedProcess, OUTPUT_DIR, REPO_ROOT, assertBuilt, pressInject, type CommsClient } from './node-red-process';
 
 const PASSWORD = 'D1scover-e2e-pw';
 
@@ -55,13 +55,7 @@ describe('e2e: discovery', function () {
           probeAtDeploy: false, interval: 0, missLimit: 3, x: 320, y: 60, wires: [['dx-debug']] },
         { id: 'dx-debug', type: 'debug', z: 'dx-tab', active: true, tosidebar: true, complete: 'true', targetType: 'full', x: 520, y: 60, wires: [] },
       ]);
-      // The deploy answers before the flows have started; the inject endpoint says 404 until then.
-      let fired = await red.request('POST', '/inject/dx-inject');
-      for (let i = 0; i < 50 && fired.status === 404; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        fired = await red.request('POST', '/inject/dx-inject');
-      }
-      assert.equal(fired.status, 200, `${fired.body}\n${red.output.slice(-2000)}`);
+      await pressInject(red.port, 'dx-inject');
       const debug = await comms.waitFor('the debug message', (e) => e.topic === 'debug' && e.data?.id === 'dx-debug');
       const msg = JSON.parse(debug.data.msg);
       assert.equal(msg.topic, 'onvifq/discover');

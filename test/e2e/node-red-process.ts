@@ -126,6 +126,20 @@ export function adminRequest(port: number, method: string, urlPath: string, body
   });
 }
 
+/**
+ * Press an inject button through the admin API. A deploy answers before its flows have started, so a 404
+ * (no such inject node yet) is asked again until the node is there.
+ */
+export async function pressInject(port: number, injectId: string, timeoutMs = 15000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await adminRequest(port, 'POST', `/inject/${injectId}`);
+    if (res.status === 200) return;
+    if (res.status !== 404 || Date.now() > until) throw new Error(`pressing inject ${injectId}: HTTP ${res.status} ${res.body.slice(0, 200)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export interface HttpAnswer {
   status: number;
   body: string;

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NODE_RED_DEV, PACKAGE_NAME, REPO_ROOT, describeOnEachNodeRed, simulatorDeviceNode, useSimulatorAndNodeRed } from './node-red-process';
+import { NODE_RED_DEV, PACKAGE_NAME, REPO_ROOT, describeOnEachNodeRed, pressInject, simulatorDeviceNode, useSimulatorAndNodeRed } from './node-red-process';
 
 const USERNAME = 'admin';
 const PASSWORD = 'E2e-Pa55word-zz';
@@ -75,8 +75,7 @@ describeOnEachNodeRed('e2e: the built package in Node-RED', (runtime) => {
     const status = await comms.waitFor('a green status on the configure node', (e) => e.topic === 'status/e2e-read' && e.data?.fill === 'green');
     assert.equal(status.data.text, 'Operational');
 
-    const fired = await env.red.request('POST', '/inject/e2e-inject');
-    assert.equal(fired.status, 200);
+    await pressInject(env.red.port, 'e2e-inject');
     const debug = await comms.waitFor('the debug message', (e) => e.topic === 'debug' && e.data?.id === 'e2e-debug');
     const msg = JSON.parse(debug.data.msg);
     assert.equal(msg.topic, 'who-are-you', 'msg.topic passes through');
