@@ -4,7 +4,7 @@ import { OnvifError } from '../errors';
 import { buildEnvelope, parseEnvelope, type ParsedEnvelope } from '../soap/envelope';
 import type { SoapFault } from '../soap/fault';
 import type { XmlContent } from '../xml/build';
-import { DigestSession, chooseDigestChallenge, parseAuthChallenges, parseDigestChallenges } from './digest';
+import { DigestSession, chooseDigestChallenge, parseAuthChallenges, parseDigestChallenges, unusableReason } from './digest';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { createAgents, hostPort, sendOnce, sendStreaming, type RawResponse, type SendResult, type StreamResult } from './http';
@@ -318,12 +318,8 @@ export class SoapClient {
       }
       if (digestChallenges.length > 0) {
         // Never fall back to Basic when digest was offered, even in a form we cannot answer.
-        const algs = [...new Set(digestChallenges.map((c) => c.algorithm))].join(', ');
-        throw new OnvifError(
-          'auth',
-          `The device at ${where} offers HTTP digest only with ${algs}, which this client does not support (it supports MD5, SHA-256 and their -sess forms).`,
-          details,
-        );
+        const reasons = [...new Set(digestChallenges.map((c) => unusableReason(c)!))].join('; ');
+        throw new OnvifError('auth', `The device at ${where} offers HTTP digest only in a form this client cannot answer: ${reasons}.`, details);
       }
       if (challenges.some((c) => c.scheme.toLowerCase() === 'basic')) {
         if (this.mode === 'digest') {

@@ -175,6 +175,22 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
       assert.equal(srv.digestAttempts, 2);
     });
 
+    it('a digest challenge it cannot answer is refused with the real reason: empty nonce, unknown qop, unknown algorithm', async () => {
+      const cases: Array<[string, RegExp]> = [
+        ['Digest realm="r", qop="auth", nonce="", algorithm=MD5', /offers HTTP digest only in a form this client cannot answer: an empty nonce, so there is nothing to answer\.$/],
+        ['Digest realm="r", qop="auth-conf", nonce="n1", algorithm=MD5', /cannot answer: qop "auth-conf", which this client does not support \(it supports auth and auth-int\)\.$/],
+        ['Digest realm="r", qop="auth", nonce="n1", algorithm=SHA-512-256', /cannot answer: algorithm SHA-512-256, which this client does not support \(it supports MD5, SHA-256 and their -sess forms\)\.$/],
+      ];
+      for (const [challenge, reason] of cases) {
+        const srv = await serve((_req, res) => sendSoap(res, NOT_AUTHORIZED, 401, { 'WWW-Authenticate': challenge }));
+        const e = await expectError(client({ username: 'admin', password: PASSWORD }).call(srv.url, GET_INFO));
+        assert.equal(e.kind, 'auth');
+        assert.match(e.message, reason);
+        if (!/algorithm=SHA-512/.test(challenge)) assert.doesNotMatch(e.message, /MD5/, 'MD5 is not the problem when the device offers MD5');
+        assert.equal(srv.requests.length, 1, 'nothing sent with credentials');
+      }
+    });
+
     it('after the password changes on the device, a reused nonce gets one fresh try, then fails', async () => {
       const users: Record<string, string> = { ...USERS };
       const gate = new DigestGate({ users, algorithms: ['MD5'], qop: 'auth' });
