@@ -336,8 +336,13 @@ export class OnvifDevice {
     });
     const receivedAt = Date.now();
     const clock = readSystemDateAndTime(res.content);
-    // No usable UTC time (some firmware): assume the clocks agree rather than fail the connection.
-    const offsetMs = clock.utc ? Date.parse(clock.utc) - Math.round((sentAt + receivedAt) / 2) : 0;
+    let offsetMs = 0; // no usable UTC time (some firmware): assume the clocks agree rather than fail the connection
+    if (clock.utc) {
+      const reported = Date.parse(clock.utc);
+      // The device clock counts whole seconds: a reported t means the true time is in [t, t + 1 s), so take the middle.
+      const deviceTime = reported % 1000 === 0 ? reported + 500 : reported;
+      offsetMs = deviceTime - Math.round((sentAt + receivedAt) / 2);
+    }
     this.client.clockOffsetMs = offsetMs;
     return { offsetMs, deviceUtc: clock.utc };
   }
