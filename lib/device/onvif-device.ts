@@ -80,7 +80,7 @@ export class OnvifDevice {
     this.client = new SoapClient({
       ...transport,
       auth: options.auth ?? 'auto',
-      remeasureClock: () => this.measureClock().then((c) => c.offsetMs),
+      remeasureClock: () => this.readClock(true).then((c) => c.offsetMs),
     });
   }
 
@@ -326,11 +326,20 @@ export class OnvifDevice {
     return this.current?.services.find((s) => s.namespace === namespace)?.xaddr;
   }
 
-  /** Measure device clock minus local clock (GetSystemDateAndTime is PRE_AUTH, so it is sent anonymously). */
-  async measureClock(): Promise<{ offsetMs: number; deviceUtc?: string }> {
+  /**
+   * Measure device clock minus local clock. GetSystemDateAndTime is PRE_AUTH, so it is sent anonymously, and
+   * signed in only when the device insists (some firmware protects it).
+   */
+  measureClock(): Promise<{ offsetMs: number; deviceUtc?: string }> {
+    return this.readClock(false);
+  }
+
+  /** `anonymousOnly`: the re-measure after a refused WS-UsernameToken, which cannot sign in (it needs this clock). */
+  private async readClock(anonymousOnly: boolean): Promise<{ offsetMs: number; deviceUtc?: string }> {
     const sentAt = Date.now();
     const res = await this.send(this.url.toString(), el(NS.tds, 'GetSystemDateAndTime'), {
       anonymous: true,
+      anonymousOnly,
       operation: 'GetSystemDateAndTime',
       action: `${NS.tds}/GetSystemDateAndTime`,
     });

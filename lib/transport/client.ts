@@ -1,6 +1,6 @@
 import type * as http from 'node:http';
 import type * as https from 'node:https';
-import { OnvifError } from '../errors';
+import { OnvifError, deviceText, isOnvifError } from '../errors';
 import { buildEnvelope, parseEnvelope, type ParsedEnvelope } from '../soap/envelope';
 import type { SoapFault } from '../soap/fault';
 import type { XmlContent } from '../xml/build';
@@ -31,6 +31,8 @@ interface Exchange {
   body: (plan: Plan) => Buffer | string | undefined;
   soap: boolean;
   anonymous: boolean;
+  /** Never sign in, even when the device refuses the anonymous request. */
+  anonymousOnly: boolean;
   timeoutMs: number;
   operation?: string;
   signal?: AbortSignal;
@@ -40,6 +42,19 @@ interface Exchange {
 interface Attempts {
   freshNonceRetried: boolean;
   remeasured: boolean;
+  /** How the device refused this exchange's anonymous first try (an anonymous exchange that then signed in). */
+  anonymousRefusal?: string;
+}
+
+/** The device refused a request sent with `anonymousOnly`; `refusal` says how, for the caller's message. */
+class AnonymousRefusedError extends OnvifError {
+  constructor(
+    message: string,
+    readonly refusal: string,
+    details: ConstructorParameters<typeof OnvifError>[2],
+  ) {
+    super('auth', message, details);
+  }
 }
 
 export class SoapClient {
@@ -109,6 +124,7 @@ export class SoapClient {
         ),
       soap: true,
       anonymous: options.anonymous ?? false,
+      anonymousOnly: (options.anonymous ?? false) && (options.anonymousOnly ?? false),
       timeoutMs: options.timeoutMs ?? this.timeoutMs,
       operation: options.operation,
       signal: options.signal,
@@ -127,6 +143,7 @@ export class SoapClient {
       body: () => init.body,
       soap: false,
       anonymous: false,
+      anonymousOnly: false,
       timeoutMs: init.timeoutMs ?? this.timeoutMs,
     });
     return { status: res.status, headers: res.headers, body: res.body };
@@ -148,6 +165,7 @@ export class SoapClient {
       body: () => undefined,
       soap: false,
       anonymous: false,
+      anonymousOnly: false,
       timeoutMs: init.idleTimeoutMs ?? this.timeoutMs,
       operation: init.operation,
       signal: init.signal,
@@ -285,6 +303,7 @@ export class SoapClient {
     const challenges = res.status === 401 ? parseAuthChallenges(res.wwwAuthenticate) : [];
     const details = { httpStatus: res.status, address: where, operation: ex.operation, ...faultFields(fault) };
     const user = `'${this.username ?? ''}'`;
+    const refusal = describeRefusal(res, fault, challenges.length);
 
     if (!this.hasCredentials || this.mode === 'none') {
       const fix =
@@ -292,6 +311,9 @@ export class SoapClient {
           ? "The auth mode is 'none': choose auto (or digest / ws-security) and set a username and password."
           : 'Set a username and password.';
       throw new OnvifError('auth', `The device at ${where} requires credentials (HTTP ${res.status}${fault ? `, ${fault.subcodes.join(' / ')}` : ''}). ${fix}`, details);
+    }
+    if (ex.anonymousOnly) {
+      throw new AnonymousRefusedError(`The device at ${where} refused the anonymous ${ex.operation ?? 'request'} with ${refusal}.`, refusal, details);
     }
 
     if (challenges.length > 0 && !(this.mode === 'ws-security' && isNotAuthorizedFault(fault))) {
@@ -339,32 +361,35 @@ export class SoapClient {
       throw new OnvifError('auth', `The device at ${where} asks for ${schemesOf(challenges)} authentication, which this client does not support.`, details);
     }
 
-    // NotAuthorized (or a 401) without an HTTP challenge: the device wants WS-UsernameToken.
+    // NotAuthorized, or a 401 without a challenge we can read: the device wants WS-UsernameToken.
     switch (plan.kind) {
       case 'none':
         if (this.mode === 'digest') {
           throw new OnvifError(
             'auth',
-            `The device at ${where} refused the request without offering HTTP digest (HTTP ${res.status}${fault ? `, ${fault.subcodes.join(' / ')}` : ''}); ` +
-              "it wants WS-UsernameToken. Choose auth mode auto or ws-security.",
+            `The device at ${where} refused the ${ex.anonymous ? `anonymous ${ex.operation ?? 'request'}` : 'request'} (${refusal}) and offered no HTTP digest; ` +
+              'it may want WS-UsernameToken. Choose auth mode auto or ws-security.',
             details,
           );
         }
         if (!ex.soap) {
-          throw new OnvifError('auth', `The device at ${where} refused the request (HTTP ${res.status}) without saying how to authenticate.`, details);
+          throw new OnvifError('auth', `The device at ${where} refused the request (${refusal}) without saying how to authenticate.`, details);
+        }
+        if (ex.anonymous) attempts.anonymousRefusal = refusal;
+        return { kind: 'wsse' };
+      case 'wsse': {
+        // An anonymous exchange that had to sign in is the clock read itself (PRE_AUTH): re-measuring would recurse.
+        if (attempts.anonymousRefusal) throw this.everythingRefused(where, attempts.anonymousRefusal, refusal, details);
+        if (!this.remeasureClock || attempts.remeasured) throw this.rejected(where, res.status, 'ws-security', details);
+        attempts.remeasured = true;
+        try {
+          this.clockOffsetMs = await this.remeasureClock();
+        } catch (e) {
+          if (e instanceof AnonymousRefusedError) throw this.everythingRefused(where, e.refusal, refusal, details);
+          throw this.rejected(where, res.status, 'ws-security', details, ` The device clock could not be re-measured either${isOnvifError(e) ? ` (${e.kind})` : ''}.`);
         }
         return { kind: 'wsse' };
-      case 'wsse':
-        if (this.remeasureClock && !attempts.remeasured) {
-          attempts.remeasured = true;
-          try {
-            this.clockOffsetMs = await this.remeasureClock();
-          } catch {
-            throw this.rejected(where, res.status, 'ws-security', details, ' The device clock could not be re-measured either.');
-          }
-          return { kind: 'wsse' };
-        }
-        throw this.rejected(where, res.status, 'ws-security', details);
+      }
       case 'digest':
       case 'basic':
         if (res.status === 401) throw this.rejected(where, res.status, plan.kind, details);
@@ -382,6 +407,20 @@ export class SoapClient {
     const how = method === 'ws-security' ? `WS-UsernameToken, HTTP ${status}` : `HTTP ${status}`;
     const clock = method === 'ws-security' ? ' The device clock matters too: the token carries a timestamp.' : '';
     return new OnvifError('auth', `The device at ${where} rejected the user ${user} (${how}). Check the username and password.${clock}${extra}`, details);
+  }
+
+  /** The device refused the token and even the anonymous clock read, so the clock cannot be checked either. */
+  private everythingRefused(where: string, anonymousRefusal: string, tokenRefusal: string, details: object): OnvifError {
+    const what =
+      anonymousRefusal === tokenRefusal
+        ? `answered every request, even the anonymous clock read, with ${tokenRefusal}`
+        : `refused the WS-UsernameToken (${tokenRefusal}) and even the anonymous clock read (${anonymousRefusal})`;
+    return new OnvifError(
+      'auth',
+      `The device at ${where} ${what}: it accepted neither user '${this.username ?? ''}' (WS-UsernameToken) nor any request without credentials. ` +
+        'Check the username and password, the device clock (the token carries a timestamp), and that ONVIF access is enabled on the device.',
+      details,
+    );
   }
 
   private recordSuccess(url: URL, plan: Plan): void {
@@ -482,4 +521,12 @@ function schemesOf(challenges: { scheme: string }[]): string {
 
 function faultFields(fault: SoapFault | undefined): { code?: string; subcodes?: string[]; reason?: string } {
   return fault ? { code: fault.code, subcodes: fault.subcodes, reason: fault.reason } : {};
+}
+
+/** How the device refused a request, in words for messages ("HTTP 401 and no WWW-Authenticate challenge"). */
+function describeRefusal(res: RawResponse, fault: SoapFault | undefined, challengeCount: number): string {
+  if (isNotAuthorizedFault(fault)) return `ter:NotAuthorized (HTTP ${res.status})`;
+  if (res.status !== 401 || challengeCount > 0) return `HTTP ${res.status}`;
+  if (res.wwwAuthenticate.length === 0) return 'HTTP 401 and no WWW-Authenticate challenge';
+  return `HTTP 401 and a WWW-Authenticate header this client cannot read ("${deviceText(res.wwwAuthenticate.join(', '), 60)}")`;
 }
