@@ -126,6 +126,18 @@ export class OnvifDevice {
   }
 
   /**
+   * Connect again from scratch, trying the current credentials even if the device rejected them. After a
+   * rejection the session does not send the same credentials again (devices lock accounts after a few
+   * failures): calls fail at once until setCredentials() gives other ones or this is called.
+   */
+  reconnect(): Promise<SessionInfo> {
+    this.assertOpen();
+    this.client.forgetRefusal();
+    this.reset();
+    return this.connect();
+  }
+
+  /**
    * Run one operation and return its normalised result (plain JSON: no prefixes, lists as arrays, typed values).
    * `operation` is a name such as `GetUsers`, or qualified (`tev:GetServiceCapabilities`, `events.PullMessages`).
    */

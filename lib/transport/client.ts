@@ -16,6 +16,12 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 /** Safety net: no call ever sends more than this many requests, whatever a device answers. */
 const MAX_ROUNDS = 5;
+/**
+ * A re-measured clock offset closer than this to the one the refused token was built with means the token's
+ * timestamp was not the problem, so it is not sent again. Two whole-second readings of the same clock can
+ * differ by about a second plus the round trip; no device window is that narrow.
+ */
+const CLOCK_CHANGE_WORTH_RETRY_MS = 2000;
 
 /** How one request is authenticated. `reused` marks a nonce carried over from an earlier call. */
 type Plan =
@@ -72,6 +78,14 @@ export class SoapClient {
   private learned?: 'digest' | 'ws-security' | 'basic';
   private _authMethod: AuthMethodInUse = 'none';
   private _requestCount = 0;
+  /**
+   * The first refusal of the current credentials. While it stands they are not sent again: real devices lock an
+   * account after a few failures, and a polling flow would get there in minutes. It lives here rather than in
+   * OnvifDevice because every request that can carry credentials (SOAP calls, the connect sequence, file
+   * transfers, the restart wait) goes through this client, and the credentials themselves live here.
+   * Cleared by setCredentials() with other credentials and by forgetRefusal() (OnvifDevice.reconnect()).
+   */
+  private refusal?: OnvifError;
   clockOffsetMs: number;
 
   constructor(options: TransportOptions = {}) {
@@ -97,10 +111,16 @@ export class SoapClient {
   }
 
   setCredentials(username?: string, password?: string): void {
+    if (username !== this.username || password !== this.password) this.refusal = undefined;
     this.username = username;
     this.password = password;
     this.digestSessions.clear();
     if (this.learned !== 'ws-security') this.learned = undefined;
+  }
+
+  /** Send the current credentials again after the device refused them (an explicit reconnect by the user). */
+  forgetRefusal(): void {
+    this.refusal = undefined;
   }
 
   close(): void {
@@ -170,6 +190,7 @@ export class SoapClient {
       operation: init.operation,
       signal: init.signal,
     };
+    this.holdBackRefused(where, ex);
     const attempts: Attempts = { freshNonceRetried: false, remeasured: false };
     let plan = this.initialPlan(target, ex);
     let bodyUsed = false;
@@ -237,6 +258,24 @@ export class SoapClient {
     return !!this.username;
   }
 
+  /** Fail at once, without sending anything, when this exchange could send credentials the device already refused. */
+  private holdBackRefused(where: string, ex: Exchange): void {
+    const first = this.refusal;
+    if (!first || ex.anonymousOnly || !this.hasCredentials || this.mode === 'none') return;
+    throw new OnvifError(
+      'auth',
+      `Not sent: the device at ${where} already rejected the credentials of user '${this.username}', and sending them again could lock the account. ` +
+        `First refusal: ${first.message} Set other credentials, or reconnect explicitly (OnvifDevice.reconnect(); in Node-RED, a redeploy) to try these again.`,
+      { httpStatus: first.httpStatus, code: first.code, subcodes: first.subcodes, reason: first.reason, address: where, operation: ex.operation, cause: first },
+    );
+  }
+
+  /** Remember the first refusal of the current credentials (see `refusal`) and return the error to throw. */
+  private refused(error: OnvifError): OnvifError {
+    this.refusal ??= error;
+    return error;
+  }
+
   private initialPlan(url: URL, ex: Exchange): Plan {
     if (ex.anonymous || !this.hasCredentials || this.mode === 'none') return { kind: 'none' };
     // Plain HTTP (file transfers) cannot carry a UsernameToken: those use digest even in a WS-Security session.
@@ -257,6 +296,7 @@ export class SoapClient {
   /** Send, authenticate as the device asks, and return the final answer (or throw an OnvifError). */
   private async exchange(url: URL, ex: Exchange): Promise<{ res: RawResponse; envelope?: ParsedEnvelope }> {
     const where = hostPort(url);
+    this.holdBackRefused(where, ex);
     const attempts: Attempts = { freshNonceRetried: false, remeasured: false };
     let plan = this.initialPlan(url, ex);
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -334,6 +374,10 @@ export class SoapClient {
             attempts.freshNonceRetried = true;
             return { kind: 'digest', session: new DigestSession(chosen), reused: false };
           }
+          if (chosen.stale) {
+            // Stale means the password was right (RFC 7616 §3.3): not a refusal of the credentials.
+            throw new OnvifError('auth', `The device at ${where} called even a fresh digest nonce stale; giving up on this request. Try again later.`, details);
+          }
           throw this.rejected(where, res.status, 'digest', details);
         }
         return { kind: 'digest', session: new DigestSession(chosen), reused: false };
@@ -379,14 +423,18 @@ export class SoapClient {
         return { kind: 'wsse' };
       case 'wsse': {
         // An anonymous exchange that had to sign in is the clock read itself (PRE_AUTH): re-measuring would recurse.
-        if (attempts.anonymousRefusal) throw this.everythingRefused(where, attempts.anonymousRefusal, refusal, details);
+        if (attempts.anonymousRefusal) throw this.refused(this.everythingRefused(where, attempts.anonymousRefusal, refusal, details));
         if (!this.remeasureClock || attempts.remeasured) throw this.rejected(where, res.status, 'ws-security', details);
         attempts.remeasured = true;
+        const offsetBefore = this.clockOffsetMs;
         try {
           this.clockOffsetMs = await this.remeasureClock();
         } catch (e) {
-          if (e instanceof AnonymousRefusedError) throw this.everythingRefused(where, e.refusal, refusal, details);
+          if (e instanceof AnonymousRefusedError) throw this.refused(this.everythingRefused(where, e.refusal, refusal, details));
           throw this.rejected(where, res.status, 'ws-security', details, ` The device clock could not be re-measured either${isOnvifError(e) ? ` (${e.kind})` : ''}.`);
+        }
+        if (Math.abs(this.clockOffsetMs - offsetBefore) < CLOCK_CHANGE_WORTH_RETRY_MS) {
+          throw this.rejected(where, res.status, 'ws-security', details, '', true);
         }
         return { kind: 'wsse' };
       }
@@ -402,11 +450,17 @@ export class SoapClient {
     }
   }
 
-  private rejected(where: string, status: number, method: 'digest' | 'basic' | 'ws-security', details: object, extra = ''): OnvifError {
+  /** The credentials were refused: remembered, so they are not sent again (see `refusal`). */
+  private rejected(where: string, status: number, method: 'digest' | 'basic' | 'ws-security', details: object, extra = '', clockChecked = false): OnvifError {
     const user = `'${this.username ?? ''}'`;
     const how = method === 'ws-security' ? `WS-UsernameToken, HTTP ${status}` : `HTTP ${status}`;
-    const clock = method === 'ws-security' ? ' The device clock matters too: the token carries a timestamp.' : '';
-    return new OnvifError('auth', `The device at ${where} rejected the user ${user} (${how}). Check the username and password.${clock}${extra}`, details);
+    const clock =
+      method !== 'ws-security'
+        ? ''
+        : clockChecked
+          ? " The device clock was read again and agrees with the token's timestamp, so the clock is not the cause."
+          : ' The device clock matters too: the token carries a timestamp.';
+    return this.refused(new OnvifError('auth', `The device at ${where} rejected the user ${user} (${how}). Check the username and password.${clock}${extra}`, details));
   }
 
   /** The device refused the token and even the anonymous clock read, so the clock cannot be checked either. */

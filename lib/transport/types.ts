@@ -31,7 +31,8 @@ export interface TransportOptions {
   clockOffsetMs?: number;
   /**
    * Called to re-measure the clock offset once after a refused WS-UsernameToken; returns the new offset. It must
-   * read the clock with `anonymousOnly` (signing in would need the clock).
+   * read the clock with `anonymousOnly` (signing in would need the clock); the token is sent again only when
+   * the offset moved.
    */
   remeasureClock?: () => Promise<number>;
 }
