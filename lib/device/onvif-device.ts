@@ -83,7 +83,7 @@ export class OnvifDevice {
     this.client = new SoapClient({
       ...transport,
       auth: options.auth ?? 'auto',
-      remeasureClock: () => this.measureClock().then((c) => c.offsetMs),
+      remeasureClock: () => this.readClock(true).then((c) => c.offsetMs),
     });
   }
 
@@ -126,6 +126,18 @@ export class OnvifDevice {
   /** Forget the session so the next call reconnects (after a reboot, for instance). Keeps the HTTP client. */
   reset(): void {
     this.current = undefined;
+  }
+
+  /**
+   * Connect again from scratch, trying the current credentials even if the device rejected them. After a
+   * rejection the session does not send the same credentials again (devices lock accounts after a few
+   * failures): calls fail at once until setCredentials() gives other ones or this is called.
+   */
+  reconnect(): Promise<SessionInfo> {
+    this.assertOpen();
+    this.client.forgetRefusal();
+    this.reset();
+    return this.connect();
   }
 
   /**
@@ -337,18 +349,32 @@ export class OnvifDevice {
     return this.current?.services.find((s) => s.namespace === namespace)?.xaddr;
   }
 
-  /** Measure device clock minus local clock (GetSystemDateAndTime is PRE_AUTH, so it is sent anonymously). */
-  async measureClock(): Promise<{ offsetMs: number; deviceUtc?: string }> {
+  /**
+   * Measure device clock minus local clock. GetSystemDateAndTime is PRE_AUTH, so it is sent anonymously, and
+   * signed in only when the device insists (some firmware protects it).
+   */
+  measureClock(): Promise<{ offsetMs: number; deviceUtc?: string }> {
+    return this.readClock(false);
+  }
+
+  /** `anonymousOnly`: the re-measure after a refused WS-UsernameToken, which cannot sign in (it needs this clock). */
+  private async readClock(anonymousOnly: boolean): Promise<{ offsetMs: number; deviceUtc?: string }> {
     const sentAt = Date.now();
     const res = await this.send(this.url.toString(), el(NS.tds, 'GetSystemDateAndTime'), {
       anonymous: true,
+      anonymousOnly,
       operation: 'GetSystemDateAndTime',
       action: `${NS.tds}/GetSystemDateAndTime`,
     });
     const receivedAt = Date.now();
     const clock = readSystemDateAndTime(res.content);
-    // No usable UTC time (some firmware): assume the clocks agree rather than fail the connection.
-    const offsetMs = clock.utc ? Date.parse(clock.utc) - Math.round((sentAt + receivedAt) / 2) : 0;
+    let offsetMs = 0; // no usable UTC time (some firmware): assume the clocks agree rather than fail the connection
+    if (clock.utc) {
+      const reported = Date.parse(clock.utc);
+      // The device clock counts whole seconds: a reported t means the true time is in [t, t + 1 s), so take the middle.
+      const deviceTime = reported % 1000 === 0 ? reported + 500 : reported;
+      offsetMs = deviceTime - Math.round((sentAt + receivedAt) / 2);
+    }
     this.client.clockOffsetMs = offsetMs;
     return { offsetMs, deviceUtc: clock.utc };
   }

@@ -1,10 +1,10 @@
 import type * as http from 'node:http';
 import type * as https from 'node:https';
-import { OnvifError } from '../errors';
+import { OnvifError, deviceText, isOnvifError } from '../errors';
 import { buildEnvelope, parseEnvelope, type ParsedEnvelope } from '../soap/envelope';
 import type { SoapFault } from '../soap/fault';
 import type { XmlContent } from '../xml/build';
-import { DigestSession, chooseDigestChallenge, parseAuthChallenges, parseDigestChallenges } from './digest';
+import { DigestSession, chooseDigestChallenge, parseAuthChallenges, parseDigestChallenges, unusableReason } from './digest';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { createAgents, hostPort, sendOnce, sendStreaming, type RawResponse, type SendResult, type StreamResult } from './http';
@@ -16,6 +16,12 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 /** Safety net: no call ever sends more than this many requests, whatever a device answers. */
 const MAX_ROUNDS = 5;
+/**
+ * A re-measured clock offset closer than this to the one the refused token was built with means the token's
+ * timestamp was not the problem, so it is not sent again. Two whole-second readings of the same clock can
+ * differ by about a second plus the round trip; no device window is that narrow.
+ */
+const CLOCK_CHANGE_WORTH_RETRY_MS = 2000;
 
 /** How one request is authenticated. `reused` marks a nonce carried over from an earlier call. */
 type Plan =
@@ -31,6 +37,8 @@ interface Exchange {
   body: (plan: Plan) => Buffer | string | undefined;
   soap: boolean;
   anonymous: boolean;
+  /** Never sign in, even when the device refuses the anonymous request. */
+  anonymousOnly: boolean;
   timeoutMs: number;
   operation?: string;
   signal?: AbortSignal;
@@ -40,6 +48,19 @@ interface Exchange {
 interface Attempts {
   freshNonceRetried: boolean;
   remeasured: boolean;
+  /** How the device refused this exchange's anonymous first try (an anonymous exchange that then signed in). */
+  anonymousRefusal?: string;
+}
+
+/** The device refused a request sent with `anonymousOnly`; `refusal` says how, for the caller's message. */
+class AnonymousRefusedError extends OnvifError {
+  constructor(
+    message: string,
+    readonly refusal: string,
+    details: ConstructorParameters<typeof OnvifError>[2],
+  ) {
+    super('auth', message, details);
+  }
 }
 
 export class SoapClient {
@@ -57,6 +78,14 @@ export class SoapClient {
   private learned?: 'digest' | 'ws-security' | 'basic';
   private _authMethod: AuthMethodInUse = 'none';
   private _requestCount = 0;
+  /**
+   * The first refusal of the current credentials. While it stands they are not sent again: real devices lock an
+   * account after a few failures, and a polling flow would get there in minutes. It lives here rather than in
+   * OnvifDevice because every request that can carry credentials (SOAP calls, the connect sequence, file
+   * transfers, the restart wait) goes through this client, and the credentials themselves live here.
+   * Cleared by setCredentials() with other credentials and by forgetRefusal() (OnvifDevice.reconnect()).
+   */
+  private refusal?: OnvifError;
   clockOffsetMs: number;
 
   constructor(options: TransportOptions = {}) {
@@ -82,10 +111,16 @@ export class SoapClient {
   }
 
   setCredentials(username?: string, password?: string): void {
+    if (username !== this.username || password !== this.password) this.refusal = undefined;
     this.username = username;
     this.password = password;
     this.digestSessions.clear();
     if (this.learned !== 'ws-security') this.learned = undefined;
+  }
+
+  /** Send the current credentials again after the device refused them (an explicit reconnect by the user). */
+  forgetRefusal(): void {
+    this.refusal = undefined;
   }
 
   close(): void {
@@ -109,6 +144,7 @@ export class SoapClient {
         ),
       soap: true,
       anonymous: options.anonymous ?? false,
+      anonymousOnly: (options.anonymous ?? false) && (options.anonymousOnly ?? false),
       timeoutMs: options.timeoutMs ?? this.timeoutMs,
       operation: options.operation,
       signal: options.signal,
@@ -127,6 +163,7 @@ export class SoapClient {
       body: () => init.body,
       soap: false,
       anonymous: false,
+      anonymousOnly: false,
       timeoutMs: init.timeoutMs ?? this.timeoutMs,
     });
     return { status: res.status, headers: res.headers, body: res.body };
@@ -148,10 +185,12 @@ export class SoapClient {
       body: () => undefined,
       soap: false,
       anonymous: false,
+      anonymousOnly: false,
       timeoutMs: init.idleTimeoutMs ?? this.timeoutMs,
       operation: init.operation,
       signal: init.signal,
     };
+    this.holdBackRefused(where, ex);
     const attempts: Attempts = { freshNonceRetried: false, remeasured: false };
     let plan = this.initialPlan(target, ex);
     let bodyUsed = false;
@@ -219,6 +258,24 @@ export class SoapClient {
     return !!this.username;
   }
 
+  /** Fail at once, without sending anything, when this exchange could send credentials the device already refused. */
+  private holdBackRefused(where: string, ex: Exchange): void {
+    const first = this.refusal;
+    if (!first || ex.anonymousOnly || !this.hasCredentials || this.mode === 'none') return;
+    throw new OnvifError(
+      'auth',
+      `Not sent: the device at ${where} already rejected the credentials of user '${this.username}', and sending them again could lock the account. ` +
+        `First refusal: ${first.message} Set other credentials, or reconnect explicitly (OnvifDevice.reconnect(); in Node-RED, a redeploy) to try these again.`,
+      { httpStatus: first.httpStatus, code: first.code, subcodes: first.subcodes, reason: first.reason, address: where, operation: ex.operation, cause: first },
+    );
+  }
+
+  /** Remember the first refusal of the current credentials (see `refusal`) and return the error to throw. */
+  private refused(error: OnvifError): OnvifError {
+    this.refusal ??= error;
+    return error;
+  }
+
   private initialPlan(url: URL, ex: Exchange): Plan {
     if (ex.anonymous || !this.hasCredentials || this.mode === 'none') return { kind: 'none' };
     // Plain HTTP (file transfers) cannot carry a UsernameToken: those use digest even in a WS-Security session.
@@ -239,6 +296,7 @@ export class SoapClient {
   /** Send, authenticate as the device asks, and return the final answer (or throw an OnvifError). */
   private async exchange(url: URL, ex: Exchange): Promise<{ res: RawResponse; envelope?: ParsedEnvelope }> {
     const where = hostPort(url);
+    this.holdBackRefused(where, ex);
     const attempts: Attempts = { freshNonceRetried: false, remeasured: false };
     let plan = this.initialPlan(url, ex);
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -285,6 +343,7 @@ export class SoapClient {
     const challenges = res.status === 401 ? parseAuthChallenges(res.wwwAuthenticate) : [];
     const details = { httpStatus: res.status, address: where, operation: ex.operation, ...faultFields(fault) };
     const user = `'${this.username ?? ''}'`;
+    const refusal = describeRefusal(res, fault, challenges.length);
 
     if (!this.hasCredentials || this.mode === 'none') {
       const fix =
@@ -292,6 +351,9 @@ export class SoapClient {
           ? "The auth mode is 'none': choose auto (or digest / ws-security) and set a username and password."
           : 'Set a username and password.';
       throw new OnvifError('auth', `The device at ${where} requires credentials (HTTP ${res.status}${fault ? `, ${fault.subcodes.join(' / ')}` : ''}). ${fix}`, details);
+    }
+    if (ex.anonymousOnly) {
+      throw new AnonymousRefusedError(`The device at ${where} refused the anonymous ${ex.operation ?? 'request'} with ${refusal}.`, refusal, details);
     }
 
     if (challenges.length > 0 && !(this.mode === 'ws-security' && isNotAuthorizedFault(fault))) {
@@ -312,18 +374,18 @@ export class SoapClient {
             attempts.freshNonceRetried = true;
             return { kind: 'digest', session: new DigestSession(chosen), reused: false };
           }
+          if (chosen.stale) {
+            // Stale means the password was right (RFC 7616 §3.3): not a refusal of the credentials.
+            throw new OnvifError('auth', `The device at ${where} called even a fresh digest nonce stale; giving up on this request. Try again later.`, details);
+          }
           throw this.rejected(where, res.status, 'digest', details);
         }
         return { kind: 'digest', session: new DigestSession(chosen), reused: false };
       }
       if (digestChallenges.length > 0) {
         // Never fall back to Basic when digest was offered, even in a form we cannot answer.
-        const algs = [...new Set(digestChallenges.map((c) => c.algorithm))].join(', ');
-        throw new OnvifError(
-          'auth',
-          `The device at ${where} offers HTTP digest only with ${algs}, which this client does not support (it supports MD5, SHA-256 and their -sess forms).`,
-          details,
-        );
+        const reasons = [...new Set(digestChallenges.map((c) => unusableReason(c)!))].join('; ');
+        throw new OnvifError('auth', `The device at ${where} offers HTTP digest only in a form this client cannot answer: ${reasons}.`, details);
       }
       if (challenges.some((c) => c.scheme.toLowerCase() === 'basic')) {
         if (this.mode === 'digest') {
@@ -343,32 +405,39 @@ export class SoapClient {
       throw new OnvifError('auth', `The device at ${where} asks for ${schemesOf(challenges)} authentication, which this client does not support.`, details);
     }
 
-    // NotAuthorized (or a 401) without an HTTP challenge: the device wants WS-UsernameToken.
+    // NotAuthorized, or a 401 without a challenge we can read: the device wants WS-UsernameToken.
     switch (plan.kind) {
       case 'none':
         if (this.mode === 'digest') {
           throw new OnvifError(
             'auth',
-            `The device at ${where} refused the request without offering HTTP digest (HTTP ${res.status}${fault ? `, ${fault.subcodes.join(' / ')}` : ''}); ` +
-              "it wants WS-UsernameToken. Choose auth mode auto or ws-security.",
+            `The device at ${where} refused the ${ex.anonymous ? `anonymous ${ex.operation ?? 'request'}` : 'request'} (${refusal}) and offered no HTTP digest; ` +
+              'it may want WS-UsernameToken. Choose auth mode auto or ws-security.',
             details,
           );
         }
         if (!ex.soap) {
-          throw new OnvifError('auth', `The device at ${where} refused the request (HTTP ${res.status}) without saying how to authenticate.`, details);
+          throw new OnvifError('auth', `The device at ${where} refused the request (${refusal}) without saying how to authenticate.`, details);
+        }
+        if (ex.anonymous) attempts.anonymousRefusal = refusal;
+        return { kind: 'wsse' };
+      case 'wsse': {
+        // An anonymous exchange that had to sign in is the clock read itself (PRE_AUTH): re-measuring would recurse.
+        if (attempts.anonymousRefusal) throw this.refused(this.everythingRefused(where, attempts.anonymousRefusal, refusal, details));
+        if (!this.remeasureClock || attempts.remeasured) throw this.rejected(where, res.status, 'ws-security', details);
+        attempts.remeasured = true;
+        const offsetBefore = this.clockOffsetMs;
+        try {
+          this.clockOffsetMs = await this.remeasureClock();
+        } catch (e) {
+          if (e instanceof AnonymousRefusedError) throw this.refused(this.everythingRefused(where, e.refusal, refusal, details));
+          throw this.rejected(where, res.status, 'ws-security', details, ` The device clock could not be re-measured either${isOnvifError(e) ? ` (${e.kind})` : ''}.`);
+        }
+        if (Math.abs(this.clockOffsetMs - offsetBefore) < CLOCK_CHANGE_WORTH_RETRY_MS) {
+          throw this.rejected(where, res.status, 'ws-security', details, '', true);
         }
         return { kind: 'wsse' };
-      case 'wsse':
-        if (this.remeasureClock && !attempts.remeasured) {
-          attempts.remeasured = true;
-          try {
-            this.clockOffsetMs = await this.remeasureClock();
-          } catch {
-            throw this.rejected(where, res.status, 'ws-security', details, ' The device clock could not be re-measured either.');
-          }
-          return { kind: 'wsse' };
-        }
-        throw this.rejected(where, res.status, 'ws-security', details);
+      }
       case 'digest':
       case 'basic':
         if (res.status === 401) throw this.rejected(where, res.status, plan.kind, details);
@@ -381,11 +450,31 @@ export class SoapClient {
     }
   }
 
-  private rejected(where: string, status: number, method: 'digest' | 'basic' | 'ws-security', details: object, extra = ''): OnvifError {
+  /** The credentials were refused: remembered, so they are not sent again (see `refusal`). */
+  private rejected(where: string, status: number, method: 'digest' | 'basic' | 'ws-security', details: object, extra = '', clockChecked = false): OnvifError {
     const user = `'${this.username ?? ''}'`;
     const how = method === 'ws-security' ? `WS-UsernameToken, HTTP ${status}` : `HTTP ${status}`;
-    const clock = method === 'ws-security' ? ' The device clock matters too: the token carries a timestamp.' : '';
-    return new OnvifError('auth', `The device at ${where} rejected the user ${user} (${how}). Check the username and password.${clock}${extra}`, details);
+    const clock =
+      method !== 'ws-security'
+        ? ''
+        : clockChecked
+          ? " The device clock was read again and agrees with the token's timestamp, so the clock is not the cause."
+          : ' The device clock matters too: the token carries a timestamp.';
+    return this.refused(new OnvifError('auth', `The device at ${where} rejected the user ${user} (${how}). Check the username and password.${clock}${extra}`, details));
+  }
+
+  /** The device refused the token and even the anonymous clock read, so the clock cannot be checked either. */
+  private everythingRefused(where: string, anonymousRefusal: string, tokenRefusal: string, details: object): OnvifError {
+    const what =
+      anonymousRefusal === tokenRefusal
+        ? `answered every request, even the anonymous clock read, with ${tokenRefusal}`
+        : `refused the WS-UsernameToken (${tokenRefusal}) and even the anonymous clock read (${anonymousRefusal})`;
+    return new OnvifError(
+      'auth',
+      `The device at ${where} ${what}: it accepted neither user '${this.username ?? ''}' (WS-UsernameToken) nor any request without credentials. ` +
+        'Check the username and password, the device clock (the token carries a timestamp), and that ONVIF access is enabled on the device.',
+      details,
+    );
   }
 
   private recordSuccess(url: URL, plan: Plan): void {
@@ -486,4 +575,12 @@ function schemesOf(challenges: { scheme: string }[]): string {
 
 function faultFields(fault: SoapFault | undefined): { code?: string; subcodes?: string[]; reason?: string } {
   return fault ? { code: fault.code, subcodes: fault.subcodes, reason: fault.reason } : {};
+}
+
+/** How the device refused a request, in words for messages ("HTTP 401 and no WWW-Authenticate challenge"). */
+function describeRefusal(res: RawResponse, fault: SoapFault | undefined, challengeCount: number): string {
+  if (isNotAuthorizedFault(fault)) return `ter:NotAuthorized (HTTP ${res.status})`;
+  if (res.status !== 401 || challengeCount > 0) return `HTTP ${res.status}`;
+  if (res.wwwAuthenticate.length === 0) return 'HTTP 401 and no WWW-Authenticate challenge';
+  return `HTTP 401 and a WWW-Authenticate header this client cannot read ("${deviceText(res.wwwAuthenticate.join(', '), 60)}")`;
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { deviceText } from '../errors';
 import type { DigestAlgorithm, DigestChallenge } from './types';
 
 /** One challenge of any scheme from a WWW-Authenticate value (RFC 7235 §2.1). */
@@ -122,11 +123,24 @@ export function supportedAlgorithm(challenge: DigestChallenge): DigestAlgorithm 
   return SUPPORTED[challenge.algorithm];
 }
 
-/** Pick the challenge to answer: usable (known algorithm, a nonce, qop auth/auth-int/none), strongest first. */
+/**
+ * Why this client cannot answer a challenge (for the error message), or undefined when it can: it needs a
+ * known algorithm, a nonce, and qop auth, auth-int or none.
+ */
+export function unusableReason(challenge: DigestChallenge): string | undefined {
+  if (!supportedAlgorithm(challenge)) {
+    return `algorithm ${deviceText(challenge.algorithm, 40)}, which this client does not support (it supports MD5, SHA-256 and their -sess forms)`;
+  }
+  if (!challenge.nonce) return 'an empty nonce, so there is nothing to answer';
+  if (challenge.qop.length > 0 && !challenge.qop.includes('auth') && !challenge.qop.includes('auth-int')) {
+    return `qop "${deviceText(challenge.qop.join(','), 40)}", which this client does not support (it supports auth and auth-int)`;
+  }
+  return undefined;
+}
+
+/** Pick the challenge to answer: usable (see unusableReason), strongest first. */
 export function chooseDigestChallenge(challenges: DigestChallenge[]): DigestChallenge | undefined {
-  const usable = challenges.filter(
-    (c) => supportedAlgorithm(c) && c.nonce && (c.qop.length === 0 || c.qop.includes('auth') || c.qop.includes('auth-int')),
-  );
+  const usable = challenges.filter((c) => unusableReason(c) === undefined);
   usable.sort((a, b) => PREFERENCE.indexOf(supportedAlgorithm(a)!) - PREFERENCE.indexOf(supportedAlgorithm(b)!));
   return usable[0];
 }

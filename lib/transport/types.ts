@@ -29,7 +29,11 @@ export interface TransportOptions {
   tls?: TlsOptions;
   /** Device clock minus local clock, in ms, used for WS-UsernameToken `Created` (settable by the session). */
   clockOffsetMs?: number;
-  /** Called to re-measure the clock offset once after a NotAuthorized under ws-security; returns the new offset. */
+  /**
+   * Called to re-measure the clock offset once after a refused WS-UsernameToken; returns the new offset. It must
+   * read the clock with `anonymousOnly` (signing in would need the clock); the token is sent again only when
+   * the offset moved.
+   */
   remeasureClock?: () => Promise<number>;
 }
 
@@ -38,8 +42,13 @@ export interface SoapCallOptions {
   action?: string;
   /** Extra SOAP header blocks (WS-Addressing, echoed reference parameters). */
   headers?: XmlContent[];
-  /** Send without any credentials (PRE_AUTH operations such as GetSystemDateAndTime). */
+  /**
+   * Send without any credentials (PRE_AUTH operations such as GetSystemDateAndTime). When the device refuses,
+   * the request is signed in, since some firmware protects even PRE_AUTH operations (QUIRKS.md §6, Vivotek).
+   */
   anonymous?: boolean;
+  /** With `anonymous`: never sign in, even when refused (the clock read behind a re-measure, which signing in would need). */
+  anonymousOnly?: boolean;
   /** Override the timeout for this call (long polls). */
   timeoutMs?: number;
   /** Operation name, for error messages. */

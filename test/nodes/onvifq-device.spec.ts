@@ -108,6 +108,32 @@ describe('onvifq-device', function () {
     assert.match(err.error.message, /Porch/);
   });
 
+  it('after a wrong password: inputs send no more credentials; Test connection and a redeploy with the right password work', async () => {
+    const wrong = 'Wr0ng-Secret-78';
+    const from = env.sim.requests.length;
+    await helper.load(NODES, flow(env.sim.xaddr), { dev: { username: USERNAME, password: wrong } });
+    const cfg = helper.getNode('cfg');
+    await waitForStatus(cfg, (s) => s.fill === 'red', 'red');
+    for (let i = 0; i < 3; i++) {
+      const caught = nextInput(helper.getNode('caught'));
+      cfg.receive({ payload: {} });
+      await caught;
+    }
+    const refused = env.sim.requests
+      .slice(from)
+      .filter((r) => r.status >= 400 && (/^Digest /i.test(String(r.headers.authorization ?? '')) || r.body.includes('UsernameToken')));
+    assert.equal(refused.length, 1, 'the wrong password went out once');
+
+    const tested = await helper.request().post('/onvifq-device/test').send({ id: 'dev', address: env.sim.xaddr, username: USERNAME, password: PASSWORD });
+    assert.equal(tested.status, 200, JSON.stringify(tested.body));
+
+    await helper.setFlows(flow(env.sim.xaddr), 'full', { dev: { username: USERNAME, password: PASSWORD } });
+    const redeployed = helper.getNode('cfg');
+    const out = nextInput(helper.getNode('out'));
+    redeployed.receive({ payload: {} });
+    assert.equal(typeof ((await out).payload as { Manufacturer?: unknown }).Manufacturer, 'string');
+  });
+
   it('device absent at deploy: yellow "retrying", then works once the device appears on that port', async () => {
     const port = await closedPort();
     await helper.load(NODES, flow(`127.0.0.1:${port}`), { dev: { username: USERNAME, password: PASSWORD } });

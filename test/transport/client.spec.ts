@@ -151,13 +151,17 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
       assert.equal(gate.checks[4]!.nc, '00000001');
     });
 
-    it('does not loop when a device answers stale=true forever', async () => {
+    it('does not loop when a device answers stale=true forever, and does not take stale for a rejected password', async () => {
       const gate = new DigestGate({ users: USERS, algorithms: ['MD5'], qop: 'auth', alwaysStale: true });
       const srv = await serve((req, res) => gate.check(req, res) && sendSoap(res, deviceInfo()));
       const c = client({ username: 'admin', password: PASSWORD });
       const e = await expectError(c.call(srv.url, GET_INFO));
       assert.equal(e.kind, 'auth');
+      assert.match(e.message, /called even a fresh digest nonce stale/);
       assert.equal(srv.digestAttempts, 2, 'first answer + exactly one stale retry');
+      // Stale means the password was right: the next call may try again.
+      await expectError(c.call(srv.url, GET_INFO));
+      assert.equal(srv.digestAttempts, 4);
     });
 
     it('a wrong password fails once with a clear message: exactly one authenticated attempt', async () => {
@@ -170,9 +174,58 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
       assert.ok(!e.message.includes('wrong-one'));
       assert.equal(srv.requests.length, 2);
       assert.equal(srv.digestAttempts, 1);
-      // The next call again costs one attempt, not a burst.
+    });
+
+    it('rejected credentials are not sent again until they change or the refusal is forgotten explicitly', async () => {
+      const gate = new DigestGate({ users: USERS, algorithms: ['SHA-256', 'MD5'], qop: 'auth' });
+      const srv = await serve((req, res) => gate.check(req, res) && sendSoap(res, deviceInfo()));
+      const c = client({ username: 'admin', password: 'wrong-one' });
+      const first = await expectError(c.call(srv.url, GET_INFO, { operation: 'GetDeviceInformation' }));
+      // Later calls, plain requests and transfers fail at once with the first error, nothing sent.
+      for (let i = 0; i < 5; i++) {
+        const again = await expectError(c.call(srv.url, GET_INFO, { operation: 'GetDeviceInformation' }));
+        assert.equal(again.kind, 'auth');
+        assert.equal(again.httpStatus, 401);
+        assert.match(again.message, /^Not sent: the device at 127\.0\.0\.1:\d+ already rejected the credentials of user 'admin'/);
+        assert.ok(again.message.includes(`First refusal: ${first.message}`), again.message);
+        assert.match(again.message, /Set other credentials, or reconnect explicitly/);
+        assert.ok(!again.message.includes('wrong-one'));
+      }
+      await assert.rejects(c.request(srv.url, { method: 'GET' }), (e: OnvifError) => e.kind === 'auth' && /already rejected/.test(e.message));
+      assert.equal(srv.requests.length, 2, 'nothing sent after the rejection');
+      // An anonymous-only request carries no credentials, so it still goes out.
+      await expectError(c.call(srv.url, GET_INFO, { anonymous: true, anonymousOnly: true }));
+      assert.equal(srv.requests.length, 3);
+      assert.equal(srv.digestAttempts, 1);
+
+      c.setCredentials('admin', 'wrong-one');
       await expectError(c.call(srv.url, GET_INFO));
-      assert.equal(srv.digestAttempts, 2);
+      assert.equal(srv.digestAttempts, 1, 'the same credentials set again are still held back');
+
+      c.forgetRefusal();
+      await expectError(c.call(srv.url, GET_INFO));
+      assert.equal(srv.digestAttempts, 2, 'an explicit retry sends them once more');
+
+      c.setCredentials('admin', PASSWORD);
+      await c.call(srv.url, GET_INFO);
+      assert.equal(srv.digestAttempts, 3, 'new credentials are tried at once');
+      assert.equal(c.authMethod, 'digest-SHA-256');
+    });
+
+    it('a digest challenge it cannot answer is refused with the real reason: empty nonce, unknown qop, unknown algorithm', async () => {
+      const cases: Array<[string, RegExp]> = [
+        ['Digest realm="r", qop="auth", nonce="", algorithm=MD5', /offers HTTP digest only in a form this client cannot answer: an empty nonce, so there is nothing to answer\.$/],
+        ['Digest realm="r", qop="auth-conf", nonce="n1", algorithm=MD5', /cannot answer: qop "auth-conf", which this client does not support \(it supports auth and auth-int\)\.$/],
+        ['Digest realm="r", qop="auth", nonce="n1", algorithm=SHA-512-256', /cannot answer: algorithm SHA-512-256, which this client does not support \(it supports MD5, SHA-256 and their -sess forms\)\.$/],
+      ];
+      for (const [challenge, reason] of cases) {
+        const srv = await serve((_req, res) => sendSoap(res, NOT_AUTHORIZED, 401, { 'WWW-Authenticate': challenge }));
+        const e = await expectError(client({ username: 'admin', password: PASSWORD }).call(srv.url, GET_INFO));
+        assert.equal(e.kind, 'auth');
+        assert.match(e.message, reason);
+        if (!/algorithm=SHA-512/.test(challenge)) assert.doesNotMatch(e.message, /MD5/, 'MD5 is not the problem when the device offers MD5');
+        assert.equal(srv.requests.length, 1, 'nothing sent with credentials');
+      }
     });
 
     it('after the password changes on the device, a reused nonce gets one fresh try, then fails', async () => {
@@ -354,15 +407,16 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
       assert.equal(srv.tokenAttempts, 2);
     });
 
-    it('ws-security: a wrong password costs one re-measure and two token attempts, then kind auth', async () => {
+    it('ws-security: a wrong password costs one re-measure and one token attempt when the clock agrees, then kind auth', async () => {
       const srv = await tokenServer();
       let measured = 0;
-      const c = client({ username: 'admin', password: 'nope', auth: 'ws-security', remeasureClock: async () => (measured++, 0) });
+      const c = client({ username: 'admin', password: 'nope', auth: 'ws-security', remeasureClock: async () => (measured++, 400) });
       const e = await expectError(c.call(srv.url, GET_INFO));
       assert.equal(e.kind, 'auth');
       assert.match(e.message, /rejected the user 'admin' \(WS-UsernameToken, HTTP 400\)/);
+      assert.match(e.message, /clock was read again and agrees with the token's timestamp/);
       assert.equal(measured, 1);
-      assert.equal(srv.tokenAttempts, 2);
+      assert.equal(srv.tokenAttempts, 1, 'the token is not sent again when the clock did not move');
       assert.equal(e.httpStatus, 400);
     });
 
