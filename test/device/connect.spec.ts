@@ -13,6 +13,8 @@ interface Firmware {
   faultPlainGetServices?: boolean;
   /** Fault GetServiceCapabilities. */
   faultServiceCapabilities?: boolean;
+  /** Extra GetCapabilities categories (top level and under Extension), each with an XAddr. */
+  oddCategories?: string[];
 }
 
 const INVALID_ARG = faultXml('s:Sender', ['ter:InvalidArgVal', 'ter:InvalidParameter'], 'Invalid parameter');
@@ -53,13 +55,17 @@ function startDevice(firmware: Firmware = {}): Promise<TestServer> {
           `<tds:GetServiceCapabilitiesResponse><tds:Capabilities><tds:Network ZeroConfiguration="true" NTP="1"/>` +
             `<tds:Security MaxUsers="16" HttpDigest="true" UsernameToken="true"/><tds:System HttpSystemBackup="true"/></tds:Capabilities></tds:GetServiceCapabilitiesResponse>`,
         ));
-      case 'GetCapabilities':
+      case 'GetCapabilities': {
+        const category = (name: string, i: number) => `<tt:${name}><tt:XAddr>${base}/odd/${i}</tt:XAddr></tt:${name}>`;
+        const odd = firmware.oddCategories ?? [];
+        const oddCategories = odd.length ? `${odd.map(category).join('')}<tt:Extension>${odd.map(category).join('')}</tt:Extension>` : '';
         return sendSoap(res, envelope(
           `<tds:GetCapabilitiesResponse><tds:Capabilities ${tt}><tt:Device><tt:XAddr>${base}/onvif/device_service</tt:XAddr>` +
             `<tt:Network><tt:IPFilter>false</tt:IPFilter><tt:ZeroConfiguration>false</tt:ZeroConfiguration></tt:Network>` +
             `<tt:Security><tt:TLS1.2>true</tt:TLS1.2></tt:Security></tt:Device>` +
-            `<tt:Events><tt:XAddr>${base}/onvif/events</tt:XAddr></tt:Events></tds:Capabilities></tds:GetCapabilitiesResponse>`,
+            `<tt:Events><tt:XAddr>${base}/onvif/events</tt:XAddr></tt:Events>${oddCategories}</tds:Capabilities></tds:GetCapabilitiesResponse>`,
         ));
+      }
       case 'GetScopes':
         return sendSoap(res, envelope(
           `<tds:GetScopesResponse ${tt}><tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>onvif://www.onvif.org/Profile/Q/Operational</tt:ScopeItem></tds:Scopes></tds:GetScopesResponse>`,
@@ -113,6 +119,19 @@ describe('OnvifDevice connect: services and capabilities on firmware that faults
     assert.equal(device.serviceAddress(NS.tas), undefined);
     assert.equal(s.capabilities.security.tls1_2, true);
     assert.deepEqual(operations().slice(0, 4), ['GetSystemDateAndTime', 'GetServices', 'GetServices(false)', 'GetCapabilities']);
+  });
+
+  it('GetCapabilities categories named constructor, __proto__, toString... are unknown categories, not services', async () => {
+    server = await startDevice({ faultPlainGetServices: true, oddCategories: ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty'] });
+    device = new OnvifDevice({ address: server.url });
+    const s = await device.connect();
+    assert.equal(s.legacyCapabilities, true);
+    const base = `http://127.0.0.1:${server.port}`;
+    assert.deepEqual(
+      s.services.map((x) => [x.namespace, x.xaddr]),
+      [[NS.tds, `${base}/onvif/device_service`], [NS.tev, `${base}/onvif/events`]],
+      'only the categories ONVIF defines become services',
+    );
   });
 
   it('keeps the services GetServices listed when only GetServiceCapabilities faults; capabilities then come from GetCapabilities', async () => {
