@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { OnvifDevice } from '../../lib/device/onvif-device';
+import type { OnvifError } from '../../lib/errors';
 import { NS } from '../../lib/xml/namespaces';
 import { TestServer, envelope, deviceInfo, faultXml, sendSoap, type SeenRequest } from '../transport/soap-server';
 
@@ -15,6 +16,8 @@ interface Firmware {
   faultServiceCapabilities?: boolean;
   /** Extra GetCapabilities categories (top level and under Extension), each with an XAddr. */
   oddCategories?: string[];
+  /** Answer GetUsers with this fault (HTTP 400). */
+  getUsersFault?: string;
 }
 
 const INVALID_ARG = faultXml('s:Sender', ['ter:InvalidArgVal', 'ter:InvalidParameter'], 'Invalid parameter');
@@ -72,6 +75,9 @@ function startDevice(firmware: Firmware = {}): Promise<TestServer> {
         ));
       case 'GetDeviceInformation':
         return sendSoap(res, deviceInfo('OldFirmware'));
+      case 'GetUsers':
+        if (firmware.getUsersFault) return sendSoap(res, firmware.getUsersFault, 400);
+        return sendSoap(res, NO_ACTION, 500);
       default:
         return sendSoap(res, NO_ACTION, 500);
     }
@@ -141,5 +147,29 @@ describe('OnvifDevice connect: services and capabilities on firmware that faults
     assert.equal(device.serviceAddress(NS.ans), `http://127.0.0.1:${server.port}/onvif/apps`);
     assert.equal(s.capabilities.security.tls1_2, true);
     assert.equal(s.capabilities.network.zeroConfiguration, false);
+  });
+});
+
+describe('OnvifDevice: device words in a refusal without credentials', () => {
+  let server: TestServer | undefined;
+  let device: OnvifDevice | undefined;
+  afterEach(async () => {
+    await device?.close();
+    await server?.stop();
+  });
+
+  it('a subcode kilobytes long is cut in the message and kept whole in subcodes', async () => {
+    const long = `ter:Odd${'X'.repeat(3000)}`;
+    server = await startDevice({ faultPlainGetServices: true, getUsersFault: faultXml('s:Sender', ['ter:NotAuthorized', long], 'Sender not authorized') });
+    device = new OnvifDevice({ address: server.url });
+    await device.connect();
+    const e = await device.call('GetUsers').then(
+      () => assert.fail('GetUsers should be refused'),
+      (err: OnvifError) => err,
+    );
+    assert.equal(e.kind, 'auth');
+    assert.match(e.message, /refused GetUsers without credentials \(HTTP 400, ter:NotAuthorized, ter:OddXXX.*more characters\)\)/);
+    assert.ok(e.message.length < 800, `${e.message.length} characters`);
+    assert.deepEqual(e.subcodes, ['ter:NotAuthorized', long]);
   });
 });
