@@ -69,6 +69,9 @@ describe('onvifq terminal client', () => {
     const r2 = await onvifq(['call', sim.xaddr, 'GetUsers', '{not json']);
     assert.equal(r2.code, 2);
     assert.match(r2.stderr, /not valid JSON/);
+    const r3 = await onvifq(['constructor', sim.xaddr]);
+    assert.equal(r3.code, 2, r3.stderr);
+    assert.match(r3.stderr, /unknown command "constructor"/);
   });
 
   it('an unknown operation and an unreachable device each give a clear one-line error', async () => {
