@@ -160,7 +160,7 @@ describe('OnvifDevice: device words in a refusal without credentials', () => {
 
   it('a subcode kilobytes long is cut in the message and kept whole in subcodes', async () => {
     const long = `ter:Odd${'X'.repeat(3000)}`;
-    server = await startDevice({ faultPlainGetServices: true, getUsersFault: faultXml('s:Sender', ['ter:NotAuthorized', long], 'Sender not authorized') });
+    server = await startDevice({ getUsersFault: faultXml('s:Sender', ['ter:NotAuthorized', long], 'Sender not authorized') });
     device = new OnvifDevice({ address: server.url });
     await device.connect();
     const e = await device.call('GetUsers').then(
