@@ -51,7 +51,7 @@ export async function run(
     out(usage());
     return;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) throw new UsageError(`unknown command "${name}": use ${Object.keys(COMMANDS).join(', ')} (see --help)`);
   if (rest.includes('--help') || rest.includes('-h')) {
     out(usage());

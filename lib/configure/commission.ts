@@ -157,7 +157,7 @@ async function verifyAdmins(device: OnvifDevice, username: string): Promise<stri
   const users = asArray<{ Username?: string; UserLevel?: string }>((await device.call('GetUsers')).User);
   const admins = users.filter((u) => u.UserLevel === 'Administrator' && typeof u.Username === 'string').map((u) => u.Username!);
   if (!admins.includes(username)) {
-    throw new OnvifError('bad-response', `After commissioning, '${username}' is not an Administrator on ${device.displayAddress} (GetUsers lists ${admins.length ? quoted(admins) : 'none'}).`);
+    throw new OnvifError('bad-response', `After commissioning, ${quoted([username])} is not an Administrator on ${device.displayAddress} (GetUsers lists ${admins.length ? quoted(admins) : 'none'}).`);
   }
   const open: string[] = [];
   for (const other of admins) if (other !== username && (await signsInWithoutPassword(device, other))) open.push(other);
@@ -205,14 +205,14 @@ export async function commission(device: OnvifDevice, params: CommissionParams, 
         const user = { Username: username, Password: params.password, UserLevel: 'Administrator' };
         await device.call(admin.operation, { User: [user] });
         const done = admin.operation === 'SetUser' ? 'set the password of' : 'created';
-        device.setCredentials(username, params.password, `Commissioning ${done} the administrator '${username}' on ${device.displayAddress}; the session signs in with it now. Store these credentials.`);
+        device.setCredentials(username, params.password, `Commissioning ${done} the administrator ${quoted([username])} on ${device.displayAddress}; the session signs in with it now. Store these credentials.`);
         const after = await reconnect(device, options);
         if (after.profileQState !== 'Operational') {
           throw new OnvifError('bad-response', `The device still reports Profile Q state ${after.profileQState} after the administrator password was set.`);
         }
         const admins = await verifyAdmins(device, username);
         const others = admins.filter((a) => a !== username);
-        return `administrator '${username}' ${done === 'created' ? 'created' : 'given its password'}; the device is Operational${others.length ? `; ${quoted(others)} do${others.length > 1 ? '' : 'es'} not sign in without a password` : ''}`;
+        return `administrator ${quoted([username])} ${done === 'created' ? 'created' : 'given its password'}; the device is Operational${others.length ? `; ${quoted(others)} do${others.length > 1 ? '' : 'es'} not sign in without a password` : ''}`;
       },
     });
   }

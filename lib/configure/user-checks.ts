@@ -1,5 +1,6 @@
 import type { OnvifDevice } from '../device/onvif-device';
 import type { SessionInfo } from '../device/types';
+import { deviceText } from '../errors';
 import { asArray, invalid } from './util';
 
 /**
@@ -82,15 +83,17 @@ export async function checkUsers(device: OnvifDevice, operation: 'CreateUsers' |
   const session = await device.connect();
   const { maxUserNameLength, maxPasswordLength } = session.capabilities.security;
   const where = device.displayAddress;
+  // The administrator's name may come from the device (commission without a username).
+  const named = (u: UserToCheck) => `'${deviceText(u.username, 64)}'`;
   for (const u of users) {
     if (operation === 'CreateUsers' && maxUserNameLength && characters(u.username) > maxUserNameLength) {
       throw invalid(
-        `${operation}: the user name '${u.username.slice(0, 80)}' has ${characters(u.username)} characters; ${where} accepts at most ${maxUserNameLength} (MaxUserNameLength). Nothing was sent; choose a shorter name.`,
+        `${operation}: the user name '${deviceText(u.username, 80)}' has ${characters(u.username)} characters; ${where} accepts at most ${maxUserNameLength} (MaxUserNameLength). Nothing was sent; choose a shorter name.`,
       );
     }
     if (u.password !== undefined && maxPasswordLength && characters(u.password) > maxPasswordLength) {
       throw invalid(
-        `${operation}: the password for '${u.username}' is longer than the ${maxPasswordLength} characters ${where} accepts (MaxPasswordLength). Nothing was sent; choose a shorter password.`,
+        `${operation}: the password for ${named(u)} is longer than the ${maxPasswordLength} characters ${where} accepts (MaxPasswordLength). Nothing was sent; choose a shorter password.`,
       );
     }
   }
@@ -101,7 +104,7 @@ export async function checkUsers(device: OnvifDevice, operation: 'CreateUsers' |
   for (const u of withPassword) {
     const broken = brokenPasswordRule(rules, u.username, u.password!);
     if (broken) {
-      throw invalid(`${operation}: the password for '${u.username}' breaks the password rule ${broken} of ${where}. Nothing was sent; choose a password that follows the rule.`);
+      throw invalid(`${operation}: the password for ${named(u)} breaks the password rule ${broken} of ${where}. Nothing was sent; choose a password that follows the rule.`);
     }
   }
 }
@@ -130,7 +133,7 @@ export async function checkUserRequest(
       if (!noPassword) return user;
       if (!clearPassword) {
         throw invalid(
-          `SetUser for '${String(user.Username ?? '')}' has no Password, and a device then clears the password (Core §8.4.6). Nothing was sent. ` +
+          `SetUser for '${deviceText(user.Username, 64)}' has no Password, and a device then clears the password (Core §8.4.6). Nothing was sent. ` +
             'Give the Password (the current one to keep it), or set clearPassword: true to clear it on purpose.',
         );
       }

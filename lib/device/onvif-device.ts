@@ -1,5 +1,5 @@
 import { Subject, type Observable } from 'rxjs';
-import { OnvifError, isOnvifError } from '../errors';
+import { OnvifError, deviceText, isOnvifError } from '../errors';
 import { decodeElement, encodeElement, findOperation, type OperationInfo } from '../schema';
 import { SoapClient } from '../transport';
 import type { SoapCallOptions, SoapResponse } from '../transport/types';
@@ -479,7 +479,7 @@ export class OnvifDevice {
   private refusedWithoutCredentials(e: unknown, operation: string): unknown {
     if (!isOnvifError(e) || e.kind !== 'auth') return e;
     const { code, subcodes, reason, httpStatus, address } = e;
-    const status = [httpStatus ? `HTTP ${httpStatus}` : '', ...(subcodes ?? [])].filter(Boolean).join(', ');
+    const status = [httpStatus ? `HTTP ${httpStatus}` : '', ...(subcodes ?? []).map((s) => deviceText(s))].filter(Boolean).join(', ');
     return new OnvifError(
       'auth',
       `The device at ${this.displayAddress} refused ${operation} without credentials${status ? ` (${status})` : ''}: it serves that only to signed-in users. ${capitalize(this.credentialsAdvice)}.`,

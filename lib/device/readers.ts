@@ -144,39 +144,39 @@ export function readDeviceServiceCapabilities(caps: XmlElement | undefined): Dev
   };
 }
 
-/** The service namespace each GetCapabilities category stands for. */
-const CAPABILITY_CATEGORIES: Record<string, string> = {
-  Device: NS.tds,
-  Events: NS.tev,
-  Media: NS.trt,
-  Imaging: NS.timg,
-  PTZ: NS.tptz,
-  Analytics: NS.tan,
-};
+/** The service namespace each GetCapabilities category stands for. Maps: the device names the categories, `constructor` included. */
+const CAPABILITY_CATEGORIES = new Map<string, string>([
+  ['Device', NS.tds],
+  ['Events', NS.tev],
+  ['Media', NS.trt],
+  ['Imaging', NS.timg],
+  ['PTZ', NS.tptz],
+  ['Analytics', NS.tan],
+]);
 
-const EXTENSION_CATEGORIES: Record<string, string> = {
-  DeviceIO: NS.tmd,
-  Recording: 'http://www.onvif.org/ver10/recording/wsdl',
-  Search: 'http://www.onvif.org/ver10/search/wsdl',
-  Replay: 'http://www.onvif.org/ver10/replay/wsdl',
-  Receiver: 'http://www.onvif.org/ver10/receiver/wsdl',
-  AnalyticsDevice: 'http://www.onvif.org/ver10/analyticsdevice/wsdl',
-  Display: 'http://www.onvif.org/ver10/display/wsdl',
-};
+const EXTENSION_CATEGORIES = new Map<string, string>([
+  ['DeviceIO', NS.tmd],
+  ['Recording', 'http://www.onvif.org/ver10/recording/wsdl'],
+  ['Search', 'http://www.onvif.org/ver10/search/wsdl'],
+  ['Replay', 'http://www.onvif.org/ver10/replay/wsdl'],
+  ['Receiver', 'http://www.onvif.org/ver10/receiver/wsdl'],
+  ['AnalyticsDevice', 'http://www.onvif.org/ver10/analyticsdevice/wsdl'],
+  ['Display', 'http://www.onvif.org/ver10/display/wsdl'],
+]);
 
 /** GetCapabilities (old firmware): synthesise the services list and read the device capabilities (elements, not attributes). */
 export function readLegacyCapabilities(response: XmlElement | undefined): { services: ServiceInfo[]; capabilities: DeviceCapabilities } {
   const caps = child(response, 'Capabilities');
   const services: ServiceInfo[] = [];
   for (const c of caps?.children ?? []) {
-    const ns = CAPABILITY_CATEGORIES[c.local];
+    const ns = CAPABILITY_CATEGORIES.get(c.local);
     const xaddr = text(c, 'XAddr');
     if (ns && xaddr) services.push({ namespace: ns, xaddr, reportedXaddr: xaddr, version: { major: 0, minor: 0 } });
     if (c.local === 'Extension') {
       // Newer categories sit under Extension: DeviceIO, Display, Recording, Search, Replay, Receiver, AnalyticsDevice.
       for (const e of c.children) {
         const x = text(e, 'XAddr');
-        const ens = EXTENSION_CATEGORIES[e.local];
+        const ens = EXTENSION_CATEGORIES.get(e.local);
         if (x && ens) services.push({ namespace: ens, xaddr: x, reportedXaddr: x, version: { major: 0, minor: 0 } });
       }
     }

@@ -1,6 +1,7 @@
 import { decodeAs } from '../schema';
 import { namedType } from '../schema/compiled';
 import { decodeElement } from '../schema';
+import { putOwn } from '../schema/decode';
 import { parseDateTime } from '../schema/values';
 import { NS } from '../xml/namespaces';
 import type { XmlElement } from '../xml/parse';
@@ -121,6 +122,7 @@ function guessedValue(raw: string, group: 'Source' | 'Key' | 'Data'): unknown {
   return v;
 }
 
+/** Item names are the device's: `__proto__` or `constructor` become own keys of a plain object like any other name. */
 function readItems(groupEl: XmlElement | undefined, group: 'Source' | 'Key' | 'Data', types: Map<string, ItemType> | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const item of groupEl?.children ?? []) {
@@ -129,11 +131,11 @@ function readItems(groupEl: XmlElement | undefined, group: 'Source' | 'Key' | 'D
     const type = types?.get(name);
     if (item.local === 'SimpleItem') {
       const raw = attr(item, 'Value') ?? '';
-      out[name] = type && !type.element ? typedValue(raw, type) : guessedValue(raw, group);
+      putOwn(out, name, type && !type.element ? typedValue(raw, type) : guessedValue(raw, group));
     } else if (item.local === 'ElementItem') {
       const decode = (c: XmlElement) => (type?.element ? decodeAs(c, type) : decodeElement(c));
       const kids = item.children;
-      out[name] = kids.length === 1 ? decode(kids[0]!) : kids.length === 0 ? {} : kids.map(decode);
+      putOwn(out, name, kids.length === 1 ? decode(kids[0]!) : kids.length === 0 ? {} : kids.map(decode));
     }
   }
   return out;

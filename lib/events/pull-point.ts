@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OnvifDevice } from '../device/onvif-device';
 import { reachableXaddr } from '../device/address';
-import { OnvifError } from '../errors';
+import { OnvifError, deviceText } from '../errors';
 import { encodeElement, findOperation } from '../schema';
 import type { SoapResponse } from '../transport/types';
 import { el, type XmlNode } from '../xml/build';
@@ -155,7 +155,7 @@ export class PullPoint {
     const body = encodeElement(NS.tev, 'PullMessages', { Timeout: `PT${Math.round(timeoutS)}S`, MessageLimit: messageLimit });
     const res = await this.send(OPS.pull, body, options);
     if (!res.content || res.content.local !== 'PullMessagesResponse') {
-      throw new OnvifError('bad-response', `PullMessages: the device at ${this.device.displayAddress} answered with <${res.content?.name ?? 'nothing'}> instead of PullMessagesResponse.`, {
+      throw new OnvifError('bad-response', `PullMessages: the device at ${this.device.displayAddress} answered with <${res.content ? deviceText(res.content.name) : 'nothing'}> instead of PullMessagesResponse.`, {
         address: this.device.displayAddress,
         operation: 'PullMessages',
       });

@@ -5,14 +5,15 @@ import { resolveQName } from '../xml/query';
 /**
  * The prefix each topic namespace is usually written with. ONVIF topics always come out as `tns1:`
  * whatever prefix the device declared; vendor namespaces keep the prefix their documentation uses.
+ * Looked up with namespace URIs the device declares, so no prototype: `constructor` finds nothing.
  */
-export const TOPIC_PREFIXES: Readonly<Record<string, string>> = {
+export const TOPIC_PREFIXES: Readonly<Record<string, string>> = Object.assign(Object.create(null) as Record<string, string>, {
   [NS.tns1]: 'tns1',
   'http://www.axis.com/2009/event/topics': 'tnsaxis',
   'http://www.hikvision.com/2011/event/topics': 'tnshik',
   // TRENDnet and other Hikvision OEM firmware (QUIRKS.md §4).
   'http://www.eventextension.com/2011/event/topics': 'tnsn',
-};
+});
 
 /**
  * The canonical text of a topic expression as a device wrote it (`wsnt:Topic` text), with each segment's

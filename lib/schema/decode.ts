@@ -13,10 +13,10 @@ type Json = Record<string, unknown>;
 /*
  * Keys come from element and attribute names the device chooses, so they may be `constructor`,
  * `toString` or `__proto__`. Results stay plain objects (JSON.stringify, deepEqual and `hasOwnProperty`
- * calls keep working), so presence checks use Object.hasOwn, never `in`, and `put` defines `__proto__`
+ * calls keep working), so presence checks use Object.hasOwn, never `in`, and `putOwn` defines `__proto__`
  * as an own data property instead of letting the assignment replace the prototype.
  */
-function put(out: Json, key: string, value: unknown): void {
+export function putOwn(out: Json, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   else out[key] = value;
 }
@@ -33,7 +33,7 @@ export function decodeHeuristic(el: XmlElement): unknown {
     const text = el.text.trim();
     if (!attrs.length) return text;
     const out: Json = {};
-    for (const a of attrs) put(out, a.local, a.value.trim());
+    for (const a of attrs) putOwn(out, a.local, a.value.trim());
     if (text) out.value = text;
     return out;
   }
@@ -42,14 +42,14 @@ export function decodeHeuristic(el: XmlElement): unknown {
   for (const c of el.children) {
     const v = decodeUndeclared(c);
     const k = c.local;
-    if (!Object.hasOwn(out, k)) put(out, k, v);
+    if (!Object.hasOwn(out, k)) putOwn(out, k, v);
     else if (arrays.has(k)) (out[k] as unknown[]).push(v);
     else {
       out[k] = [out[k], v];
       arrays.add(k);
     }
   }
-  for (const a of attrs) put(out, Object.hasOwn(out, a.local) ? `$${a.local}` : a.local, a.value.trim());
+  for (const a of attrs) putOwn(out, Object.hasOwn(out, a.local) ? `$${a.local}` : a.local, a.value.trim());
   return out;
 }
 
@@ -81,7 +81,7 @@ export function decodeTyped(el: XmlElement, declared: TypeInfo): unknown {
     const value = decodeSimple(el.text, t);
     if (!attrs.length) return value;
     const out: Json = { value };
-    for (const a of attrs) put(out, a.local, a.value.trim());
+    for (const a of attrs) putOwn(out, a.local, a.value.trim());
     return out;
   }
   return decodeComplex(el, t);
@@ -109,7 +109,7 @@ function decodeComplex(el: XmlElement, t: ComplexInfo): unknown {
     const out: Json = { value };
     for (const a of attrs) {
       const info = t.attrByLocal.get(a.local);
-      put(out, info ? info.key : a.local, info ? decodeSimple(a.value, info.type) : a.value.trim());
+      putOwn(out, info ? info.key : a.local, info ? decodeSimple(a.value, info.type) : a.value.trim());
     }
     return out;
   }
@@ -134,7 +134,7 @@ function decodeComplex(el: XmlElement, t: ComplexInfo): unknown {
     } else {
       const v = decodeUndeclared(c);
       const k = c.local;
-      if (!Object.hasOwn(out, k)) put(out, k, v);
+      if (!Object.hasOwn(out, k)) putOwn(out, k, v);
       else {
         unknownArrays ??= new Set();
         if (!unknownArrays.has(k)) {
@@ -148,7 +148,7 @@ function decodeComplex(el: XmlElement, t: ComplexInfo): unknown {
   for (const a of attrs) {
     const info = t.attrByLocal.get(a.local);
     if (info) out[info.key] = decodeSimple(a.value, info.type);
-    else put(out, Object.hasOwn(out, a.local) ? `$${a.local}` : a.local, a.value.trim());
+    else putOwn(out, Object.hasOwn(out, a.local) ? `$${a.local}` : a.local, a.value.trim());
   }
   if (el.children.length === 0 && t.mixed) {
     const text = el.text.trim();

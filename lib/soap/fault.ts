@@ -21,13 +21,14 @@ export interface SoapFault {
 
 const TOP_CODES = ['Sender', 'Receiver', 'VersionMismatch', 'MustUnderstand', 'DataEncodingUnknown'];
 // Misspellings seen on real firmware (QUIRKS.md §5: Hikvision `env:Reveiver`) and SOAP 1.1 names.
-const CODE_ALIASES: Record<string, string> = { reveiver: 'Receiver', reciever: 'Receiver', client: 'Sender', server: 'Receiver' };
+// Looked up with the device's words, so without a prototype (`constructor` is no alias).
+const CODE_ALIASES: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { reveiver: 'Receiver', reciever: 'Receiver', client: 'Sender', server: 'Receiver' });
 
 /** Render a QName with the prefix we use for its namespace, so `SOAP-ENV:Sender` and `s:Sender` read alike. */
 export function canonicalQName(el: XmlElement, value: string): string {
   const q = resolveQName(el, value);
   if (!q.prefix && !q.ns) return q.local;
-  const p = PREFIX_FOR_NS[q.ns] ?? (q.ns.startsWith(UNDECLARED_NS_PREFIX) ? q.ns.slice(UNDECLARED_NS_PREFIX.length) : q.prefix);
+  const p = (Object.hasOwn(PREFIX_FOR_NS, q.ns) ? PREFIX_FOR_NS[q.ns] : undefined) ?? (q.ns.startsWith(UNDECLARED_NS_PREFIX) ? q.ns.slice(UNDECLARED_NS_PREFIX.length) : q.prefix);
   return p ? `${p}:${q.local}` : q.local;
 }
 

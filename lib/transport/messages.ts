@@ -4,7 +4,8 @@ import { NotSoapError } from '../soap/envelope';
 import { XmlParseError } from '../xml/parse';
 
 // What to do for the subcodes users meet most (Core Table 5.4 and the user-management faults).
-const FAULT_HINTS: Record<string, string> = {
+// No prototype: the subcodes are the device's words, `ter:constructor` has no hint.
+const FAULT_HINTS: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
   NotAuthorized: 'The device did not accept the credentials for this operation: check the username and password, the user level, and the device clock.',
   ActionNotSupported: 'The device does not implement this operation.',
   UnknownAction: 'The device does not know this operation.',
@@ -28,7 +29,7 @@ const FAULT_HINTS: Record<string, string> = {
   FixedUser: 'This user cannot be changed or deleted on the device.',
   AnonymousNotAllowed: 'The device does not allow users at the Anonymous level.',
   TooManyUsers: 'The device cannot store more users.',
-};
+});
 
 const localName = (q: string) => (q.includes(':') ? q.slice(q.indexOf(':') + 1) : q);
 

@@ -135,7 +135,8 @@ const entries: CatalogueEntry[] = [
     fields: [{ path: 'Username', label: 'User names', kind: 'list', placeholder: 'viewer, guest' }],
   },
   {
-    name: 'SetUser', group: 'Users', changes: true, summary: "Change an account's password or level. Changing the session's own password: the node then uses the new one and warns.",
+    name: 'SetUser', group: 'Users', changes: true,
+    summary: "Change an account's password or level. Without a Password the device would clear it, so that is refused unless clearPassword is true. Changing the session's own password: the node then uses the new one and warns.",
     example: { User: [{ Username: 'viewer', Password: 'N3w-pass-word', UserLevel: 'Operator' }] }, returns: '{}',
     fields: [
       { path: 'User.0.Username', label: 'User name', kind: 'text', placeholder: 'viewer' },
@@ -187,11 +188,11 @@ const entries: CatalogueEntry[] = [
   // Tasks (lib/configure)
   {
     name: 'commission', group: 'Tasks', changes: true,
-    summary: 'From Factory Default State: set the admin password (the device becomes Operational), then host name, NTP, time zone, users, network. Stops at the first failure saying what was done.',
-    example: { username: 'admin', password: 'N3w-admin-pass', hostname: 'lobby-cam', ntp: ['pool.ntp.org'], timeZone: TZ, users: [{ username: 'viewer', password: 'View-pass-1', level: 'User' }], network: 'dhcp' },
+    summary: "From Factory Default State: set the administrator's password (the device becomes Operational), then host name, NTP, time zone, users, network. Without a username: the device's existing administrator (e.g. 'root'), or a new 'admin' when it has none. Stops at the first failure saying what was done.",
+    example: { password: 'N3w-admin-pass', hostname: 'lobby-cam', ntp: ['pool.ntp.org'], timeZone: TZ, users: [{ username: 'viewer', password: 'View-pass-1', level: 'User' }], network: 'dhcp' },
     returns: "{ steps: [{ step, ok, detail }], state: 'Operational', username, address, rebootNeeded? }",
     fields: [
-      { path: 'username', label: 'Admin name', kind: 'text', placeholder: 'admin' },
+      { path: 'username', label: 'Admin name', kind: 'text', placeholder: "the existing administrator, else 'admin'" },
       { path: 'password', label: 'Admin password', kind: 'password' },
       { path: 'hostname', label: 'Host name', kind: 'text', placeholder: 'lobby-cam' },
       { path: 'ntp', label: 'NTP servers', kind: 'list', placeholder: 'pool.ntp.org' },

@@ -139,6 +139,16 @@ describe('configure: commissioning and user checks (Profile Q §9, Core §8.4-8.
       assert.equal(userWrites(s), 0);
       assert.equal(s.profileQState, 'FactoryDefault');
     });
+    it("the device's administrator name in a refusal goes through deviceText (no bidi controls)", async () => {
+      // The name comes from GetUsers when none is given: U+202E (right-to-left override) would turn the message around.
+      const s = await sim({ defaultAdmin: 'root\u202eevil' });
+      await open(s).call('SetPasswordComplexityConfiguration', { MinLen: 10 });
+      await assert.rejects(commission(open(s), { password: 'Short-1' }), (e: OnvifError) => {
+        assert.equal(e.kind, 'invalid-input');
+        assert.match(e.message, /the password for 'root evil' breaks the password rule MinLen/);
+        return true;
+      });
+    });
   });
 
   describe('item 10: SetUser without a password', () => {

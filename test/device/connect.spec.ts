@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { OnvifDevice } from '../../lib/device/onvif-device';
+import type { OnvifError } from '../../lib/errors';
 import { NS } from '../../lib/xml/namespaces';
 import { TestServer, envelope, deviceInfo, faultXml, sendSoap, type SeenRequest } from '../transport/soap-server';
 
@@ -13,6 +14,10 @@ interface Firmware {
   faultPlainGetServices?: boolean;
   /** Fault GetServiceCapabilities. */
   faultServiceCapabilities?: boolean;
+  /** Extra GetCapabilities categories (top level and under Extension), each with an XAddr. */
+  oddCategories?: string[];
+  /** Answer GetUsers with this fault (HTTP 400). */
+  getUsersFault?: string;
 }
 
 const INVALID_ARG = faultXml('s:Sender', ['ter:InvalidArgVal', 'ter:InvalidParameter'], 'Invalid parameter');
@@ -53,19 +58,26 @@ function startDevice(firmware: Firmware = {}): Promise<TestServer> {
           `<tds:GetServiceCapabilitiesResponse><tds:Capabilities><tds:Network ZeroConfiguration="true" NTP="1"/>` +
             `<tds:Security MaxUsers="16" HttpDigest="true" UsernameToken="true"/><tds:System HttpSystemBackup="true"/></tds:Capabilities></tds:GetServiceCapabilitiesResponse>`,
         ));
-      case 'GetCapabilities':
+      case 'GetCapabilities': {
+        const category = (name: string, i: number) => `<tt:${name}><tt:XAddr>${base}/odd/${i}</tt:XAddr></tt:${name}>`;
+        const odd = firmware.oddCategories ?? [];
+        const oddCategories = odd.length ? `${odd.map(category).join('')}<tt:Extension>${odd.map(category).join('')}</tt:Extension>` : '';
         return sendSoap(res, envelope(
           `<tds:GetCapabilitiesResponse><tds:Capabilities ${tt}><tt:Device><tt:XAddr>${base}/onvif/device_service</tt:XAddr>` +
             `<tt:Network><tt:IPFilter>false</tt:IPFilter><tt:ZeroConfiguration>false</tt:ZeroConfiguration></tt:Network>` +
             `<tt:Security><tt:TLS1.2>true</tt:TLS1.2></tt:Security></tt:Device>` +
-            `<tt:Events><tt:XAddr>${base}/onvif/events</tt:XAddr></tt:Events></tds:Capabilities></tds:GetCapabilitiesResponse>`,
+            `<tt:Events><tt:XAddr>${base}/onvif/events</tt:XAddr></tt:Events>${oddCategories}</tds:Capabilities></tds:GetCapabilitiesResponse>`,
         ));
+      }
       case 'GetScopes':
         return sendSoap(res, envelope(
           `<tds:GetScopesResponse ${tt}><tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>onvif://www.onvif.org/Profile/Q/Operational</tt:ScopeItem></tds:Scopes></tds:GetScopesResponse>`,
         ));
       case 'GetDeviceInformation':
         return sendSoap(res, deviceInfo('OldFirmware'));
+      case 'GetUsers':
+        if (firmware.getUsersFault) return sendSoap(res, firmware.getUsersFault, 400);
+        return sendSoap(res, NO_ACTION, 500);
       default:
         return sendSoap(res, NO_ACTION, 500);
     }
@@ -115,6 +127,19 @@ describe('OnvifDevice connect: services and capabilities on firmware that faults
     assert.deepEqual(operations().slice(0, 4), ['GetSystemDateAndTime', 'GetServices', 'GetServices(false)', 'GetCapabilities']);
   });
 
+  it('GetCapabilities categories named constructor, __proto__, toString... are unknown categories, not services', async () => {
+    server = await startDevice({ faultPlainGetServices: true, oddCategories: ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty'] });
+    device = new OnvifDevice({ address: server.url });
+    const s = await device.connect();
+    assert.equal(s.legacyCapabilities, true);
+    const base = `http://127.0.0.1:${server.port}`;
+    assert.deepEqual(
+      s.services.map((x) => [x.namespace, x.xaddr]),
+      [[NS.tds, `${base}/onvif/device_service`], [NS.tev, `${base}/onvif/events`]],
+      'only the categories ONVIF defines become services',
+    );
+  });
+
   it('keeps the services GetServices listed when only GetServiceCapabilities faults; capabilities then come from GetCapabilities', async () => {
     server = await startDevice({ faultServiceCapabilities: true });
     device = new OnvifDevice({ address: server.url });
@@ -122,5 +147,29 @@ describe('OnvifDevice connect: services and capabilities on firmware that faults
     assert.equal(device.serviceAddress(NS.ans), `http://127.0.0.1:${server.port}/onvif/apps`);
     assert.equal(s.capabilities.security.tls1_2, true);
     assert.equal(s.capabilities.network.zeroConfiguration, false);
+  });
+});
+
+describe('OnvifDevice: device words in a refusal without credentials', () => {
+  let server: TestServer | undefined;
+  let device: OnvifDevice | undefined;
+  afterEach(async () => {
+    await device?.close();
+    await server?.stop();
+  });
+
+  it('a subcode kilobytes long is cut in the message and kept whole in subcodes', async () => {
+    const long = `ter:Odd${'X'.repeat(3000)}`;
+    server = await startDevice({ getUsersFault: faultXml('s:Sender', ['ter:NotAuthorized', long], 'Sender not authorized') });
+    device = new OnvifDevice({ address: server.url });
+    await device.connect();
+    const e = await device.call('GetUsers').then(
+      () => assert.fail('GetUsers should be refused'),
+      (err: OnvifError) => err,
+    );
+    assert.equal(e.kind, 'auth');
+    assert.match(e.message, /refused GetUsers without credentials \(HTTP 400, ter:NotAuthorized, ter:OddXXX.*more characters\)\)/);
+    assert.ok(e.message.length < 800, `${e.message.length} characters`);
+    assert.deepEqual(e.subcodes, ['ter:NotAuthorized', long]);
   });
 });

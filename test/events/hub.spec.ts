@@ -458,6 +458,33 @@ describe('EventHub against the simulated device', function () {
     }
   });
 
+  it("an unexpected answer to PullMessages names the device's element cut short (XML names have no length limit)", async () => {
+    await startSim();
+    const name = `Odd${'X'.repeat(5000)}`;
+    let odd = 0;
+    const proxy = await tamperingProxy(sim!.port, async (operation, res) => {
+      if (operation !== 'PullMessages' || ++odd > 1) return false;
+      res.writeHead(200, { 'Content-Type': 'application/soap+xml; charset=utf-8' });
+      res.end(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tev="http://www.onvif.org/ver10/events/wsdl"><s:Body><tev:${name}/></s:Body></s:Envelope>`);
+      return true;
+    });
+    try {
+      link = new DeviceLink({ address: proxy.address, ...ADMIN });
+      hub = link.eventHub({ backoff: { initialMs: 20, maxMs: 100 } });
+      const seen = states(hub);
+      listen(hub);
+      const retrying = await waitFor('retrying after the odd answer', () => seen.find((st) => st.status === 'retrying'), 10_000);
+      const message = retrying.error!.message;
+      assert.equal(retrying.error!.kind, 'bad-response');
+      assert.match(message, /answered with <tev:OddXXX.*more characters\)> instead of PullMessagesResponse/, message.slice(0, 100));
+      assert.ok(message.length < 600, `${message.length} characters`);
+      await hub.close();
+      await link.close();
+    } finally {
+      proxy.close();
+    }
+  });
+
   it('only a device that says it has no event service ends the subscription for good: ActionNotSupported, or no event address', async () => {
     await startSim();
     // A device that answers CreatePullPointSubscription with ter:ActionNotSupported.

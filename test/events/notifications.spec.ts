@@ -222,6 +222,29 @@ describe('events: canonical topics and typed values', () => {
     assert.equal(e!.operation, 'Changed');
   });
 
+  it('items and topic parts named like Object.prototype members (__proto__, constructor, toString, ...) stay plain data', () => {
+    // The device chooses item names and namespace URIs; none of them may reach the object's prototype.
+    const names = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty'];
+    const simple = (v: string) => names.map((n) => `<tt:SimpleItem Name="${n}" Value="${v}"/>`).join('');
+    const xml = `<r xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2" xmlns:tt="http://www.onvif.org/ver10/schema">
+      <wsnt:NotificationMessage><wsnt:Topic xmlns:tns1="http://www.onvif.org/ver10/topics" xmlns:odd="constructor">tns1:constructor/__proto__/odd:toString</wsnt:Topic>
+        <wsnt:Message><tt:Message UtcTime="2024-05-01T10:00:00Z"><tt:Source>${simple('s')}</tt:Source><tt:Key>${simple('k')}</tt:Key>
+          <tt:Data><tt:ElementItem Name="__proto__"><tt:Polygon><tt:Point x="1" y="2"/></tt:Polygon></tt:ElementItem>
+            <tt:ElementItem Name="constructor"><tt:Layout>a</tt:Layout></tt:ElementItem>
+            <tt:SimpleItem Name="toString" Value="true"/><tt:SimpleItem Name="valueOf" Value="7"/><tt:SimpleItem Name="hasOwnProperty" Value="x"/></tt:Data>
+        </tt:Message></wsnt:Message></wsnt:NotificationMessage>
+    </r>`;
+    const [e] = parseNotifications(parseXml(xml));
+    assert.equal(e!.topic, 'tns1:constructor/__proto__/odd:toString', 'a namespace URI "constructor" has no usual prefix');
+    const expectedIds = (v: string) => JSON.parse(`{${names.map((n) => `"${n}":"${v}"`).join(',')}}`) as Record<string, unknown>;
+    const data = JSON.parse('{"__proto__":{"Point":{"x":"1","y":"2"}},"constructor":"a","toString":true,"valueOf":7,"hasOwnProperty":"x"}') as Record<string, unknown>;
+    for (const [group, expected] of [[e!.source, expectedIds('s')], [e!.key, expectedIds('k')], [e!.data, data]] as const) {
+      assert.equal(Object.getPrototypeOf(group), Object.prototype, 'a plain object');
+      assert.deepEqual(Object.keys(group), names, 'every item is an own property');
+      assert.deepEqual(JSON.parse(JSON.stringify(group)), expected);
+    }
+  });
+
   it('canonicalTopic drops whitespace and keeps unprefixed segments', () => {
     assert.equal(canonicalTopic('  tns1:Monitoring/ProcessorUsage\n   '), 'tns1:Monitoring/ProcessorUsage');
   });

@@ -33,6 +33,18 @@ describe('onvifq terminal client', () => {
     assert.ok(inv.services.length >= 1);
   });
 
+  it('info without credentials says on stderr what is unknown, and the JSON marks the session partial', async () => {
+    const r = await onvifq(['info', sim.xaddr]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^onvifq: Connected to .* without credentials: it refused GetScopes and GetDeviceInformation, so its .*Profile Q state.* unknown\..*set a username and password/m);
+    const inv = JSON.parse(r.stdout);
+    assert.equal(inv.profileQState, 'Unknown');
+    assert.deepEqual(inv.partial.refused, ['GetScopes', 'GetDeviceInformation']);
+    assert.match(inv.partial.text, /without credentials/);
+    const full = JSON.parse((await onvifq(['info', sim.xaddr, '--user', 'admin', '--password', 'Adm1n-secret'])).stdout);
+    assert.equal(full.partial, undefined, 'signed in: nothing partial');
+  });
+
   it('call prints one operation result, with JSON parameters, password from the environment', async () => {
     const host = sim.xaddr.replace(/^http:\/\//, '').replace(/\/onvif.*$/, '');
     const r = await onvifq(['call', host, 'GetServices', '{"IncludeCapability": false}', '-u', 'admin', '--compact'], { ONVIFQ_PASSWORD: 'Adm1n-secret' });
@@ -57,6 +69,9 @@ describe('onvifq terminal client', () => {
     const r2 = await onvifq(['call', sim.xaddr, 'GetUsers', '{not json']);
     assert.equal(r2.code, 2);
     assert.match(r2.stderr, /not valid JSON/);
+    const r3 = await onvifq(['constructor', sim.xaddr]);
+    assert.equal(r3.code, 2, r3.stderr);
+    assert.match(r3.stderr, /unknown command "constructor"/);
   });
 
   it('an unknown operation and an unreachable device each give a clear one-line error', async () => {

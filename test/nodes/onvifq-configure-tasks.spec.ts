@@ -13,6 +13,7 @@ import type { OnvifError } from '../../lib/errors';
 import { SimulatedDevice } from '../../lib/simulator';
 import deviceNode from '../../nodes/onvifq-device/onvifq-device';
 import configureNode from '../../nodes/onvifq-configure/onvifq-configure';
+import { catalogueEntry } from '../../nodes/onvifq-configure/operations';
 import { PASSWORD, USERNAME, type FlowNode, type TestFlows, helper, loggedTexts, nextInput, startHelperServer, statuses, stopHelperServer, waitFor } from './support';
 
 const NODES = [deviceNode, configureNode];
@@ -107,6 +108,30 @@ describe('onvifq-configure: tasks', function () {
     assert.ok(everything.every((t) => !t.includes(NEW_ADMIN_PASSWORD)), 'the new password appears nowhere');
     await assert.rejects(session(s, {}).call('GetUsers'), (e: OnvifError) => e.kind === 'auth');
     assert.equal((await session(s, { username: 'admin', password: NEW_ADMIN_PASSWORD }).call('GetHostname')).HostnameInformation.Name, 'lobby-cam');
+  });
+
+  it("the commission example (help, 'Use the example', the example flow) commissions a device that ships with 'root'", async () => {
+    // Naming 'admin' there would be refused on such a device: commissioning sets the existing administrator's password.
+    const flowFile = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../examples/commission-factory-default.json'), 'utf8')) as FlowNode[];
+    const inFlow = flowFile.find((n) => n.type === 'onvifq-configure' && n.operation === 'commission')!;
+    // The catalogue's example goes in msg.payload (it holds passwords); the example flow's parameters stay in the node.
+    const cases = [
+      { where: 'catalogue', params: {}, payload: catalogueEntry('commission')!.example },
+      { where: 'example flow', params: JSON.parse(String(inFlow.params)) as Record<string, unknown>, payload: 1700000000000 },
+    ];
+    for (const { where, params, payload } of cases) {
+      const s = await sim({ defaultAdmin: 'root' });
+      await helper.load(NODES, withCatch([configNode('dev', s.xaddr, 'New camera'), ...configure('cfg', 'dev', { operation: 'commission', params: JSON.stringify(params) }, 'out')], ['cfg']), {
+        dev: {},
+        cfg: { password: NEW_ADMIN_PASSWORD },
+      });
+      const caught = nextInput(helper.getNode('caught'), 45000).then((m) => assert.fail(`${where}: ${(m.error as Error).message}`));
+      const msg = await Promise.race([run('cfg', 'out', { payload }), caught]);
+      const result = msg.payload as { state: string; username: string };
+      assert.equal(result.username, 'root', where);
+      assert.equal(result.state, 'Operational', where);
+      await helper.unload();
+    }
   });
 
   it('commission that fails at a step: the Catch node gets what was done (steps) and why', async () => {

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { parseEnvelope } from '../../lib/soap/envelope';
 import { chooseReason, describeFault, getPreferredLanguage, setPreferredLanguage } from '../../lib/soap/fault';
+import { faultError } from '../../lib/transport/messages';
 
 const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
 
@@ -85,5 +86,21 @@ describe('SOAP faults: device text in descriptions', () => {
     assert.match(described, /more characters\)$/);
     assert.ok(f.reason.includes('\x1b[31mred\x1b[2J\x0bline\x00end'), 'the fault keeps the text as the device sent it');
     assert.equal(f.reason.length, hostile.length - '&#27;'.length + 1);
+  });
+});
+
+describe('SOAP faults: codes named like Object.prototype members', () => {
+  it('s:constructor, a subcode namespace "constructor" and ter:toString read as written, with no hint', () => {
+    const xml = Buffer.from(
+      `<s:Envelope xmlns:s="${SOAP12}" xmlns:ter="http://www.onvif.org/ver10/error" xmlns:odd="constructor"><s:Body><s:Fault>` +
+        `<s:Code><s:Value>s:constructor</s:Value><s:Subcode><s:Value>odd:Odd</s:Value><s:Subcode><s:Value>ter:toString</s:Value></s:Subcode></s:Subcode></s:Code>` +
+        `<s:Reason><s:Text xml:lang="en">Strange</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>`,
+    );
+    const f = parseEnvelope(xml).fault!;
+    assert.equal(f.code, 'env:constructor');
+    assert.deepEqual(f.subcodes, ['odd:Odd', 'ter:toString']);
+    const message = faultError(f, 400, 'http://127.0.0.1:1', 'GetUsers').message;
+    assert.ok(!message.includes('function'), message);
+    assert.match(message, /Strange/);
   });
 });
