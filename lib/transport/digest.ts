@@ -120,7 +120,8 @@ const SUPPORTED: Record<string, DigestAlgorithm> = {
 const PREFERENCE: DigestAlgorithm[] = ['SHA-256', 'SHA-256-sess', 'MD5', 'MD5-sess'];
 
 export function supportedAlgorithm(challenge: DigestChallenge): DigestAlgorithm | undefined {
-  return SUPPORTED[challenge.algorithm];
+  // Own keys only: the name comes from the device.
+  return Object.hasOwn(SUPPORTED, challenge.algorithm) ? SUPPORTED[challenge.algorithm] : undefined;
 }
 
 /**
