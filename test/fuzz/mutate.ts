@@ -239,12 +239,16 @@ const longText: Mutation = (rng, body) => {
 const repeatElement: Mutation = (rng, body) => {
   const s = latin1(body);
   const starts = tags(s).filter((t) => !t.end && !t.selfClosing);
-  const spans = starts.map((t) => ({ t, span: elementSpan(s, t) })).filter((x) => x.span);
-  if (!spans.length) return { body, label: 'repeat(none)' };
-  const { t, span } = rng.pick(spans);
-  const piece = s.slice(span![0], span![1]);
-  const k = Math.max(2, Math.min(logInt(rng, 2, 50_000), Math.floor(MAX_BODY / Math.max(1, piece.length))));
-  return { body: fromLatin1(s.slice(0, span![1]) + piece.repeat(k - 1) + s.slice(span![1])), label: `repeat <${t.name}> ${k} times` };
+  // A few tries at a start tag with an end tag (not a span for every tag: that is quadratic on large bodies).
+  for (let attempt = 0; attempt < 5 && starts.length; attempt++) {
+    const t = rng.pick(starts);
+    const span = elementSpan(s, t);
+    if (!span) continue;
+    const piece = s.slice(span[0], span[1]);
+    const k = Math.max(2, Math.min(logInt(rng, 2, 50_000), Math.floor(MAX_BODY / Math.max(1, piece.length))));
+    return { body: fromLatin1(s.slice(0, span[1]) + piece.repeat(k - 1) + s.slice(span[1])), label: `repeat <${t.name}> ${k} times` };
+  }
+  return { body, label: 'repeat(none)' };
 };
 
 const splice: Mutation = (rng, body, other) => {
@@ -255,16 +259,24 @@ const splice: Mutation = (rng, body, other) => {
   return { body: Buffer.concat([body.subarray(0, at), other.subarray(from, from + len), body.subarray(at)]), label: `splice ${len} bytes of another message at ${at}` };
 };
 
+/** The text between the first Body start tag and the last Body end tag (indexOf, not a backtracking regex). */
+function bodyContent(x: string): [number, number] | undefined {
+  const open = /<([\w.-]+:)?Body[\s>]/.exec(x);
+  if (!open) return undefined;
+  const start = x.indexOf('>', open.index) + 1;
+  let close = -1;
+  for (const m of x.matchAll(/<\/([\w.-]+:)?Body>/g)) close = m.index;
+  return start > 0 && close >= start ? [start, close] : undefined;
+}
+
 const swapContent: Mutation = (_rng, body, other) => {
   // The answer to another operation (or a fault) in place of this one's.
   const s = latin1(body);
   const o = latin1(other);
-  const bodyOf = (x: string) => /<([\w.-]+:)?Body[^>]*>([\s\S]*)<\/([\w.-]+:)?Body>/.exec(x);
-  const a = bodyOf(s);
-  const b = bodyOf(o);
+  const a = bodyContent(s);
+  const b = bodyContent(o);
   if (!a || !b) return { body: other, label: 'whole other message' };
-  const at = a.index + a[0].indexOf('>') + 1;
-  return { body: fromLatin1(s.slice(0, at) + b[2] + s.slice(at + a[2]!.length)), label: 'body content of another message' };
+  return { body: fromLatin1(s.slice(0, a[0]) + o.slice(b[0], b[1]) + s.slice(a[1])), label: 'body content of another message' };
 };
 
 const MARKUP_JUNK = ['<![CDATA[', ']]>', '<!--', '-->', '<?pi x', '<', '</>', '<a b>', '<a =">', '<a b="1" b="2"/>', '<a b=1/>', '<:x/>', '<x:/>', '<1x/>', '</wrong>', '<?xml version="1.0"?>'];

@@ -292,6 +292,7 @@ async function replay(args: Args): Promise<void> {
   out(`  transport  ${input.fault}${input.reply.status ? ` status ${input.reply.status}` : ''}${input.reply.challenge !== undefined ? ` challenge ${JSON.stringify(input.reply.challenge)}` : ''} variant ${input.reply.variant ?? '-'}`);
   out(`  body       ${input.reply.body.length} bytes, written to ${path.relative(process.cwd(), file)}; starts ${JSON.stringify(input.reply.body.subarray(0, 200).toString('latin1'))}`);
   out(`  requests   ${requests} HTTP request(s) reached the server`);
+  out(`  peak RSS   ${Math.round(process.resourceUsage().maxRSS / 1024)} MB (this process, one input)`);
   out(`  outcome    ${r.outcome}${r.reason ? ` (${r.reason})` : ''} after ${r.ms} ms`);
   if (r.message) out(`  message    ${r.message}`);
   for (const c of crashes) out(`  CRASH ${c.kind}: ${c.message}`);
