@@ -77,6 +77,8 @@ export interface Summary {
   longestStallMs: number;
   crashes: number;
   peakRssMb: number;
+  /** The input with the largest body in flight when RSS reached its peak. */
+  peakRssSuspect?: Example;
   seconds: number;
   realCaptures: boolean;
   byPath: Record<string, Record<string, number>>;
@@ -122,16 +124,25 @@ function example(input: FuzzInput, message: string, ms = 0): Example {
   return { index: input.index, bytes: input.reply.body.length, ms, path: input.path, seed: input.seed, mutation: input.mutation.slice(0, 160), fault: input.fault, target: input.target, message: message.slice(0, 400) };
 }
 
-function startRssSampler(): { stop(): number } {
+/** Samples RSS; at each new high, notes the input in flight with the largest body (the likely cause). */
+function startRssSampler(inFlight: Map<number, FuzzInput>): { stop(): { bytes: number; suspect?: FuzzInput } } {
   let peak = process.memoryUsage.rss();
+  let suspect: FuzzInput | undefined;
+  let lastMaxRss = process.resourceUsage().maxRSS;
   const t = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
+    // maxRSS (kB) also catches peaks between samples: a rise since the last sample counts as a new high.
+    const maxRss = process.resourceUsage().maxRSS;
+    const rss = Math.max(process.memoryUsage.rss(), maxRss > lastMaxRss ? maxRss * 1024 : 0);
+    lastMaxRss = maxRss;
+    if (rss > peak) {
+      peak = rss;
+      suspect = [...inFlight.values()].sort((a, b) => b.reply.body.length - a.reply.body.length)[0];
+    }
   }, 100);
   return {
     stop() {
       clearInterval(t);
-      // maxRSS is in kB and also catches peaks between samples.
-      return Math.max(peak, process.resourceUsage().maxRSS * 1024);
+      return { bytes: Math.max(peak, process.resourceUsage().maxRSS * 1024), suspect };
     },
   };
 }
@@ -143,9 +154,9 @@ async function runMany(args: Args): Promise<Summary> {
   const classes = new Map<string, ClassTally>();
   const byPath: Record<string, Record<string, number>> = {};
   const counts = { ok: 0, clear: 0, unclear: 0, hang: 0 };
-  const sampler = startRssSampler();
   const started = Date.now();
   const inFlight = new Map<number, FuzzInput>();
+  const sampler = startRssSampler(inFlight);
   /** Inputs that ended lately: a blocking parse ends before the heartbeat that notices the stall runs. */
   const recent: Array<{ at: number; input: FuzzInput }> = [];
   const stalls: Array<{ ms: number; suspect?: FuzzInput }> = [];
@@ -199,7 +210,7 @@ async function runMany(args: Args): Promise<Summary> {
   await Promise.all(workers.map((w) => w.close()));
   // Late failures (a socket error after its input settled) still count.
   await new Promise((resolve) => setTimeout(resolve, 200));
-  const peak = sampler.stop();
+  const { bytes: peak, suspect: peakSuspect } = sampler.stop();
   clearInterval(heartbeat);
   for (const st of stalls.sort((a, b) => b.ms - a.ms)) {
     const bucket = st.ms >= 5000 ? '5 s or more' : st.ms >= 2000 ? '2-5 s' : '1-2 s';
@@ -232,6 +243,7 @@ async function runMany(args: Args): Promise<Summary> {
     longestStallMs: Math.max(0, ...stalls.map((x) => x.ms)),
     crashes: crashes.length,
     peakRssMb: Math.round(peak / 2 ** 20),
+    peakRssSuspect: peakSuspect ? example(peakSuspect, 'largest body in flight at the RSS peak') : undefined,
     seconds: Math.round((Date.now() - started) / 100) / 10,
     realCaptures: corpus.hasReal,
     byPath,
@@ -252,6 +264,8 @@ function printSummary(s: Summary, args: Args): void {
   out(`crashes          ${s.crashes}`);
   out(`event loop stalls ${s.stalls} of 1 s or more (longest ${(s.longestStallMs / 1000).toFixed(1)} s; suspects listed below)`);
   out(`peak RSS         ${s.peakRssMb} MB`);
+  const ps = s.peakRssSuspect;
+  if (ps) out(`  at the peak, the largest body in flight: #${ps.index} ${ps.path} ${ps.target}, ${ps.bytes} bytes (${ps.mutation}; transport ${ps.fault})`);
   out();
   out('by path:');
   for (const [p, c] of Object.entries(s.byPath)) {
