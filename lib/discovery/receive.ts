@@ -14,8 +14,9 @@ export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 const PARSE_SLICE_MS = 4;
 
 /**
- * Ask for a large receive buffer on a bound socket; best effort. Returns the size the kernel granted
- * (Linux caps the request at net.core.rmem_max and reports double the usable size), 0 when unknown.
+ * Ask for a large receive buffer on a bound socket; best effort. Returns the size the kernel granted, 0 when
+ * unknown. Linux caps the request at net.core.rmem_max (212992 on a stock kernel), for root too: Node only has
+ * SO_RCVBUF, not SO_RCVBUFFORCE. It reports double the size asked for (its bookkeeping overhead).
  */
 export function enlargeReceiveBuffer(socket: Socket, bytes = RECEIVE_BUFFER_BYTES): number {
   try {
