@@ -7,6 +7,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { Observable, Subject } from 'rxjs';
 import { OnvifError } from '../errors';
 import { DISCOVERY_MULTICAST_ADDRESS, DISCOVERY_PORT, messageIdKey, parseDiscoveryMessage, type DiscoveredDevice } from './messages';
+import { DatagramQueue, enlargeReceiveBuffer } from './receive';
 import { selectInterfaces } from './targets';
 import { localNetworks } from './xaddrs';
 
@@ -32,9 +33,19 @@ export class DiscoveryListener {
   /** Devices going online ('hello') and offline ('bye'), as they announce it. Does not complete on stop(). */
   readonly events$: Observable<PresenceEvent> = this.subject.asObservable();
   private socket?: Socket;
+  private inbox?: DatagramQueue;
   private readonly seen: string[] = [];
+  private bufferBytes = 0;
 
   constructor(private readonly options: DiscoveryListenerOptions = {}) {}
+
+  /**
+   * The socket's receive buffer as the kernel granted it, bytes (0 until started). Linux caps the 4 MiB
+   * asked for at net.core.rmem_max; raise that sysctl if Hellos get lost when many devices start at once.
+   */
+  get receiveBufferBytes(): number {
+    return this.bufferBytes;
+  }
 
   async start(): Promise<void> {
     if (this.socket) return;
@@ -68,7 +79,9 @@ export class DiscoveryListener {
       throw new OnvifError('unreachable', `cannot join the WS-Discovery multicast group ${DISCOVERY_MULTICAST_ADDRESS} on any interface (${failed.join('; ')})`);
     }
     socket.on('error', () => undefined); // a late socket error must not take the process down
-    socket.on('message', (msg, rinfo) => {
+    // Many devices back from a power cut say Hello within APP_MAX_DELAY (500 ms) of each other.
+    this.bufferBytes = enlargeReceiveBuffer(socket);
+    const inbox = new DatagramQueue((msg, rinfo, receivedAt) => {
       const parsed = parseDiscoveryMessage(msg, `${rinfo.address}:${rinfo.port}`, networks);
       if (!parsed || (parsed.kind !== 'Hello' && parsed.kind !== 'Bye')) return;
       if (parsed.messageId) {
@@ -77,15 +90,19 @@ export class DiscoveryListener {
         this.seen.push(key);
         if (this.seen.length > REMEMBERED_MESSAGES) this.seen.shift();
       }
-      const at = new Date().toISOString();
+      const at = new Date(receivedAt).toISOString();
       for (const device of parsed.devices) this.subject.next({ type: parsed.kind === 'Hello' ? 'hello' : 'bye', device, at });
     });
+    socket.on('message', inbox.push);
+    this.inbox = inbox;
     this.socket = socket;
   }
 
   async stop(): Promise<void> {
     const socket = this.socket;
     this.socket = undefined;
+    this.inbox?.clear();
+    this.inbox = undefined;
     if (!socket) return;
     await new Promise<void>((resolve) => {
       try {

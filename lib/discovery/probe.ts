@@ -18,6 +18,7 @@ import {
   parseDiscoveryMessage,
   type DiscoveredDevice,
 } from './messages';
+import { DatagramQueue, enlargeReceiveBuffer } from './receive';
 import { scopesMatch } from './scopes';
 import { expandTargets, selectInterfaces, type ProbeInterface, type UnicastTarget } from './targets';
 import { localNetworks, rankXAddrs } from './xaddrs';
@@ -49,8 +50,6 @@ const PROBE_TYPES = ['dn:NetworkVideoTransmitter', 'tds:Device'];
 const UDP_MIN_DELAY = 50;
 const UDP_MAX_DELAY = 250;
 const UDP_UPPER_DELAY = 500;
-/** Room for a burst of replies from many devices at once (best effort: the kernel may cap it). */
-const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 interface SessionHooks {
   /** A device seen for the first time. */
@@ -76,11 +75,8 @@ function bindSocket(address: string): Promise<Socket> {
     socket.once('error', onError);
     socket.bind({ port: 0, address }, () => {
       socket.off('error', onError);
-      try {
-        socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
-      } catch {
-        /* best effort */
-      }
+      // Hundreds of replies can arrive within APP_MAX_DELAY (500 ms) of a probe.
+      enlargeReceiveBuffer(socket);
       resolve(socket);
     });
   });
@@ -100,7 +96,9 @@ class ProbeSession {
   private sendsOk = 0;
   private lastSendError?: Error;
   private ended = false;
-  private readonly onAbort = () => this.finish();
+  /** Replies are queued as they arrive and parsed in slices, so a burst is read off the socket promptly. */
+  private readonly inbox = new DatagramQueue((msg, rinfo) => this.receive(msg, rinfo));
+  private readonly onAbort = () => this.close();
 
   constructor(
     private readonly options: ProbeOptions,
@@ -159,7 +157,7 @@ class ProbeSession {
     if (this.ended) return; // stopped while the sockets were opening
 
     o.signal?.addEventListener('abort', this.onAbort, { once: true });
-    this.timers.push(setTimeout(() => this.finish(), timeoutMs));
+    this.timers.push(setTimeout(() => this.close(), timeoutMs));
     // Send now, then resend with growing random gaps, all inside the window.
     let at = 0;
     let gap = randomBetween(UDP_MIN_DELAY, UDP_MAX_DELAY);
@@ -171,10 +169,18 @@ class ProbeSession {
     }
   }
 
-  /** Stop early (unsubscribe, abort, resolve found its device). */
+  /** End of the window (or abort): replies that arrived in time but wait in the queue still count. */
+  private close(): void {
+    if (this.ended) return;
+    this.inbox.flush();
+    this.finish();
+  }
+
+  /** Stop now (unsubscribe, resolve found its device, failure to start). */
   finish(error?: OnvifError): void {
     if (this.ended) return;
     this.ended = true;
+    this.inbox.clear();
     for (const t of this.timers) clearTimeout(t);
     this.options.signal?.removeEventListener('abort', this.onAbort);
     this.closeSockets();
@@ -191,7 +197,7 @@ class ProbeSession {
       throw new Error('stopped');
     }
     this.sockets.push(socket);
-    socket.on('message', (msg, rinfo) => this.receive(msg, rinfo));
+    socket.on('message', this.inbox.push);
     // A socket-level error (e.g. ICMP unreachable surfaced late) must not end the search or the process.
     socket.on('error', () => undefined);
     return socket;

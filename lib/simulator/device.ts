@@ -64,7 +64,10 @@ export interface SimulatorOptions {
    * interface address for the multicast group and Hello/Bye (default: host). false turns discovery off.
    */
   discovery?: false | { port?: number; multicastInterface?: string };
-  /** Random delay before each ProbeMatches/ResolveMatches, ms [min, max] (default [0, 300]), as real devices do. */
+  /**
+   * Random wait before answering a multicast Probe/Resolve and before each Hello, ms [min, max] (default
+   * [0, 500], WS-Discovery's APP_MAX_DELAY); a unicast probe only one device hears is answered at once.
+   */
   discoveryDelayMs?: [number, number];
   /** Event service: how many pull points may exist at once (default 2, as Profile Q devices often allow). */
   maxPullPoints?: number;

@@ -47,6 +47,14 @@ const DEVICE_TYPES_TEXT = 'dn:NetworkVideoTransmitter tds:Device';
 const MAX_DATAGRAM = 65_536;
 /** SOAP-over-UDP repeats a message with the same MessageID; copies seen within this window are dropped. */
 const DUPLICATE_WINDOW_MS = 10_000;
+/**
+ * WS-Discovery APP_MAX_DELAY: a target service waits a random time up to this long before it answers a
+ * multicast Probe or Resolve and before it says Hello, so hundreds of devices do not answer in one burst
+ * that overflows the client's receive buffer.
+ */
+export const APP_MAX_DELAY_MS = 500;
+/** Receive buffer asked for on the shared multicast socket (the kernel may grant less). */
+const GROUP_RECEIVE_BUFFER_BYTES = 2 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------- scope matching
 
@@ -247,7 +255,8 @@ export function matchingRuleFaultMessage(rule: string, relatesTo: string, seq: A
 type Via = 'unicast' | 'multicast';
 
 interface Member {
-  onRequest(req: DiscoveryRequest, from: RemoteInfo, via: Via): void;
+  /** `audience`: how many devices of this process heard the same datagram. */
+  onRequest(req: DiscoveryRequest, from: RemoteInfo, via: Via, audience: number): void;
 }
 
 /** One UDP socket shared by every device of this process that needs it, closed with the last one. */
@@ -271,6 +280,9 @@ class SharedSocket {
 
   private dispatch(buf: Buffer, from: RemoteInfo): void {
     if (this.members.size === 0) return;
+    // The group also carries every device's Hello and Bye: skip those without parsing, so a burst of them
+    // costs little and the socket is read again quickly.
+    if (!buf.includes('Probe') && !buf.includes('Resolve')) return;
     const req = parseDiscoveryRequest(buf);
     if (!req) return;
     const now = Date.now();
@@ -281,7 +293,7 @@ class SharedSocket {
     const key = `${from.address}:${from.port} ${req.messageId}`;
     if (this.seen.has(key)) return;
     this.seen.set(key, now + DUPLICATE_WINDOW_MS);
-    for (const m of this.members) m.onRequest(req, from, this.via!);
+    for (const m of this.members) m.onRequest(req, from, this.via!, this.members.size);
   }
 
   /** Join the group on an interface, counting users; failures (no multicast there) are silent. */
@@ -369,7 +381,9 @@ function multicastSocket(port: number, member: Member): Promise<SharedSocket> {
   return acquire(key, member, () => {
     const socket = createSocket({ type: 'udp4', reuseAddr: true });
     // Bound to the group address, the socket sees multicast only (Linux), never unicast meant for someone else.
-    const bind = (s: Socket) => bindSocket(WSD_MULTICAST_ADDRESS, port)(s).catch(() => bindSocket(undefined, port)(s));
+    // Room for a burst of Hellos from other devices, so a Probe arriving among them is not dropped.
+    const roomy = (s: Socket) => s.setRecvBufferSize(GROUP_RECEIVE_BUFFER_BYTES);
+    const bind = (s: Socket) => bindSocket(WSD_MULTICAST_ADDRESS, port, roomy)(s).catch(() => bindSocket(undefined, port, roomy)(s));
     return new SharedSocket(key, socket, bind, 'multicast');
   });
 }
@@ -391,13 +405,46 @@ function announceSocket(iface: string | undefined, member: Member): Promise<Shar
   });
 }
 
-function send(socket: Socket, xml: string, port: number, address: string): Promise<void> {
-  return new Promise((resolve) => {
+interface Outgoing {
+  socket: Socket;
+  xml: string;
+  port: number;
+  address: string;
+  sent: () => void;
+}
+
+/**
+ * Sends of every device of this process, at most SENDS_PER_TURN per event-loop turn. Real devices answer
+ * independently; devices simulated in one process would otherwise let every answer that fell due while the
+ * process was busy go out in one burst, which the prober cannot read fast enough (it may be in this very
+ * process, reading between these turns).
+ */
+const SENDS_PER_TURN = 8;
+const outbox: Outgoing[] = [];
+let outboxScheduled = false;
+
+function sendSome(): void {
+  outboxScheduled = false;
+  for (const o of outbox.splice(0, SENDS_PER_TURN)) {
     try {
       // Send errors (EADDRNOTAVAIL, ENETUNREACH where multicast is not routed) are swallowed: discovery is best effort.
-      socket.send(Buffer.from(xml, 'utf8'), port, address, () => resolve());
+      o.socket.send(Buffer.from(o.xml, 'utf8'), o.port, o.address, () => o.sent());
     } catch {
-      resolve();
+      o.sent(); // socket closed meanwhile
+    }
+  }
+  if (outbox.length && !outboxScheduled) {
+    outboxScheduled = true;
+    setImmediate(sendSome);
+  }
+}
+
+function send(socket: Socket, xml: string, port: number, address: string): Promise<void> {
+  return new Promise((sent) => {
+    outbox.push({ socket, xml, port, address, sent });
+    if (!outboxScheduled) {
+      outboxScheduled = true;
+      setImmediate(sendSome);
     }
   });
 }
@@ -421,7 +468,12 @@ export interface DiscoveryResponderOptions {
   port?: number;
   /** Interface address for joining the group and sending Hello/Bye (default: host). */
   multicastInterface?: string;
-  /** Random reply delay range, ms (default [0, 300]). */
+  /**
+   * Random wait before answering a multicast Probe or Resolve and before each Hello, ms (default
+   * [0, APP_MAX_DELAY_MS]). A unicast request is answered at once (WS-Discovery asks for the wait on
+   * multicast only), unless other devices of this process share the unicast socket and heard it too:
+   * then they are as many answering one request as on multicast, and wait the same way.
+   */
   delayMs?: [number, number];
 }
 
@@ -453,6 +505,7 @@ export class DiscoveryResponder implements Member {
   private multicast?: SharedSocket;
   private announce?: SharedSocket;
   private readonly pending = new Set<NodeJS.Timeout>();
+  private helloPending = false;
   private announcedScopes = '';
   private announcedMode: DeviceState['discoveryMode'] = 'Discoverable';
   private checkQueued = false;
@@ -466,7 +519,7 @@ export class DiscoveryResponder implements Member {
     this.port = options.port ?? WSD_PORT;
     const iface = options.multicastInterface ?? options.host;
     this.iface = isWildcard(iface) ? undefined : iface;
-    const [min, max] = options.delayMs ?? [0, 300];
+    const [min, max] = options.delayMs ?? [0, APP_MAX_DELAY_MS];
     if (!(min >= 0 && max >= min && Number.isFinite(max))) throw new Error(`discoveryDelayMs must be [min, max] with 0 <= min <= max, got [${min}, ${max}].`);
     this.delay = [min, max];
   }
@@ -539,8 +592,10 @@ export class DiscoveryResponder implements Member {
     this.device.off('change', this.onChange);
     this.device.off('reboot', this.onReboot);
     this.device.off('ready', this.onReady);
-    if (this.online) await this.bye();
+    // Offline first: a Hello still waiting must not follow the Bye.
+    const wasOnline = this.online;
     this.goOffline();
+    if (wasOnline) await this.bye();
     this.releaseSockets();
   }
 
@@ -550,13 +605,34 @@ export class DiscoveryResponder implements Member {
     this.online = true;
     this.announcedScopes = this.currentScopes().join(' ');
     this.announcedMode = this.device.state.discoveryMode;
-    void this.hello();
+    this.scheduleHello();
   }
 
   private goOffline(): void {
     this.online = false;
     for (const t of this.pending) clearTimeout(t);
     this.pending.clear();
+    this.helloPending = false;
+  }
+
+  /** Run `action` after a random wait in the delay range, unless the device goes offline first. */
+  private afterRandomDelay(action: () => void): void {
+    const [min, max] = this.delay;
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      action();
+    }, min + Math.random() * (max - min));
+    this.pending.add(timer);
+  }
+
+  /** Hello after a random wait; one pending Hello covers further changes (it says what is current when sent). */
+  private scheduleHello(): void {
+    if (!this.discoverable || this.helloPending) return;
+    this.helloPending = true;
+    this.afterRandomDelay(() => {
+      this.helloPending = false;
+      if (this.online) void this.hello();
+    });
   }
 
   private releaseSockets(): void {
@@ -577,7 +653,7 @@ export class DiscoveryResponder implements Member {
     }
     this.announcedScopes = scopes;
     this.announcedMode = mode;
-    if ((scopesChanged || becameDiscoverable) && this.discoverable) void this.hello();
+    if ((scopesChanged || becameDiscoverable) && this.discoverable) this.scheduleHello();
   }
 
   private async multicastMessage(xml: string): Promise<void> {
@@ -609,7 +685,7 @@ export class DiscoveryResponder implements Member {
     return req.scopes.every((s) => mine.some((m) => scopeMatches(s, m, req.matchBy)));
   }
 
-  onRequest(req: DiscoveryRequest, from: RemoteInfo, via: Via): void {
+  onRequest(req: DiscoveryRequest, from: RemoteInfo, via: Via, audience: number): void {
     if (!this.online || !this.discoverable || !this.accepts(from)) return;
     let reply: (() => string) | undefined;
     if (req.kind === 'Resolve') {
@@ -621,13 +697,12 @@ export class DiscoveryResponder implements Member {
       reply = () => probeMatchesMessage(this.description(), req.messageId, this.nextSequence());
     }
     if (!reply) return;
-    const [min, max] = this.delay;
-    const timer = setTimeout(() => {
-      this.pending.delete(timer);
+    const answer = () => {
       // The device may have gone away or become non-discoverable while waiting.
       if (!this.online || !this.discoverable || !this.unicast) return;
       void send(this.unicast.socket, reply!(), from.port, from.address);
-    }, min + Math.random() * (max - min));
-    this.pending.add(timer);
+    };
+    if (via === 'unicast' && audience === 1) answer();
+    else this.afterRandomDelay(answer);
   }
 }

@@ -10,7 +10,7 @@ import { TSX, createNamespace, deleteNamespace, lastJson, namespaceUnavailable, 
 import * as path from 'node:path';
 
 interface Figures {
-  source: string; total: number; found: number; emitted: number; unique: number; firstMs?: number; lastMs?: number; missing: string[];
+  source: string; total: number; found: number; emitted: number; unique: number; firstMs?: number; lastMs?: number; missing: string[]; receiveBufferBytes?: number; kernelDrops?: number;
 }
 
 export async function benchDiscovery(): Promise<void> {
@@ -30,9 +30,10 @@ export async function benchDiscovery(): Promise<void> {
       return;
     }
     const f = lastJson<Figures>(r.stdout);
-    console.log(`${f.total} simulated devices, one probe (window ${windowMs} ms, replies delayed 0-300 ms each)`);
+    console.log(`${f.total} simulated devices, one probe (window ${windowMs} ms, replies delayed 0-500 ms each, as WS-Discovery asks)`);
     console.log(`  found ${f.found} / ${f.total}${f.emitted !== f.unique ? `, ${f.emitted - f.unique} duplicates` : ', none twice'}`);
     console.log(`  first device after ${f.firstMs} ms, last after ${f.lastMs} ms`);
+    console.log(`  receive buffer granted ${f.receiveBufferBytes} bytes; ${f.kernelDrops ?? '?'} datagrams dropped by the kernel`);
     if (f.missing.length) console.log(`  missing: ${f.missing.slice(0, 5).join(' ')}${f.missing.length > 5 ? ' ...' : ''}`);
   } finally {
     deleteNamespace(ns);

@@ -4,7 +4,7 @@
  * inside a namespace the test creates).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket, Socket } from 'node:dgram';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseXml } from '../../lib/xml/parse';
@@ -169,4 +169,46 @@ export function lastJson<T>(stdout: string): T {
   const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
   if (!line) throw new Error(`scenario printed no JSON:\n${stdout}`);
   return JSON.parse(line) as T;
+}
+
+/**
+ * Keep `count` cores busy (child processes that spin), as on a loaded CI box. Stop them with stop(), in a
+ * finally or after hook: they are killed by their PID.
+ */
+export function startCpuHogs(count = 2): { pids: number[]; stop(): void } {
+  const hogs = Array.from({ length: count }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  return {
+    pids: hogs.map((h) => h.pid!),
+    stop: () => {
+      for (const h of hogs) if (h.exitCode === null && h.signalCode === null) h.kill('SIGKILL');
+    },
+  };
+}
+
+/**
+ * Datagrams the kernel dropped because a UDP socket's receive buffer was full (Udp RcvbufErrors in
+ * /proc/net/snmp; counted per network namespace). Undefined where that file does not exist.
+ */
+export function udpReceiveBufferDrops(): number | undefined {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const [names, values] = lines.map((l) => l.split(/\s+/).slice(1));
+    const i = names!.indexOf('RcvbufErrors');
+    return i >= 0 ? Number(values![i]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Behave as a kernel whose net.core.rmem_max is `bytes` (Linux's stock value is 212992): a socket asking
+ * for a larger receive buffer gets that much (the kernel then reports double). The scenarios use it so the
+ * test means the same on a tuned machine as on a stock CI box; only the kernel limit is emulated, the
+ * sockets and everything reading them are real.
+ */
+export function emulateRmemMax(bytes: number): void {
+  const set = Socket.prototype.setRecvBufferSize;
+  Socket.prototype.setRecvBufferSize = function (this: Socket, size: number) {
+    set.call(this, Math.min(size, bytes));
+  };
 }

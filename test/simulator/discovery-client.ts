@@ -58,8 +58,30 @@ export interface Received {
 /** A UDP socket on 127.0.0.1 that sends probes and collects whatever comes back. */
 export class UdpProber {
   readonly received: Received[] = [];
+  private readonly arrivals = new Set<() => void>();
   private constructor(private readonly socket: Socket) {
-    socket.on('message', (m, r) => this.received.push({ xml: m.toString('utf8'), from: { address: r.address, port: r.port }, at: performance.now() }));
+    socket.on('message', (m, r) => {
+      this.received.push({ xml: m.toString('utf8'), from: { address: r.address, port: r.port }, at: performance.now() });
+      for (const arrived of this.arrivals) arrived();
+    });
+  }
+
+  /** Replies whose RelatesTo is this MessageID, as soon as `count` have arrived (what there is after `timeoutMs` otherwise). */
+  waitForReplies(messageId: string, count: number, timeoutMs: number): Promise<Received[]> {
+    const mine = () => this.received.filter((r) => summarize(r.xml).relatesTo === messageId);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.arrivals.delete(check);
+        resolve(mine());
+      };
+      const check = () => {
+        if (mine().length >= count) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.arrivals.add(check);
+      check();
+    });
   }
 
   static open(): Promise<UdpProber> {

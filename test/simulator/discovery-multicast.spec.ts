@@ -150,3 +150,59 @@ describe('simulator: WS-Discovery multicast (in a network namespace)', function 
   });
 
 });
+
+// Issue 10 item 15: WS-Discovery's APP_MAX_DELAY (500 ms). Each device waits a random time in [0, 500] ms before
+// answering a multicast Probe and before its Hello, so many devices never answer in one burst.
+describe('simulator: WS-Discovery random waits before ProbeMatches and Hello (in a network namespace)', function () {
+  this.timeout(90_000);
+  const DEVICES = 50;
+  let waits: { devices: number; helloWaits: number[]; probeWaits: number[]; stoppedEarly: string[] };
+
+  before(function () {
+    const ns = `onvifq-simwait-${randomBytes(3).toString('hex')}`;
+    try {
+      ip(['netns', 'add', ns]);
+    } catch (e) {
+      skipWith(this, `skipped: cannot create a network namespace (${((e as { stderr?: Buffer }).stderr ?? '').toString().trim() || (e as Error).message}); needs root and iproute2`);
+    }
+    try {
+      ip(['netns', 'exec', ns, 'sh', '-c', 'ip link set lo up && ip link set lo multicast on && ip route add 239.0.0.0/8 dev lo']);
+      const run = spawnSync('ip', ['netns', 'exec', ns, join(REPO, 'node_modules', '.bin', 'tsx'), join(__dirname, 'discovery-delay-scenario.ts'), '3702', String(DEVICES)], {
+        cwd: REPO, encoding: 'utf8', timeout: 80_000,
+      });
+      assert.equal(run.status, 0, `scenario failed: ${run.stderr}`);
+      waits = JSON.parse(run.stdout.trim().split('\n').pop()!) as typeof waits;
+    } finally {
+      try {
+        ip(['netns', 'del', ns]);
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+
+  const spread = (ms: number[]) => Math.max(...ms) - Math.min(...ms);
+  const show = (ms: number[]) => `${Math.min(...ms).toFixed(0)}-${Math.max(...ms).toFixed(0)} ms`;
+  // Timers fire late on a busy machine, never early: only the spread and a generous upper bound are asserted.
+  // 50 waits drawn from [0, 500] ms span more than 300 ms but for a vanishing chance (0.6^49 * 50).
+  const MIN_SPREAD_MS = 300;
+  const LATE_SLACK_MS = 1500;
+
+  it(`${DEVICES} devices answer one multicast Probe after waits that vary within [0, 500] ms`, () => {
+    assert.equal(waits.probeWaits.length, DEVICES, 'every device answered');
+    console.log(`      ProbeMatches after ${show(waits.probeWaits)}`);
+    assert.ok(spread(waits.probeWaits) > MIN_SPREAD_MS, `the answers are spread out: ${show(waits.probeWaits)}`);
+    assert.ok(Math.max(...waits.probeWaits) < 500 + LATE_SLACK_MS, `no answer waits much longer than 500 ms: ${show(waits.probeWaits)}`);
+  });
+
+  it(`${DEVICES} devices starting at once say Hello after waits that vary within [0, 500] ms`, () => {
+    assert.equal(waits.helloWaits.length, DEVICES, 'every device said Hello');
+    console.log(`      Hello after ${show(waits.helloWaits)}`);
+    assert.ok(spread(waits.helloWaits) > MIN_SPREAD_MS, `the Hellos are spread out: ${show(waits.helloWaits)}`);
+    assert.ok(Math.max(...waits.helloWaits) < 500 + LATE_SLACK_MS, `no Hello waits much longer than 500 ms: ${show(waits.helloWaits)}`);
+  });
+
+  it('a device stopped while its Hello still waits says Bye and never Hello after it', () => {
+    assert.deepEqual(waits.stoppedEarly, ['Bye']);
+  });
+});

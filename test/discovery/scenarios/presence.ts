@@ -10,6 +10,7 @@
 import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { filter, firstValueFrom, timeout } from 'rxjs';
 import { DiscoveryListener, type PresenceEvent } from '../../../lib/discovery';
 import { SimulatedDevice } from '../../../lib/simulator';
 import { PEERS, realCaptures } from '../support';
@@ -51,9 +52,15 @@ async function main(): Promise<void> {
     ];
   } else {
     const device = new SimulatedDevice();
+    const endpoint = device.endpoint.toLowerCase();
+    // The device waits up to APP_MAX_DELAY (500 ms) before its Hello: stop it only once the Hello is in.
+    const said = (type: string) => firstValueFrom(listener.events$.pipe(filter((e) => e.type === type && e.device.endpoint === endpoint), timeout(5000)));
+    const hello = said('hello');
     await device.start();
-    await sleep(500);
+    await hello;
+    const bye = said('bye');
     await device.stop();
+    await bye;
     expected = [
       { type: 'hello', endpoint: device.endpoint.toLowerCase() },
       { type: 'bye', endpoint: device.endpoint.toLowerCase() },
