@@ -50,6 +50,27 @@ describe('XML: large and hostile answers cost bounded memory', function () {
     }
   });
 
+  it('a few values kept from a large answer do not keep the whole answer in memory', async () => {
+    // V8 substrings are views into their parent; the parser copies what it keeps so the answer can be freed.
+    const script = `
+      const { parseXml } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'lib', 'xml', 'parse'))});
+      gc(); const before = process.memoryUsage().heapUsed;
+      const items = [];
+      for (let i = 0; i < 40000; i++) items.push('<tt:V Name="a-long-attribute-value-' + i + '">a text value long enough to be a view ' + i + '</tt:V>');
+      let tree = parseXml('<r xmlns:tt="urn:tt">' + items.join('') + '</r>');
+      items.length = 0;
+      const kept = [tree.children[123].text, tree.children[456].attributes[0].value, tree.children[789].name];
+      tree = undefined;
+      gc(); gc();
+      console.log(JSON.stringify({ keptMb: (process.memoryUsage().heapUsed - before) / 1048576, kept }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--require', 'tsx/cjs', '-e', script], {
+      cwd: path.join(__dirname, '..', '..'),
+    });
+    const { keptMb, kept } = JSON.parse(stdout.trim().split('\n').pop()!) as { keptMb: number; kept: string[] };
+    assert.deepEqual(kept, ['a text value long enough to be a view 123', 'a-long-attribute-value-456', 'tt:V']);
+    assert.ok(keptMb < 1, `${keptMb.toFixed(1)} MB still held for three short values of a 5 MB answer`);
+  });
+
   it('100 000 nested elements are a clear error, not a stack overflow', () => {
     assert.throws(
       () => parseXml(buildDeepAnswer(100_000)),
