@@ -65,14 +65,15 @@ export const PREFIX_FOR_NS: Record<string, string> = {
  * Prefixes that real firmware uses without declaring them (QUIRKS.md §1: Reolink's `tad:`, probe
  * replies stripped of every xmlns). When a prefix is undeclared we bind it to the URI it
  * conventionally stands for; anything else gets a synthetic URI so lookups by local name still work.
+ * No prototype, so a prefix such as `constructor` is unknown rather than a function.
  */
-export const CONVENTIONAL_PREFIXES: Record<string, string> = {
+export const CONVENTIONAL_PREFIXES: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
   s: NS.soap, env: NS.soap, soap: NS.soap, 'SOAP-ENV': NS.soap, SOAP: NS.soap, soapenv: NS.soap,
   tds: NS.tds, tev: NS.tev, tt: NS.tt, ter: NS.ter, tns1: NS.tns1, tas: NS.tas, ans: NS.ans,
   trt: NS.trt, tr2: NS.tr2, timg: NS.timg, tptz: NS.tptz, tan: NS.tan, tad: 'http://www.onvif.org/ver10/analyticsdevice/wsdl',
   tmd: NS.tmd, dn: NS.dn, tdn: NS.dn, wsnt: NS.wsnt, wstop: NS.wstop, wsa: NS.wsa, wsa5: NS.wsa,
   wsadis: NS.wsa2004, d: NS.wsd, wsdd: NS.wsd, wsd: NS.wsd, wsse: NS.wsse, wsu: NS.wsu,
   xsi: NS.xsi, xs: NS.xs, xsd: NS.xs,
-};
+});
 
 export const UNDECLARED_NS_PREFIX = 'urn:onvifq:undeclared:';

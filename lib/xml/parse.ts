@@ -1,4 +1,3 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CONVENTIONAL_PREFIXES, NS, UNDECLARED_NS_PREFIX } from './namespaces';
 
 /** One attribute, resolved. `ns` is '' for unprefixed attributes (XML namespaces rule). */
@@ -36,48 +35,61 @@ export class XmlParseError extends Error {
 export interface ParseOptions {
   /** Reject documents larger than this many bytes (default 10 MB). */
   maxBytes?: number;
+  /**
+   * Reject documents with more than this many elements, attributes and namespace bindings together
+   * (default 200 000; onvif.xsd, larger than any device answer, has 11 000). The parse costs up to about
+   * 300 bytes of peak memory per node, so this bounds it whatever the shape of the document: 10 MB of `<a/>`
+   * would otherwise be 2.6 million elements.
+   */
+  maxNodes?: number;
+  /** Reject elements nested deeper than this (default 256); no ONVIF message comes close. */
+  maxDepth?: number;
 }
 
 export const DEFAULT_MAX_XML_BYTES = 10 * 1024 * 1024;
-
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  allowBooleanAttributes: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  // Entity expansion stays off: we decode only the five predefined entities and character references.
-  processEntities: false,
-  htmlEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  removeNSPrefix: false,
-  maxNestedTags: 256,
-});
+export const DEFAULT_MAX_XML_NODES = 200_000;
+export const DEFAULT_MAX_XML_DEPTH = 256;
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+const ENTITY_REFERENCE = /&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g;
 
 /** Decode the predefined XML entities and numeric character references; leave anything else as written. */
 export function decodeEntities(s: string): string {
   if (s.indexOf('&') < 0) return s;
-  return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (m, ref: string) => {
-    if (ref[0] === '#') {
-      const code = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m;
+  // Pieces joined a few thousand at a time: a 10 MB text full of references stays about 10 MB while decoded.
+  const chunks: string[] = [];
+  let pieces: string[] = [];
+  let last = 0;
+  ENTITY_REFERENCE.lastIndex = 0;
+  for (let m = ENTITY_REFERENCE.exec(s); m; m = ENTITY_REFERENCE.exec(s)) {
+    pieces.push(s.slice(last, m.index), decodeReference(m[0], m[1]!));
+    last = ENTITY_REFERENCE.lastIndex;
+    if (pieces.length >= 8192) {
+      chunks.push(pieces.join(''));
+      pieces = [];
     }
-    return PREDEFINED[ref] ?? m;
-  });
+  }
+  pieces.push(s.slice(last));
+  chunks.push(pieces.join(''));
+  return chunks.length === 1 ? chunks[0]! : chunks.join('');
 }
 
-type RawNode = Record<string, unknown> & { ':@'?: Record<string, string> };
+function decodeReference(written: string, ref: string): string {
+  if (ref[0] === '#') {
+    const code = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+    return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : written;
+  }
+  return PREDEFINED[ref] ?? written;
+}
 
 /**
  * Parse an XML document into a namespace-resolved element tree.
  * Tolerates what real firmware sends (QUIRKS.md §1): any prefixes, undeclared prefixes, tabs and CRLF,
  * dotted names, missing XML declaration. Refuses DTDs (SOAP forbids them; this also keeps entity
- * expansion attacks out) and documents over the size cap.
+ * expansion attacks out), documents over the size cap, and documents over the element or depth limits.
+ * One pass straight into the tree, iterative (no recursion, whatever the nesting), so the cost is linear in
+ * the input: see the Limits paragraph of the README for the measured figures.
  */
 export function parseXml(input: string | Buffer, options: ParseOptions = {}): XmlElement {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_XML_BYTES;
@@ -88,63 +100,352 @@ export function parseXml(input: string | Buffer, options: ParseOptions = {}): Xm
   text = text.trim();
   if (!text) throw new XmlParseError('empty document: expected XML');
   if (/<!DOCTYPE/i.test(text)) throw new XmlParseError('XML with a DOCTYPE is refused (SOAP messages must not carry one)');
-  const valid = XMLValidator.validate(text, { allowBooleanAttributes: true });
-  if (valid !== true) {
-    throw new XmlParseError(`malformed XML: ${valid.err.msg} (line ${valid.err.line})`, valid.err.line);
+  return new TreeBuilder(text, options.maxNodes ?? DEFAULT_MAX_XML_NODES, options.maxDepth ?? DEFAULT_MAX_XML_DEPTH).parse();
+}
+
+/** A name as written, split once and shared by every element or attribute that uses it. */
+interface Name {
+  name: string;
+  prefix: string;
+  local: string;
+}
+
+/** An element whose end tag has not been read yet. */
+interface OpenElement {
+  name: Name;
+  attributes: XmlAttribute[];
+  scope: Record<string, string>;
+  /** Where this element's children start in TreeBuilder.pending. */
+  childrenFrom: number;
+  text: string;
+  textPieces: number;
+}
+
+const GT = 0x3e;
+const SLASH = 0x2f;
+const EQ = 0x3d;
+const QUOT = 0x22;
+const APOS = 0x27;
+const BANG = 0x21;
+const QUESTION = 0x3f;
+
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
+// XML 1.0 Name production (the same character classes fast-xml-parser's validator used).
+const NAME_START = ':A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
+const NAME_RE = new RegExp(`^[${NAME_START}][${NAME_START}\\-.\\d\\u00B7\\u0300-\\u036F\\u203F-\\u2040]*$`);
+/** `&` in text must start a reference: `&name;` (up to 20 word characters), `&#123;` or `&#x1F;`. */
+const BAD_AMPERSAND = /&(?!#x[0-9a-fA-F]*;|#[0-9]*;|\w{1,20};)/;
+const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
+/** Distinct names and short values shared per document; past these counts, new ones are simply not shared. */
+const MAX_SHARED_NAMES = 10_000;
+const MAX_SHARED_STRINGS = 20_000;
+const MAX_SHARED_LENGTH = 64;
+/** Leaf elements (most of a large answer) share these instead of holding two empty arrays each. */
+const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
+const NO_ATTRIBUTES: XmlAttribute[] = Object.freeze([]) as unknown as XmlAttribute[];
+
+/**
+ * A copy of a piece of the document that does not keep the document alive. V8 returns substrings of 13 or
+ * more characters as views into their parent, so one value kept from a large answer would pin all of it.
+ * Concatenating then slicing makes V8 copy the characters into a string of their own.
+ */
+function detach(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
+
+/** Builds the XmlElement tree in one left-to-right pass over the document, with an explicit stack. */
+class TreeBuilder {
+  private pos = 0;
+  private nodes = 0;
+  /** The elements whose end tag is still to come, outermost first; entries are reused as the depth comes and goes. */
+  private readonly open: OpenElement[] = [];
+  private depth = 0;
+  /** Finished children of the open elements, in document order; each open element owns a tail of it. */
+  private readonly pending: XmlElement[] = [];
+  /** Attributes of the tag being read (copied out at their exact length, so no array keeps spare slots). */
+  private readonly attrNames: Name[] = [];
+  private readonly attrValues: string[] = [];
+  private readonly attrSeen = new Set<string>();
+  private readonly names = new Map<string, Name>();
+  /** Short texts and values seen so far (tokens, booleans, the whitespace between elements), one copy of each. */
+  private readonly strings = new Map<string, string>();
+  private readonly rootScope: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { '': '', xml: NS.xml });
+  private root?: XmlElement;
+
+  constructor(
+    private readonly src: string,
+    private readonly maxNodes: number,
+    private readonly maxDepth: number,
+  ) {}
+
+  parse(): XmlElement {
+    const src = this.src;
+    while (this.pos < src.length) {
+      const lt = src.indexOf('<', this.pos);
+      const end = lt < 0 ? src.length : lt;
+      if (end > this.pos) this.text(this.pos, end);
+      if (lt < 0) break;
+      const c = src.charCodeAt(lt + 1);
+      if (c === SLASH) this.endTag(lt);
+      else if (c === BANG) this.markup(lt);
+      else if (c === QUESTION) this.skipPast(lt + 2, '?>', 'processing instruction');
+      else this.startTag(lt);
+    }
+    const unclosed = this.current();
+    if (unclosed) this.fail(`Unclosed tag '${unclosed.name.name}'.`, src.length);
+    if (!this.root) throw new XmlParseError('no root element found');
+    return this.root;
   }
-  const raw = parser.parse(text) as RawNode[];
-  const rootRaw = raw.find((n) => elementName(n) !== undefined);
-  if (!rootRaw) throw new XmlParseError('no root element found');
-  return convert(rootRaw, { '': '', xml: NS.xml });
-}
 
-function elementName(node: RawNode): string | undefined {
-  for (const k of Object.keys(node)) if (k !== ':@' && k !== '#text') return k;
-  return undefined;
-}
+  private fail(message: string, at: number): never {
+    let line = 1;
+    for (let i = this.src.indexOf('\n'); i >= 0 && i < at; i = this.src.indexOf('\n', i + 1)) line++;
+    throw new XmlParseError(`malformed XML: ${message} (line ${line})`, line);
+  }
 
-function splitName(name: string): [string, string] {
-  const i = name.indexOf(':');
-  return i < 0 ? ['', name] : [name.slice(0, i), name.slice(i + 1)];
+  private count(n: number): void {
+    this.nodes += n;
+    if (this.nodes > this.maxNodes) {
+      throw new XmlParseError(
+        `XML document has more than ${this.maxNodes} elements, attributes and namespace bindings; refused so that one answer cannot take unbounded memory`,
+      );
+    }
+  }
+
+  private skipPast(from: number, terminator: string, what: string): number {
+    const i = this.src.indexOf(terminator, from);
+    if (i < 0) this.fail(`Unterminated ${what}.`, from);
+    this.pos = i + terminator.length;
+    return i;
+  }
+
+  /** A string to keep in the tree: shared when short and seen before, and never a view into the document. */
+  private keep(s: string, fromDocument: boolean): string {
+    if (s.length > MAX_SHARED_LENGTH) return fromDocument ? detach(s) : s;
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    const own = fromDocument ? detach(s) : s;
+    if (this.strings.size < MAX_SHARED_STRINGS) this.strings.set(own, own);
+    return own;
+  }
+
+  /** Entity-decoded, line-end-normalised, kept. */
+  private value(raw: string): string {
+    let s = raw;
+    if (s.indexOf('\r') >= 0) s = s.replace(/\r\n?/g, '\n');
+    s = decodeEntities(s);
+    return this.keep(s, s === raw);
+  }
+
+  private text(from: number, to: number): void {
+    const current = this.current();
+    const raw = this.src.slice(from, to);
+    if (!current) {
+      if (!WHITESPACE_ONLY.test(raw)) this.fail(this.root ? 'Extra text at the end.' : `char '${raw.trim()[0]}' is not expected.`, from);
+      return;
+    }
+    if (raw.indexOf('&') >= 0) {
+      const bad = BAD_AMPERSAND.exec(raw);
+      if (bad) this.fail("char '&' is not expected.", from + bad.index);
+    }
+    this.appendText(current, this.value(raw));
+  }
+
+  private appendText(e: OpenElement, piece: string): void {
+    e.text = e.textPieces++ ? e.text + piece : piece;
+  }
+
+  /** `<!--` comments are skipped, `<![CDATA[` sections are text as written; anything else is refused. */
+  private markup(lt: number): void {
+    const src = this.src;
+    if (src.startsWith('<!--', lt)) {
+      this.skipPast(lt + 4, '-->', 'comment');
+    } else if (src.startsWith('<![CDATA[', lt)) {
+      const end = this.skipPast(lt + 9, ']]>', 'CDATA section');
+      const current = this.current();
+      const raw = src.slice(lt + 9, end);
+      if (!current) {
+        if (!WHITESPACE_ONLY.test(raw)) this.fail('Text outside the root element.', lt);
+        return;
+      }
+      const normalised = raw.indexOf('\r') >= 0 ? raw.replace(/\r\n?/g, '\n') : raw;
+      this.appendText(current, this.keep(normalised, normalised === raw));
+    } else {
+      this.fail(`Unexpected '${src.slice(lt, lt + 10)}'.`, lt);
+    }
+  }
+
+  /** Index just past the name starting at `from` (a name ends at whitespace, '=', '>', '/', or the end). */
+  private nameEnd(from: number): number {
+    const src = this.src;
+    let i = from;
+    for (; i < src.length; i++) {
+      const c = src.charCodeAt(i);
+      if (isSpace(c) || c === GT || c === SLASH || c === EQ) break;
+    }
+    return i;
+  }
+
+  private name(from: number, to: number, what: 'Tag' | 'Attribute'): Name {
+    const written = this.src.slice(from, to);
+    let n = this.names.get(written);
+    if (!n) {
+      if (!NAME_RE.test(written)) {
+        if (written) this.fail(`${what} '${written}' is an invalid name.`, from);
+        this.fail(what === 'Tag' ? "Invalid space after '<'." : 'An attribute has no name.', from);
+      }
+      const name = detach(written);
+      const i = name.indexOf(':');
+      n = i < 0 ? { name, prefix: '', local: name } : { name, prefix: name.slice(0, i), local: name.slice(i + 1) };
+      if (this.names.size < MAX_SHARED_NAMES) this.names.set(name, n);
+    }
+    return n;
+  }
+
+  private skipSpace(i: number): number {
+    const src = this.src;
+    while (i < src.length && isSpace(src.charCodeAt(i))) i++;
+    return i;
+  }
+
+  private startTag(lt: number): void {
+    const src = this.src;
+    if (this.root) this.fail('Multiple possible root nodes found.', lt);
+    const nameTo = this.nameEnd(lt + 1);
+    const name = this.name(lt + 1, nameTo, 'Tag');
+    this.count(1);
+    const { attrNames, attrValues, attrSeen } = this;
+    attrNames.length = 0;
+    attrValues.length = 0;
+    attrSeen.clear();
+    let i = nameTo;
+    let selfClosing = false;
+    for (;;) {
+      const before = i;
+      i = this.skipSpace(i);
+      if (i >= src.length) this.fail(`Unclosed tag '${name.name}'.`, lt);
+      const c = src.charCodeAt(i);
+      if (c === GT) {
+        i++;
+        break;
+      }
+      if (c === SLASH) {
+        if (src.charCodeAt(i + 1) !== GT) this.fail(`Tag '${name.name}' has a '/' that does not close it.`, i);
+        selfClosing = true;
+        i += 2;
+        break;
+      }
+      const attrTo = this.nameEnd(i);
+      const attrName = this.name(i, attrTo, 'Attribute');
+      if (i === before) this.fail(`Attribute '${attrName.name}' has no space in starting.`, i);
+      if (attrSeen.has(attrName.name)) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
+      attrSeen.add(attrName.name);
+      this.count(1);
+      attrNames.push(attrName);
+      const eq = this.skipSpace(attrTo);
+      if (src.charCodeAt(eq) !== EQ) {
+        attrValues.push(''); // a boolean attribute, as some firmware writes them
+        i = attrTo;
+        continue;
+      }
+      i = this.skipSpace(eq + 1);
+      const quote = src.charCodeAt(i);
+      if (quote !== QUOT && quote !== APOS) this.fail(`Attribute '${attrName.name}' is without value.`, i);
+      const close = src.indexOf(quote === QUOT ? '"' : "'", i + 1);
+      if (close < 0) this.fail(`Attributes for '${name.name}' have open quote.`, i);
+      attrValues.push(src.slice(i + 1, close));
+      i = close + 1;
+    }
+    this.pos = i;
+    if (this.depth >= this.maxDepth) {
+      throw new XmlParseError(`XML nested deeper than ${this.maxDepth} elements; refused (no ONVIF message comes close)`);
+    }
+    this.opening(name, this.current()?.scope ?? this.rootScope);
+    if (selfClosing) this.close();
+  }
+
+  private current(): OpenElement | undefined {
+    return this.depth ? this.open[this.depth - 1] : undefined;
+  }
+
+  /** Open the element for the tag just read: namespace declarations first, then the other attributes resolved in that scope. */
+  private opening(name: Name, parentScope: Record<string, string>): void {
+    const { attrNames, attrValues } = this;
+    let scope = parentScope;
+    let declared = 0;
+    for (let k = 0; k < attrNames.length; k++) {
+      const a = attrNames[k]!;
+      if (a.prefix === 'xmlns' || a.name === 'xmlns') {
+        if (scope === parentScope) {
+          scope = Object.assign(Object.create(null) as Record<string, string>, parentScope);
+          // Copying the parent's bindings costs memory too: count them, so declarations on every element stay bounded.
+          this.count(Object.keys(parentScope).length);
+        }
+        scope[a.name === 'xmlns' ? '' : a.local] = this.keep(decodeEntities(attrValues[k]!).trim(), true);
+        declared++;
+      }
+    }
+    let attributes = NO_ATTRIBUTES;
+    if (attrNames.length > declared) {
+      attributes = new Array<XmlAttribute>(attrNames.length - declared);
+      let n = 0;
+      for (let k = 0; k < attrNames.length; k++) {
+        const a = attrNames[k]!;
+        if (a.prefix === 'xmlns' || a.name === 'xmlns') continue;
+        attributes[n++] = { name: a.name, prefix: a.prefix, local: a.local, ns: a.prefix ? resolvePrefix(a.prefix, scope) : '', value: this.value(attrValues[k]!) };
+      }
+    }
+    // Reuse the entry for this depth: one object per element would only make garbage for the collector.
+    const e = (this.open[this.depth++] ??= { name, attributes, scope, childrenFrom: 0, text: '', textPieces: 0 });
+    e.name = name;
+    e.attributes = attributes;
+    e.scope = scope;
+    e.childrenFrom = this.pending.length;
+    e.text = '';
+    e.textPieces = 0;
+  }
+
+  private endTag(lt: number): void {
+    const src = this.src;
+    const nameTo = this.nameEnd(lt + 2);
+    const current = this.current();
+    const expected = current?.name.name;
+    // Compare in place: slicing every end tag's name would only make garbage.
+    if (expected === undefined || nameTo - (lt + 2) !== expected.length || !src.startsWith(expected, lt + 2)) {
+      const written = src.slice(lt + 2, nameTo);
+      if (!written) this.fail("Invalid space after '</'.", lt);
+      if (!current) this.fail(`Closing tag '${written}' has not been opened.`, lt);
+      this.fail(`Expected closing tag '${expected}' instead of closing tag '${written}'.`, lt);
+    }
+    const gt = this.skipSpace(nameTo);
+    if (src.charCodeAt(gt) !== GT) this.fail(`Closing tag '${expected}' doesn't have proper closing.`, lt);
+    this.pos = gt + 1;
+    this.close();
+  }
+
+  private close(): void {
+    const e = this.open[--this.depth]!;
+    const pending = this.pending;
+    let children = NO_CHILDREN;
+    if (pending.length > e.childrenFrom) {
+      children = pending.slice(e.childrenFrom);
+      pending.length = e.childrenFrom;
+    }
+    let text = e.text;
+    // Text in several pieces (around child elements) is a chain of pieces: flatten it, and share short runs.
+    if (e.textPieces > 1) text = this.keep(detach(text), false);
+    const { name, prefix, local } = e.name;
+    const el: XmlElement = { name, prefix, local, ns: resolvePrefix(prefix, e.scope), attributes: e.attributes, children, text, namespaces: e.scope };
+    e.text = '';
+    if (this.depth) pending.push(el);
+    else this.root = el;
+  }
 }
 
 function resolvePrefix(prefix: string, scope: Record<string, string>): string {
-  if (prefix in scope) return scope[prefix];
+  const declared = scope[prefix];
+  if (declared !== undefined) return declared;
   if (prefix === '') return '';
   return CONVENTIONAL_PREFIXES[prefix] ?? UNDECLARED_NS_PREFIX + prefix;
-}
-
-function convert(node: RawNode, parentScope: Record<string, string>): XmlElement {
-  const name = elementName(node)!;
-  const rawAttrs = node[':@'] ?? {};
-  let scope = parentScope;
-  for (const [k, v] of Object.entries(rawAttrs)) {
-    if (k === 'xmlns' || k.startsWith('xmlns:')) {
-      if (scope === parentScope) scope = { ...parentScope };
-      scope[k === 'xmlns' ? '' : k.slice(6)] = decodeEntities(String(v)).trim();
-    }
-  }
-  const [prefix, local] = splitName(name);
-  const attributes: XmlAttribute[] = [];
-  for (const [k, v] of Object.entries(rawAttrs)) {
-    if (k === 'xmlns' || k.startsWith('xmlns:')) continue;
-    const [ap, al] = splitName(k);
-    attributes.push({
-      name: k,
-      prefix: ap,
-      local: al,
-      ns: ap ? resolvePrefix(ap, scope) : '',
-      value: decodeEntities(typeof v === 'string' ? v : ''),
-    });
-  }
-  const children: XmlElement[] = [];
-  let text = '';
-  const content = node[name];
-  if (Array.isArray(content)) {
-    for (const c of content as RawNode[]) {
-      if ('#text' in c) text += decodeEntities(String(c['#text']));
-      else if (elementName(c) !== undefined) children.push(convert(c, scope));
-    }
-  }
-  return { name, prefix, local, ns: resolvePrefix(prefix, scope), attributes, children, text, namespaces: scope };
 }

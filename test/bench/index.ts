@@ -5,11 +5,13 @@
 import { benchDiscovery } from './discovery.bench';
 import { benchEvents } from './events.bench';
 import { benchGetDeviceInformation } from './get-device-information.bench';
+import { benchParse } from './parse.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   'get-device-information': benchGetDeviceInformation,
   events: benchEvents,
   discovery: benchDiscovery,
+  parse: benchParse,
 };
 
 async function main(): Promise<void> {

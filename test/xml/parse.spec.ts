@@ -33,6 +33,13 @@ describe('XML parsing and building', () => {
     assert.throws(() => parseXml('   '), /empty document/);
   });
 
+  it('keeps CDATA as written (no entity decoding inside), normalises line ends, and knows no prefix called constructor', () => {
+    const doc = parseXml('<a>x\r\n<![CDATA[&amp; <b>]]>&amp;<!-- note --></a>');
+    assert.equal(doc.text, 'x\n&amp; <b>&');
+    assert.equal(parseXml('<constructor:a/>').ns, 'urn:onvifq:undeclared:constructor');
+    assert.equal(resolveQName(doc, 'toString:x').ns, 'urn:onvifq:undeclared:toString');
+  });
+
   it('tells HTML apart from SOAP', () => {
     assert.throws(() => parseEnvelope('<html><body>404 Not Found</body></html>'), (e: Error) => e instanceof NotSoapError && /<html>/.test(e.message));
   });

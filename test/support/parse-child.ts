@@ -1,0 +1,68 @@
+/**
+ * Parse one large answer in a process of its own and print what it cost, as one JSON line:
+ *   node --expose-gc --import tsx test/support/parse-child.ts <shape> <bytes>
+ *   node --expose-gc --import tsx test/support/parse-child.ts deep <depth>
+ * One process per answer, so the peak RSS (process.resourceUsage().maxRSS) belongs to that answer alone.
+ */
+import { performance } from 'node:perf_hooks';
+import { parseEnvelope } from '../../lib/soap/envelope';
+import type { XmlElement } from '../../lib/xml/parse';
+import { buildAnswer, buildDeepAnswer } from './large-answers';
+
+export interface ParseCost {
+  shape: string;
+  bytes: number;
+  elements?: number;
+  ms: number;
+  /** Peak RSS during the parse minus the RSS before it (the answer itself already in memory), in MB. */
+  peakRssGrowthMb: number;
+  /** Heap still held by the parsed tree after a full GC, in MB. */
+  retainedHeapMb: number;
+  error?: string;
+}
+
+const MB = 1024 * 1024;
+
+function gc(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (!collect) throw new Error('run with node --expose-gc');
+  collect();
+  collect();
+}
+
+function count(el: XmlElement): number {
+  // Iterative: the tree may be deeper than the stack allows recursion.
+  let n = 0;
+  const todo = [el];
+  while (todo.length) {
+    const e = todo.pop()!;
+    n++;
+    for (const c of e.children) todo.push(c);
+  }
+  return n;
+}
+
+function main(): void {
+  const [shape, sizeArg] = process.argv.slice(2);
+  const answer = shape === 'deep' ? buildDeepAnswer(Number(sizeArg)) : buildAnswer(shape!, Number(sizeArg));
+  gc();
+  const rssBefore = process.memoryUsage().rss;
+  const heapBefore = process.memoryUsage().heapUsed;
+  const cost: ParseCost = { shape: shape!, bytes: answer.length, ms: 0, peakRssGrowthMb: 0, retainedHeapMb: 0 };
+  let parsed: ReturnType<typeof parseEnvelope> | undefined;
+  const t0 = performance.now();
+  try {
+    parsed = parseEnvelope(answer);
+  } catch (e) {
+    cost.error = `${(e as Error).name}: ${(e as Error).message}`;
+  }
+  cost.ms = Math.round(performance.now() - t0);
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  gc();
+  cost.retainedHeapMb = +((process.memoryUsage().heapUsed - heapBefore) / MB).toFixed(1);
+  cost.peakRssGrowthMb = +(Math.max(0, peakRss - rssBefore) / MB).toFixed(1);
+  if (parsed) cost.elements = count(parsed.envelope);
+  process.stdout.write(JSON.stringify(cost) + '\n');
+}
+
+main();
