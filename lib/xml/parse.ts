@@ -137,6 +137,12 @@ const NAME_RE = new RegExp(`^[${NAME_START}][${NAME_START}\\-.\\d\\u00B7\\u0300-
 /** `&` in text must start a reference: `&name;` (up to 20 word characters), `&#123;` or `&#x1F;`. */
 const BAD_AMPERSAND = /&(?!#x[0-9a-fA-F]*;|#[0-9]*;|\w{1,20};)/;
 const WHITESPACE_ONLY = /^[ \t\r\n]*$/;
+
+/** A character for an error message: printable ones quoted, others (control characters, a BOM) by code point. */
+function describeChar(code: number): string {
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0xfeff || (code >= 0x2028 && code <= 0x206f) ? `character ${hex}` : `char '${String.fromCodePoint(code)}'`;
+}
 /** Distinct names and short values shared per document; past these counts, new ones are simply not shared. */
 const MAX_SHARED_NAMES = 10_000;
 const MAX_SHARED_STRINGS = 20_000;
@@ -242,7 +248,10 @@ class TreeBuilder {
     const current = this.current();
     const raw = this.src.slice(from, to);
     if (!current) {
-      if (!WHITESPACE_ONLY.test(raw)) this.fail(this.root ? 'Extra text at the end.' : `char '${raw.trim()[0]}' is not expected.`, from);
+      if (!WHITESPACE_ONLY.test(raw)) {
+        const at = raw.search(/[^ \t\r\n]/);
+        this.fail(this.root ? 'Extra text at the end.' : `${describeChar(raw.codePointAt(at)!)} is not expected.`, from + at);
+      }
       return;
     }
     if (raw.indexOf('&') >= 0) {

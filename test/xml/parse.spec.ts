@@ -22,6 +22,12 @@ describe('XML parsing and building', () => {
     assert.deepEqual(resolveQName(doc, 'ter:NotAuthorized').ns, NS.ter);
   });
 
+  it('names a stray character before the root by code point when it cannot be shown (found by the fuzz test)', () => {
+    assert.throws(() => parseXml('<?xml version="1.0"?>\u000b<a/>'), (e: Error) => /character U\+000B is not expected/.test(e.message) && !/undefined/.test(e.message));
+    assert.throws(() => parseXml('<!-- x -->\ufeff<a/>'), (e: Error) => /character U\+FEFF is not expected/.test(e.message));
+    assert.throws(() => parseXml('x<a/>'), /char 'x' is not expected/);
+  });
+
   it('refuses DTDs, so entity-expansion bombs never expand', () => {
     const bomb = '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><r>&b;</r>';
     assert.throws(() => parseXml(bomb), (e: Error) => e instanceof XmlParseError && /DOCTYPE/.test(e.message));
