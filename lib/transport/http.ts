@@ -180,6 +180,40 @@ function networkError(err: NodeJS.ErrnoException, where: string, operation?: str
   return new OnvifError('unreachable', `The device at ${where} ${what}. Check the address, the port and that the device is powered and on the network.`, details);
 }
 
+/**
+ * A response body gathered in memory. Runs of small chunks are merged as they come, so a device that answers in
+ * one-byte chunks costs a few Buffer objects per 64 kB rather than one per byte (an 8 MB answer sent that way
+ * held millions of them: hundreds of MB of heap).
+ */
+class BodyCollector {
+  private readonly blocks: Buffer[] = [];
+  private small: Buffer[] = [];
+  private smallBytes = 0;
+
+  add(chunk: Buffer): void {
+    if (chunk.length >= 16 * 1024) {
+      this.flush();
+      this.blocks.push(chunk);
+      return;
+    }
+    this.small.push(chunk);
+    this.smallBytes += chunk.length;
+    if (this.small.length >= 256 || this.smallBytes >= 64 * 1024) this.flush();
+  }
+
+  result(): Buffer {
+    this.flush();
+    return this.blocks.length === 1 ? this.blocks[0]! : Buffer.concat(this.blocks);
+  }
+
+  private flush(): void {
+    if (this.small.length === 0) return;
+    this.blocks.push(Buffer.concat(this.small, this.smallBytes));
+    this.small = [];
+    this.smallBytes = 0;
+  }
+}
+
 export interface SendResult extends RawResponse {
   /** The request went out on a kept-alive socket (a failure there may only mean the server dropped it). */
   reusedSocket: boolean;
@@ -226,7 +260,7 @@ export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: 
           r.destroy();
           return;
         }
-        const chunks: Buffer[] = [];
+        const chunks = new BodyCollector();
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
@@ -236,7 +270,7 @@ export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: 
             r.destroy();
             return;
           }
-          chunks.push(chunk);
+          chunks.add(chunk);
         });
         res.on('end', () => {
           if (!res.complete) {
@@ -253,7 +287,7 @@ export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: 
             status: res.statusCode ?? 0,
             headers: res.headers,
             wwwAuthenticate: res.headersDistinct['www-authenticate'] ?? [],
-            body: Buffer.concat(chunks),
+            body: chunks.result(),
             reusedSocket: reused,
           });
         });
@@ -445,13 +479,13 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
         );
         return;
       }
-      const chunks: Buffer[] = [];
+      const chunks = new BodyCollector();
       res.on('data', (chunk: Buffer) => {
-        if (received <= req.maxResponseBytes) chunks.push(chunk);
+        if (received <= req.maxResponseBytes) chunks.add(chunk);
       });
       res.on('end', () => {
         if (!res.complete) return finish(cutOff());
-        const done = { ...base, body: Buffer.concat(chunks), streamed: false, receivedBytes: received, bodyStarted };
+        const done = { ...base, body: chunks.result(), streamed: false, receivedBytes: received, bodyStarted };
         // A body we declared but never sent leaves the connection unusable: close it.
         if (body && (!bodyStarted || isStreamBody)) r.destroy();
         finish(undefined, done);

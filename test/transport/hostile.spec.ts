@@ -4,13 +4,17 @@
  * a raw TCP server for bytes no HTTP server library would write, the in-test SOAP server for the rest.
  */
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { DEVICE_TEXT_LIMIT, OnvifError } from '../../lib/errors';
 import { getPreferredLanguage, setPreferredLanguage } from '../../lib/soap/fault';
 import { download } from '../../lib/transfer';
 import { SoapClient } from '../../lib/transport';
 import { el } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
+import type { CallCost } from '../support/call-child';
 import { rawHttpServer } from '../support/raw-http';
 import { NS_SOAP, TestServer, envelope, sendSoap, type Handler } from './soap-server';
 
@@ -36,6 +40,8 @@ const discard = () =>
       cb();
     },
   });
+
+const execFileAsync = promisify(execFile);
 
 describe('transport: hostile devices', function () {
   const clients: SoapClient[] = [];
@@ -230,5 +236,25 @@ describe('transport: hostile devices', function () {
       assert.equal(e.reason, DE);
       assert.equal(e.reasons?.length, 2);
     });
+  });
+  it('an answer sent in tiny chunks costs memory like the same answer in one piece (4 MB in 7-byte chunks, in a process of its own)', async function () {
+    this.timeout(60_000);
+    const payload = `<?xml version="1.0"?><s:Envelope xmlns:s="${NS_SOAP}"><s:Body><x>${'a'.repeat(4 * 1024 * 1024)}</x></s:Body></s:Envelope>`;
+    const pieces: string[] = [];
+    for (let i = 0; i < payload.length; i += 7) {
+      const piece = payload.slice(i, i + 7);
+      pieces.push(`${piece.length.toString(16)}\r\n${piece}\r\n`);
+    }
+    const srv = await rawHttpServer(`HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nTransfer-Encoding: chunked\r\n\r\n${pieces.join('')}0\r\n\r\n`);
+    try {
+      const child = path.join(__dirname, '..', 'support', 'call-child.ts');
+      const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', child, srv.url], { cwd: path.join(__dirname, '..', '..') });
+      const cost = JSON.parse(stdout.trim().split('\n').pop()!) as CallCost;
+      assert.equal(cost.ok, true, cost.error);
+      // One Buffer object per chunk made this 250 MB and more.
+      assert.ok(cost.peakRssGrowthMb < 100, `peak RSS grew by ${cost.peakRssGrowthMb} MB`);
+    } finally {
+      await srv.close();
+    }
   });
 });
