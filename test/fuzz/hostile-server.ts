@@ -197,14 +197,21 @@ export class HostileHttpServer {
         return true;
       case 'chunked': {
         // A correct chunked answer in random-sized pieces: must read as the whole body.
-        const parts: Buffer[] = [head(200, { 'Content-Type': soap, 'Transfer-Encoding': 'chunked' })];
+        // Written into one buffer: three small Buffers per piece made this server, not the client, the fuzz run's
+        // largest user of memory on multi-megabyte bodies.
         const step = 1 + ((r.variant ?? 7) % 997);
+        const h = head(200, { 'Content-Type': soap, 'Transfer-Encoding': 'chunked' });
+        const sizeLine = `${step.toString(16)}\r\n`;
+        const out = Buffer.allocUnsafe(h.length + Math.ceil(r.body.length / step) * (sizeLine.length + 2) + r.body.length + 5);
+        let at = h.copy(out, 0);
         for (let i = 0; i < r.body.length; i += step) {
           const piece = r.body.subarray(i, i + step);
-          parts.push(Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n'));
+          at += out.write(`${piece.length.toString(16)}\r\n`, at, 'latin1');
+          at += piece.copy(out, at);
+          at += out.write('\r\n', at, 'latin1');
         }
-        parts.push(Buffer.from('0\r\n\r\n'));
-        socket.write(Buffer.concat(parts));
+        at += out.write('0\r\n\r\n', at, 'latin1');
+        socket.write(out.subarray(0, at));
         return true;
       }
       case 'cut-headers': {
