@@ -10,6 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { createAgents, hostPort, sendOnce, sendStreaming, type RawResponse, type SendResult, type StreamResult } from './http';
 import { badResponseError, faultError, faultMessage, isNotAuthorizedFault } from './messages';
 import type { AuthMethodInUse, AuthMode, SoapCallOptions, SoapResponse, TransportOptions } from './types';
+import { WireTraceRecorder, wireTraceActive } from './trace';
 import { createdTimestamp, usernameTokenHeader } from './wsse';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -41,6 +42,8 @@ interface Exchange {
   timeoutMs: number;
   operation?: string;
   signal?: AbortSignal;
+  /** Declared size of a streamed body, for the trace. */
+  bodyLength?: number;
 }
 
 /** What an answer means for the round loop: sign in (again) as the device asks, or the call's result. */
@@ -51,7 +54,7 @@ interface Rounds<R extends SendResult, T> {
   /** The body of one request authenticated by `plan` (SOAP calls add the UsernameToken). Called once per request. */
   body(plan: Plan): Buffer | string | Readable | undefined;
   /** Send one request; rejects with an OnvifError. */
-  send(headers: Record<string, string>, body: Buffer | string | Readable | undefined): Promise<R>;
+  send(headers: Record<string, string>, body: Buffer | string | Readable | undefined, trace?: WireTraceRecorder): Promise<R>;
   /** The request failed on a kept-alive socket the device had closed: may it go out once more? */
   resendable(): boolean;
   /** Judge an answer; throws when it ends the call with an error. */
@@ -85,6 +88,7 @@ export class SoapClient {
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly remeasureClock?: () => Promise<number>;
+  private readonly traceLabel?: string;
   private readonly agents: { http: http.Agent; https: https.Agent };
   /** Last accepted digest nonce per origin, answered again with increasing nc. */
   private readonly digestSessions = new Map<string, DigestSession>();
@@ -110,6 +114,7 @@ export class SoapClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.remeasureClock = options.remeasureClock;
+    this.traceLabel = options.traceLabel;
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
     this.agents = createAgents(options.tls);
   }
@@ -223,6 +228,7 @@ export class SoapClient {
       timeoutMs: init.idleTimeoutMs ?? this.timeoutMs,
       operation: init.operation,
       signal: init.signal,
+      bodyLength: init.bodyLength,
     };
     let bodyUsed = false;
     return this.roundTrip<StreamResult, StreamResult>(target, ex, {
@@ -236,7 +242,7 @@ export class SoapClient {
         }
         return init.body?.();
       },
-      send: (headers, body) =>
+      send: (headers, body, trace) =>
         sendStreaming(this.agents, {
           method: init.method,
           url: target,
@@ -247,7 +253,12 @@ export class SoapClient {
           maxResponseBytes: Math.min(this.maxResponseBytes, 1024 * 1024),
           operation: init.operation,
           signal: init.signal,
-          onBodyBytes: init.onBodyBytes,
+          onBodyBytes: trace
+            ? (n) => {
+                trace.sentBytes = n;
+                init.onBodyBytes?.(n);
+              }
+            : init.onBodyBytes,
           sinkFor: (status, h) => (status >= 200 && status < 300 ? init.sink(status, h) : undefined),
         }),
       resendable: () => init.replayable !== false,
@@ -504,12 +515,16 @@ export class SoapClient {
         headers.Authorization = `Basic ${Buffer.from(`${this.username ?? ''}:${this.password ?? ''}`, 'utf8').toString('base64')}`;
       }
       this._requestCount++;
+      const trace = wireTraceActive() ? new WireTraceRecorder(this.traceLabel, ex.operation) : undefined;
+      trace?.request(ex.method, url, headers, streamBody ? undefined : (body as Buffer | string | undefined), !ex.soap, ex.bodyLength);
       try {
-        const res = await rounds.send(headers, body);
+        const res = await rounds.send(headers, body, trace);
+        trace?.answer(res);
         // A challenged stream body is not read any further (a replayable one is opened again for the next round).
         if (streamBody && res.status === 401) streamBody.destroy();
         return res;
       } catch (e) {
+        trace?.failure(e);
         streamBody?.destroy();
         const err = e as OnvifError & { reusedSocket?: boolean };
         if (attempt === 0 && err.reusedSocket && err.kind === 'unreachable' && rounds.resendable()) continue;
