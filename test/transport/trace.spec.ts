@@ -7,7 +7,7 @@ import { download, upload } from '../../lib/transfer';
 import { SoapClient } from '../../lib/transport';
 import { el } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
-import { DigestGate, NOT_AUTHORIZED, TestServer, checkUsernameToken, envelope, parseAuthorization, sendSoap } from './soap-server';
+import { DigestGate, NOT_AUTHORIZED, TestServer, checkUsernameToken, envelope, parseAuthorization, sendSoap, type Handler } from './soap-server';
 
 const PASSWORD = 'Secret-Pass1';
 const NEW_PASSWORD = 'N3w-Viewer-Secret';
@@ -44,7 +44,7 @@ function assertAbsent(text: string, secrets: Record<string, string | undefined>)
 describe('transport: the wire trace (diagnostics_channel onvifq:wire), secrets redacted', function () {
   const servers: TestServer[] = [];
   const clients: SoapClient[] = [];
-  const serve = async (handler: ConstructorParameters<typeof TestServer>[1] | Parameters<typeof TestServer.start>[0]) => {
+  const serve = async (handler: Handler) => {
     const s = await TestServer.start(handler);
     servers.push(s);
     return s;
