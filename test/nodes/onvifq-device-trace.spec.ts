@@ -21,6 +21,9 @@ function flow(address: string): TestFlows {
   ];
 }
 
+/** Node-RED's logging setting with the console logger at `level`. */
+const consoleLogging = (level: 'trace' | 'info') => ({ logging: { console: { level, metrics: false, audit: false } } });
+
 const CREDENTIALS = { dev: { username: USERNAME, password: PASSWORD }, dev2: { username: USERNAME, password: PASSWORD } };
 
 /** The trace-level log entries of the two config nodes so far (Node-RED logs its own at that level too). */
@@ -37,10 +40,10 @@ function traceLog(): { id: string; msg: string }[] {
 describe('onvifq-device: wire trace in the Node-RED log', function () {
   this.timeout(30000);
   const env = useSimulatorAndHelper();
-  afterEach(() => helper.settings({ logging: { console: { level: 'info' } } }));
+  afterEach(() => helper.settings(consoleLogging('info')));
 
   it('with logging.console.level trace, each config node logs its own device traffic: requests and answers, no password', async () => {
-    helper.settings({ logging: { console: { level: 'trace' } } });
+    helper.settings(consoleLogging('trace'));
     await helper.load(NODES, flow(env.sim.xaddr), CREDENTIALS);
     const answered = nextInput(helper.getNode('out'));
     const answered2 = nextInput(helper.getNode('out2'));
@@ -68,7 +71,7 @@ describe('onvifq-device: wire trace in the Node-RED log', function () {
   });
 
   it('a redeploy ends the old config node subscription', async () => {
-    helper.settings({ logging: { console: { level: 'trace' } } });
+    helper.settings(consoleLogging('trace'));
     await helper.load(NODES, flow(env.sim.xaddr), CREDENTIALS);
     assert.equal(diagnosticsChannel.channel(WIRE_TRACE_CHANNEL).hasSubscribers, true);
     await helper.unload();
