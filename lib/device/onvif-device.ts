@@ -18,7 +18,8 @@ import {
   readSystemDateAndTime,
 } from './readers';
 import { checkUserRequest } from '../configure/user-checks';
-import { describeMove, eitherSignal, ownNewPassword, restartKind, sleep, type RestartKind } from './follow';
+import { sleep } from '../util/sleep';
+import { describeMove, eitherSignal, ownNewPassword, restartKind, type RestartKind } from './follow';
 import type { DeviceCapabilities, OnvifDeviceOptions, PartialSession, ServiceInfo, SessionChange, SessionInfo, UnreadSessionField } from './types';
 
 /**
