@@ -98,11 +98,6 @@ export class OnvifDevice {
     return displayAddress(this.url);
   }
 
-  /** HTTP requests this session has sent (benchmarks and tests count them). */
-  get requestCount(): number {
-    return this.client.requestCount;
-  }
-
   /** Connect (or return the live session). Concurrent callers share one attempt. */
   connect(): Promise<SessionInfo> {
     this.assertOpen();

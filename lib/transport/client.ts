@@ -95,7 +95,6 @@ export class SoapClient {
   /** The credentialed method the device accepted, so the next call starts with it. */
   private learned?: 'digest' | 'ws-security' | 'basic';
   private _authMethod: AuthMethodInUse = 'none';
-  private _requestCount = 0;
   /**
    * The first refusal of the current credentials. While it stands they are not sent again: real devices lock an
    * account after a few failures, and a polling flow would get there in minutes. It lives here rather than in
@@ -122,11 +121,6 @@ export class SoapClient {
   /** What worked last. Anonymous successes do not overwrite a credentialed method already in use. */
   get authMethod(): AuthMethodInUse {
     return this._authMethod;
-  }
-
-  /** HTTP requests actually sent by this client. */
-  get requestCount(): number {
-    return this._requestCount;
   }
 
   setCredentials(username?: string, password?: string): void {
@@ -514,7 +508,6 @@ export class SoapClient {
       } else if (plan.kind === 'basic') {
         headers.Authorization = `Basic ${Buffer.from(`${this.username ?? ''}:${this.password ?? ''}`, 'utf8').toString('base64')}`;
       }
-      this._requestCount++;
       const trace = wireTraceActive() ? new WireTraceRecorder(this.traceLabel, ex.operation) : undefined;
       trace?.request(ex.method, url, headers, streamBody ? undefined : (body as Buffer | string | undefined), !ex.soap, ex.bodyLength);
       try {
