@@ -75,6 +75,13 @@ export function subscribeWireTrace(listener: (message: WireTraceMessage) => void
     const m = message as WireTraceMessage;
     if (options.label === undefined || m.label === options.label) listener(m);
   };
+  // diagnostics_channel.subscribe(name, fn) is the current API (Node 18.7+); Channel#subscribe serves 18.5 and 18.6.
+  if (typeof diagnosticsChannel.subscribe === 'function') {
+    diagnosticsChannel.subscribe(WIRE_TRACE_CHANNEL, onMessage);
+    return () => {
+      diagnosticsChannel.unsubscribe(WIRE_TRACE_CHANNEL, onMessage);
+    };
+  }
   channel.subscribe(onMessage);
   return () => {
     channel.unsubscribe(onMessage);

@@ -150,7 +150,7 @@ describe('transport: the wire trace (diagnostics_channel onvifq:wire), secrets r
     const garage = client({ traceLabel: 'garage' });
     const raw: unknown[] = [];
     const onRaw = (m: unknown) => raw.push(m);
-    diagnosticsChannel.channel(WIRE_TRACE_CHANNEL).subscribe(onRaw);
+    diagnosticsChannel.subscribe(WIRE_TRACE_CHANNEL, onRaw);
     try {
       const { messages } = await traced(
         async () => {
@@ -162,7 +162,7 @@ describe('transport: the wire trace (diagnostics_channel onvifq:wire), secrets r
       assert.equal(messages.length, 2);
       assert.ok(messages.every((m) => m.label === 'porch'));
     } finally {
-      diagnosticsChannel.channel(WIRE_TRACE_CHANNEL).unsubscribe(onRaw);
+      diagnosticsChannel.unsubscribe(WIRE_TRACE_CHANNEL, onRaw);
     }
     assert.equal(raw.length, 4);
   });
