@@ -16,3 +16,12 @@ export * from './xml';
 export { buildEnvelope, parseEnvelope, type ParsedEnvelope } from './soap/envelope';
 export { parseFault, describeFault, setPreferredLanguage, getPreferredLanguage, chooseReason, type SoapFault } from './soap/fault';
 export type { AuthMode, AuthMethodInUse, TlsOptions } from './transport/types';
+export {
+  WIRE_TRACE_CHANNEL,
+  subscribeWireTrace,
+  formatWireTrace,
+  type WireTraceMessage,
+  type WireTraceRequest,
+  type WireTraceAnswer,
+  type WireTraceFailure,
+} from './transport/trace';

@@ -24,7 +24,7 @@ export interface FlagSpec {
 /** The flags every device command understands. */
 export const DEVICE_FLAGS: FlagSpec = {
   values: ['user', 'password', 'auth', 'timeout', 'ca', 'fingerprint'],
-  booleans: ['insecure', 'compact', 'help'],
+  booleans: ['insecure', 'compact', 'help', 'trace'],
   short: { u: 'user', p: 'password', h: 'help' },
 };
 

@@ -4,6 +4,7 @@
  * Errors: one line on stderr, exit 1 (device/network) or 2 (usage).
  */
 import { isOnvifError } from '../errors';
+import { formatWireTrace, subscribeWireTrace } from '../transport/trace';
 import { UsageError, type Command } from './args';
 import { call } from './commands/call';
 import { events } from './commands/events';
@@ -29,6 +30,7 @@ const COMMON_OPTIONS = `Options for device commands:
   --fingerprint HEX     pin the device certificate's SHA-256 fingerprint
   --insecure            accept any HTTPS certificate (only if you know why)
   --compact             one-line JSON
+  --trace               print every HTTP request and answer to stderr (passwords, nonces and digests redacted)
   --help, -h            this text
 
 <address> is host, host:port or a full URL (http://192.168.1.20/onvif/device_service).`;
@@ -57,7 +59,14 @@ export async function run(
     out(usage());
     return;
   }
-  await command.run(rest, { out, signal, progress });
+  // The wire trace goes where progress goes (stderr), never into the JSON on stdout.
+  const traceLine = progress ?? ((s: string) => process.stderr.write(s + '\n'));
+  const stopTrace = rest.includes('--trace') ? subscribeWireTrace((m) => traceLine(formatWireTrace(m))) : undefined;
+  try {
+    await command.run(rest, { out, signal, progress });
+  } finally {
+    stopTrace?.();
+  }
 }
 
 if (require.main === module) {

@@ -5,7 +5,8 @@ import type { OnvifDevice } from '../device/onvif-device';
 import { NS } from '../xml/namespaces';
 import type { ProfileQState } from '../device/types';
 import type { TaskOptions } from './types';
-import { durationMs, formatBytes, invalid } from './util';
+import { formatBytes } from '../util/format';
+import { durationMs, invalid } from './util';
 
 export interface BackupParams {
   /** Write the backup to this file; without it the result carries the bytes in `buffer`. */

@@ -5,7 +5,8 @@ import { el } from '../xml/build';
 import { NS } from '../xml/namespaces';
 import type { TaskOptions } from './types';
 import { checkUsers } from './user-checks';
-import { asArray, checkAborted, invalid, isIPv4, networkHost } from './util';
+import { asArray } from '../util/as-array';
+import { checkAborted, invalid, isIPv4, networkHost } from './util';
 
 export type UserLevelName = 'Administrator' | 'Operator' | 'User';
 

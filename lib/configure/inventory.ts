@@ -2,7 +2,7 @@ import { isOnvifError } from '../errors';
 import type { OnvifDevice } from '../device/onvif-device';
 import type { DeviceCapabilities, DeviceInformation, ProfileQState } from '../device/types';
 import type { TaskOptions } from './types';
-import { asArray } from './util';
+import { asArray } from '../util/as-array';
 
 export interface InventoryService {
   namespace: string;

@@ -1,6 +1,6 @@
 import { OnvifError } from '../errors';
 import type { OnvifDevice } from '../device/onvif-device';
-import { sleep } from '../device/follow';
+import { sleep } from '../util/sleep';
 import type { TaskOptions } from './types';
 import { invalid, networkHost } from './util';
 

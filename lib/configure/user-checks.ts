@@ -1,7 +1,8 @@
 import type { OnvifDevice } from '../device/onvif-device';
 import type { SessionInfo } from '../device/types';
 import { deviceText } from '../errors';
-import { asArray, invalid } from './util';
+import { asArray } from '../util/as-array';
+import { invalid } from './util';
 
 /**
  * Checks on users and passwords before they go to a device (Core §8.4.4, §8.4.6, §8.5.2): the lengths the

@@ -4,10 +4,6 @@ export function invalid(message: string): OnvifError {
   return new OnvifError('invalid-input', message);
 }
 
-export function asArray<T = unknown>(v: unknown): T[] {
-  return v === undefined || v === null ? [] : Array.isArray(v) ? (v as T[]) : [v as T];
-}
-
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 export function isIPv4(s: string): boolean {
@@ -30,12 +26,6 @@ export function durationMs(s: unknown): number | undefined {
   const n = (v?: string) => (v ? Number(v) : 0);
   const ms = ((((n(y) * 365 + n(mo) * 30 + n(d)) * 24 + n(h)) * 60 + n(mi)) * 60 + n(sec)) * 1000;
   return neg ? -ms : ms;
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MB`;
-  if (n >= 1024) return `${+(n / 1024).toFixed(1)} kB`;
-  return `${n} bytes`;
 }
 
 export function checkAborted(signal: AbortSignal | undefined, what: string): void {

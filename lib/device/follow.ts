@@ -1,19 +1,7 @@
 /** Helpers for the session following what a call changed on the device (see OnvifDevice.followChange). */
+import { asArray } from '../util/as-array';
 
 export type RestartKind = 'reboot' | 'soft factory default' | 'hard factory default' | 'restore';
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /**
  * A signal aborted when either is (AbortSignal.any needs Node 20; the package supports 18.5).
@@ -35,10 +23,6 @@ export function eitherSignal(a: AbortSignal | undefined, b: AbortSignal): { sign
   a.addEventListener('abort', abort, { once: true });
   b.addEventListener('abort', abort, { once: true });
   return { signal: both.signal, release };
-}
-
-function asArray(v: unknown): unknown[] {
-  return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
 }
 
 /** SetUser parameters: the new password of the session's own user, if the call set one. */

@@ -18,7 +18,8 @@ import {
   readSystemDateAndTime,
 } from './readers';
 import { checkUserRequest } from '../configure/user-checks';
-import { describeMove, eitherSignal, ownNewPassword, restartKind, sleep, type RestartKind } from './follow';
+import { sleep } from '../util/sleep';
+import { describeMove, eitherSignal, ownNewPassword, restartKind, type RestartKind } from './follow';
 import type { DeviceCapabilities, OnvifDeviceOptions, PartialSession, ServiceInfo, SessionChange, SessionInfo, UnreadSessionField } from './types';
 
 /**
@@ -95,11 +96,6 @@ export class OnvifDevice {
   /** host:port, for messages. */
   get displayAddress(): string {
     return displayAddress(this.url);
-  }
-
-  /** HTTP requests this session has sent (benchmarks and tests count them). */
-  get requestCount(): number {
-    return this.client.requestCount;
   }
 
   /** Connect (or return the live session). Concurrent callers share one attempt. */

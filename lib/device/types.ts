@@ -2,7 +2,7 @@ import type { AuthMethodInUse, TransportOptions } from '../transport/types';
 
 /** Credentials, auth mode, TLS and limits as the transport takes them; the clock is the session's business. */
 export interface OnvifDeviceOptions
-  extends Pick<TransportOptions, 'username' | 'password' | 'auth' | 'allowBasic' | 'timeoutMs' | 'maxResponseBytes' | 'tls'> {
+  extends Pick<TransportOptions, 'username' | 'password' | 'auth' | 'allowBasic' | 'timeoutMs' | 'maxResponseBytes' | 'tls' | 'traceLabel'> {
   /** host, host:port, http(s)://host[:port], or a full device-service XAddr. */
   address: string;
   /** A label for messages (the config node's name). */

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { buildEnvelope, NotSoapError, parseEnvelope, type ParsedEnvelope } from '../soap/envelope';
 import type { XmlNode } from '../xml/build';
+import { sleep } from '../util/sleep';
 import { NS, UNDECLARED_NS_PREFIX } from '../xml/namespaces';
 import { XmlParseError, type XmlElement } from '../xml/parse';
 import { randomBytes } from 'node:crypto';
@@ -151,7 +152,6 @@ function readCapped(req: IncomingMessage, max: number): Promise<Buffer | undefin
   });
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function redactPasswords(body: string): string {
   return body.replace(/(<(?:[\w.-]+:)?Password\b[^>]*>)[^<]*(<\/)/g, '$1***$2');

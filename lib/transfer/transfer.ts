@@ -2,7 +2,6 @@ import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { OnvifError, deviceText } from '../errors';
 import type { SoapClient } from '../transport/client';
-import { formatBytes } from '../transport/http';
 
 /** How far a transfer got; `total` and `percent` only when the size is known. */
 export interface TransferProgress {
@@ -257,5 +256,3 @@ function fileError(e: unknown, file: string | undefined, how: 'read' | 'write'):
   if (code === 'ENOSPC') return new OnvifError('invalid-input', `The disk is full while writing ${file}.`, { cause: e });
   return e;
 }
-
-export { formatBytes };

@@ -10,6 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { createAgents, hostPort, sendOnce, sendStreaming, type RawResponse, type SendResult, type StreamResult } from './http';
 import { badResponseError, faultError, faultMessage, isNotAuthorizedFault } from './messages';
 import type { AuthMethodInUse, AuthMode, SoapCallOptions, SoapResponse, TransportOptions } from './types';
+import { WireTraceRecorder, wireTraceActive } from './trace';
 import { createdTimestamp, usernameTokenHeader } from './wsse';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -30,11 +31,10 @@ type Plan =
   | { kind: 'wsse' }
   | { kind: 'basic' };
 
+/** What is sent, whatever the transport (buffered SOAP call or streamed transfer), and how it may authenticate. */
 interface Exchange {
   method: 'GET' | 'POST';
   headers: Record<string, string>;
-  /** Body for this attempt; SOAP calls add the UsernameToken header when the plan says so. */
-  body: (plan: Plan) => Buffer | string | undefined;
   soap: boolean;
   anonymous: boolean;
   /** Never sign in, even when the device refuses the anonymous request. */
@@ -42,6 +42,23 @@ interface Exchange {
   timeoutMs: number;
   operation?: string;
   signal?: AbortSignal;
+  /** Declared size of a streamed body, for the trace. */
+  bodyLength?: number;
+}
+
+/** What an answer means for the round loop: sign in (again) as the device asks, or the call's result. */
+type Verdict<T> = { authenticate: true; fault?: SoapFault } | { authenticate: false; result: T };
+
+/** The part of a round that differs between buffered SOAP calls and streamed transfers. */
+interface Rounds<R extends SendResult, T> {
+  /** The body of one request authenticated by `plan` (SOAP calls add the UsernameToken). Called once per request. */
+  body(plan: Plan): Buffer | string | Readable | undefined;
+  /** Send one request; rejects with an OnvifError. */
+  send(headers: Record<string, string>, body: Buffer | string | Readable | undefined, trace?: WireTraceRecorder): Promise<R>;
+  /** The request failed on a kept-alive socket the device had closed: may it go out once more? */
+  resendable(): boolean;
+  /** Judge an answer; throws when it ends the call with an error. */
+  judge(res: R, plan: Plan): Verdict<T>;
 }
 
 /** What one call has already tried, so no auth step repeats (devices lock accounts). */
@@ -71,13 +88,13 @@ export class SoapClient {
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly remeasureClock?: () => Promise<number>;
+  private readonly traceLabel?: string;
   private readonly agents: { http: http.Agent; https: https.Agent };
   /** Last accepted digest nonce per origin, answered again with increasing nc. */
   private readonly digestSessions = new Map<string, DigestSession>();
   /** The credentialed method the device accepted, so the next call starts with it. */
   private learned?: 'digest' | 'ws-security' | 'basic';
   private _authMethod: AuthMethodInUse = 'none';
-  private _requestCount = 0;
   /**
    * The first refusal of the current credentials. While it stands they are not sent again: real devices lock an
    * account after a few failures, and a polling flow would get there in minutes. It lives here rather than in
@@ -96,6 +113,7 @@ export class SoapClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.remeasureClock = options.remeasureClock;
+    this.traceLabel = options.traceLabel;
     this.clockOffsetMs = options.clockOffsetMs ?? 0;
     this.agents = createAgents(options.tls);
   }
@@ -103,11 +121,6 @@ export class SoapClient {
   /** What worked last. Anonymous successes do not overwrite a credentialed method already in use. */
   get authMethod(): AuthMethodInUse {
     return this._authMethod;
-  }
-
-  /** HTTP requests actually sent by this client. */
-  get requestCount(): number {
-    return this._requestCount;
   }
 
   setCredentials(username?: string, password?: string): void {
@@ -130,11 +143,20 @@ export class SoapClient {
 
   async call(url: string, body: XmlContent, options: SoapCallOptions = {}): Promise<SoapResponse> {
     const target = parseUrl(url);
+    const where = hostPort(target);
     const contentType = `application/soap+xml; charset=utf-8${options.action ? `; action="${options.action.replace(/"/g, '')}"` : ''}`;
     const extraHeaders = options.headers ?? [];
-    const { res, envelope } = await this.exchange(target, {
+    const ex: Exchange = {
       method: 'POST',
       headers: { 'Content-Type': contentType, Accept: 'application/soap+xml, text/xml, */*' },
+      soap: true,
+      anonymous: options.anonymous ?? false,
+      anonymousOnly: (options.anonymous ?? false) && (options.anonymousOnly ?? false),
+      timeoutMs: options.timeoutMs ?? this.timeoutMs,
+      operation: options.operation,
+      signal: options.signal,
+    };
+    return this.roundTrip<SendResult, SoapResponse>(target, ex, {
       body: (plan) =>
         buildEnvelope(
           body,
@@ -142,31 +164,43 @@ export class SoapClient {
             ? [usernameTokenHeader(this.username ?? '', this.password ?? '', createdTimestamp(this.clockOffsetMs)), ...extraHeaders]
             : extraHeaders,
         ),
-      soap: true,
-      anonymous: options.anonymous ?? false,
-      anonymousOnly: (options.anonymous ?? false) && (options.anonymousOnly ?? false),
-      timeoutMs: options.timeoutMs ?? this.timeoutMs,
-      operation: options.operation,
-      signal: options.signal,
+      send: (headers, requestBody) =>
+        sendOnce(this.agents, {
+          method: ex.method,
+          url: target,
+          headers,
+          body: requestBody as Buffer | string | undefined,
+          timeoutMs: ex.timeoutMs,
+          maxResponseBytes: this.maxResponseBytes,
+          operation: ex.operation,
+          signal: ex.signal,
+        }),
+      resendable: () => true,
+      judge: (res, plan) => {
+        let envelope: ParsedEnvelope | undefined;
+        let parseProblem: unknown;
+        if (res.body.length > 0) {
+          try {
+            envelope = parseEnvelope(res.body, { maxBytes: this.maxResponseBytes });
+          } catch (e) {
+            parseProblem = e;
+          }
+        }
+        const fault = envelope?.fault;
+        if (res.status === 401 || isNotAuthorizedFault(fault)) return { authenticate: true, fault };
+        if (!envelope) throw badResponseError(res.status, res.body, headerText(res.headers['content-type']), where, ex.operation, parseProblem);
+        if (fault) {
+          // Any fault other than NotAuthorized means the credentials got through.
+          this.recordSuccess(target, plan);
+          throw faultError(fault, res.status, where, ex.operation);
+        }
+        if (res.status < 200 || res.status >= 300) {
+          throw badResponseError(res.status, res.body, headerText(res.headers['content-type']), where, ex.operation, 'a SOAP answer without a fault on an error status');
+        }
+        this.recordSuccess(target, plan);
+        return { authenticate: false, result: { ...envelope, httpStatus: res.status, headers: res.headers } };
+      },
     });
-    return { ...envelope!, httpStatus: res.status, headers: res.headers };
-  }
-
-  async request(
-    url: string,
-    init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: Buffer | string; timeoutMs?: number },
-  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
-    const target = parseUrl(url);
-    const { res } = await this.exchange(target, {
-      method: init.method,
-      headers: init.headers ?? {},
-      body: () => init.body,
-      soap: false,
-      anonymous: false,
-      anonymousOnly: false,
-      timeoutMs: init.timeoutMs ?? this.timeoutMs,
-    });
-    return { status: res.status, headers: res.headers, body: res.body };
   }
 
   /**
@@ -182,75 +216,53 @@ export class SoapClient {
     const ex: Exchange = {
       method: init.method,
       headers: init.headers ?? {},
-      body: () => undefined,
       soap: false,
       anonymous: false,
       anonymousOnly: false,
       timeoutMs: init.idleTimeoutMs ?? this.timeoutMs,
       operation: init.operation,
       signal: init.signal,
+      bodyLength: init.bodyLength,
     };
-    this.holdBackRefused(where, ex);
-    const attempts: Attempts = { freshNonceRetried: false, remeasured: false };
-    let plan = this.initialPlan(target, ex);
     let bodyUsed = false;
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      if (bodyUsed && init.replayable === false) {
-        throw new OnvifError(
-          'auth',
-          `The device at ${where} asked to authenticate again after the upload had started; a stream cannot be sent twice. Pass a file path or a Buffer instead, or try again.`,
-          { address: where, operation: init.operation },
-        );
-      }
-      const body = init.body?.();
-      const headers = { ...ex.headers };
-      if (plan.kind === 'digest') {
-        if (plan.session.qop === 'auth-int' && body !== undefined && !Buffer.isBuffer(body)) {
-          throw new OnvifError('unsupported', `The device at ${where} wants HTTP digest with auth-int, which needs the whole body hashed first; streamed uploads cannot do that.`, {
-            address: where,
-            operation: init.operation,
-          });
+    return this.roundTrip<StreamResult, StreamResult>(target, ex, {
+      body: () => {
+        if (bodyUsed && init.replayable === false) {
+          throw new OnvifError(
+            'auth',
+            `The device at ${where} asked to authenticate again after the upload had started; a stream cannot be sent twice. Pass a file path or a Buffer instead, or try again.`,
+            { address: where, operation: init.operation },
+          );
         }
-        headers.Authorization = plan.session.authorization(this.username ?? '', this.password ?? '', init.method, target.pathname + target.search, Buffer.isBuffer(body) ? body : undefined);
-      } else if (plan.kind === 'basic') {
-        headers.Authorization = `Basic ${Buffer.from(`${this.username ?? ''}:${this.password ?? ''}`, 'utf8').toString('base64')}`;
-      }
-      this._requestCount++;
-      let res: StreamResult;
-      try {
-        res = await sendStreaming(this.agents, {
+        return init.body?.();
+      },
+      send: (headers, body, trace) =>
+        sendStreaming(this.agents, {
           method: init.method,
           url: target,
           headers,
-          body,
+          body: body as Buffer | Readable | undefined,
           bodyLength: init.bodyLength,
           idleTimeoutMs: ex.timeoutMs,
           maxResponseBytes: Math.min(this.maxResponseBytes, 1024 * 1024),
           operation: init.operation,
           signal: init.signal,
-          onBodyBytes: init.onBodyBytes,
+          onBodyBytes: trace
+            ? (n) => {
+                trace.sentBytes = n;
+                init.onBodyBytes?.(n);
+              }
+            : init.onBodyBytes,
           sinkFor: (status, h) => (status >= 200 && status < 300 ? init.sink(status, h) : undefined),
-        });
-      } catch (e) {
-        if (body !== undefined && !Buffer.isBuffer(body)) body.destroy();
-        const err = e as OnvifError & { reusedSocket?: boolean };
-        // A kept-alive socket the device had closed: try once more when nothing of a one-shot body was used.
-        if (round === 0 && err.reusedSocket && err.kind === 'unreachable' && init.replayable !== false) continue;
-        throw err;
-      }
-      if (res.bodyStarted) bodyUsed = true;
-      if (res.status === 401) {
-        if (body !== undefined && !Buffer.isBuffer(body)) body.destroy();
-        plan = await this.nextPlan(target, ex, res, undefined, plan, attempts);
-        continue;
-      }
-      // Remember the nonce for the next call, without letting a file transfer change what SOAP calls use.
-      if (plan.kind === 'digest') this.digestSessions.set(target.origin, plan.session);
-      return res;
-    }
-    throw new OnvifError('auth', `The device at ${where} kept asking for authentication; giving up to avoid locking the account.`, {
-      address: where,
-      operation: init.operation,
+        }),
+      resendable: () => init.replayable !== false,
+      judge: (res, plan) => {
+        if (res.bodyStarted) bodyUsed = true;
+        if (res.status === 401) return { authenticate: true };
+        // Remember the nonce for the next call, without letting a file transfer change what SOAP calls use.
+        if (plan.kind === 'digest') this.digestSessions.set(target.origin, plan.session);
+        return { authenticate: false, result: res };
+      },
     });
   }
 
@@ -293,43 +305,23 @@ export class SoapClient {
     return url.protocol === 'https:' || this.allowBasic;
   }
 
-  /** Send, authenticate as the device asks, and return the final answer (or throw an OnvifError). */
-  private async exchange(url: URL, ex: Exchange): Promise<{ res: RawResponse; envelope?: ParsedEnvelope }> {
+  /**
+   * The round loop every request goes through: send, and while the device asks, authenticate as it asks
+   * (nextPlan), never repeating a step and never more than MAX_ROUNDS requests; returns the final answer's result.
+   */
+  private async roundTrip<R extends SendResult, T>(url: URL, ex: Exchange, rounds: Rounds<R, T>): Promise<T> {
     const where = hostPort(url);
     this.holdBackRefused(where, ex);
     const attempts: Attempts = { freshNonceRetried: false, remeasured: false };
     let plan = this.initialPlan(url, ex);
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const res = await this.send(url, plan, ex);
-      let envelope: ParsedEnvelope | undefined;
-      let parseProblem: unknown;
-      if (ex.soap && res.body.length > 0) {
-        try {
-          envelope = parseEnvelope(res.body, { maxBytes: this.maxResponseBytes });
-        } catch (e) {
-          parseProblem = e;
-        }
-      }
-      const fault = envelope?.fault;
-      if (res.status === 401 || (ex.soap && isNotAuthorizedFault(fault))) {
-        plan = await this.nextPlan(url, ex, res, fault, plan, attempts);
+      const res = await this.send(url, plan, ex, rounds);
+      const verdict = rounds.judge(res, plan);
+      if (verdict.authenticate) {
+        plan = await this.nextPlan(url, ex, res, verdict.fault, plan, attempts);
         continue;
       }
-      if (!ex.soap) {
-        this.recordSuccess(url, plan);
-        return { res };
-      }
-      if (!envelope) throw badResponseError(res.status, res.body, headerText(res.headers['content-type']), where, ex.operation, parseProblem);
-      if (fault) {
-        // Any fault other than NotAuthorized means the credentials got through.
-        this.recordSuccess(url, plan);
-        throw faultError(fault, res.status, where, ex.operation);
-      }
-      if (res.status < 200 || res.status >= 300) {
-        throw badResponseError(res.status, res.body, headerText(res.headers['content-type']), where, ex.operation, 'a SOAP answer without a fault on an error status');
-      }
-      this.recordSuccess(url, plan);
-      return { res, envelope };
+      return verdict.result;
     }
     throw new OnvifError('auth', `The device at ${where} kept asking for authentication; giving up to avoid locking the account.`, {
       address: where,
@@ -499,30 +491,36 @@ export class SoapClient {
   }
 
   /** One HTTP request for this plan; a request that failed on a kept-alive socket the server had closed is sent once more. */
-  private async send(url: URL, plan: Plan, ex: Exchange): Promise<SendResult> {
+  private async send<R extends SendResult, T>(url: URL, plan: Plan, ex: Exchange, rounds: Rounds<R, T>): Promise<R> {
     for (let attempt = 0; ; attempt++) {
-      const body = ex.body(plan);
+      const body = rounds.body(plan);
+      const streamBody = body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body) ? body : undefined;
       const headers = { ...ex.headers };
       if (plan.kind === 'digest') {
-        headers.Authorization = plan.session.authorization(this.username ?? '', this.password ?? '', ex.method, url.pathname + url.search, body);
+        if (plan.session.qop === 'auth-int' && streamBody) {
+          const where = hostPort(url);
+          throw new OnvifError('unsupported', `The device at ${where} wants HTTP digest with auth-int, which needs the whole body hashed first; streamed uploads cannot do that.`, {
+            address: where,
+            operation: ex.operation,
+          });
+        }
+        headers.Authorization = plan.session.authorization(this.username ?? '', this.password ?? '', ex.method, url.pathname + url.search, streamBody ? undefined : (body as Buffer | string | undefined));
       } else if (plan.kind === 'basic') {
         headers.Authorization = `Basic ${Buffer.from(`${this.username ?? ''}:${this.password ?? ''}`, 'utf8').toString('base64')}`;
       }
-      this._requestCount++;
+      const trace = wireTraceActive() ? new WireTraceRecorder(this.traceLabel, ex.operation) : undefined;
+      trace?.request(ex.method, url, headers, streamBody ? undefined : (body as Buffer | string | undefined), !ex.soap, ex.bodyLength);
       try {
-        return await sendOnce(this.agents, {
-          method: ex.method,
-          url,
-          headers,
-          body,
-          timeoutMs: ex.timeoutMs,
-          maxResponseBytes: this.maxResponseBytes,
-          operation: ex.operation,
-          signal: ex.signal,
-        });
+        const res = await rounds.send(headers, body, trace);
+        trace?.answer(res);
+        // A challenged stream body is not read any further (a replayable one is opened again for the next round).
+        if (streamBody && res.status === 401) streamBody.destroy();
+        return res;
       } catch (e) {
+        trace?.failure(e);
+        streamBody?.destroy();
         const err = e as OnvifError & { reusedSocket?: boolean };
-        if (attempt === 0 && err.reusedSocket && err.kind === 'unreachable') continue;
+        if (attempt === 0 && err.reusedSocket && err.kind === 'unreachable' && rounds.resendable()) continue;
         if (err.address === undefined) err.address = hostPort(url);
         if (err.operation === undefined) err.operation = ex.operation;
         throw err;

@@ -4,6 +4,7 @@ import * as tls from 'node:tls';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { OnvifError, deviceText } from '../errors';
+import { formatBytes } from '../util/format';
 import type { TlsOptions } from './types';
 
 export interface RawResponse {
@@ -330,12 +331,6 @@ export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: 
     req.signal?.addEventListener('abort', onAbort, { once: true });
     r.end(body);
   });
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MB`;
-  if (n >= 1024) return `${+(n / 1024).toFixed(1)} kB`;
-  return `${n} bytes`;
 }
 
 export interface StreamRequest {

@@ -11,3 +11,4 @@ export {
 } from './digest';
 export { passwordDigest, usernameTokenHeader, createdTimestamp } from './wsse';
 export { faultMessage, faultHint } from './messages';
+export { WIRE_TRACE_CHANNEL, subscribeWireTrace, formatWireTrace, type WireTraceMessage } from './trace';

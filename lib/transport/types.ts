@@ -35,6 +35,8 @@ export interface TransportOptions {
    * the offset moved.
    */
   remeasureClock?: () => Promise<number>;
+  /** Carried by this client's wire-trace messages (see trace.ts), so a listener can pick one client's traffic. */
+  traceLabel?: string;
 }
 
 export interface SoapCallOptions {

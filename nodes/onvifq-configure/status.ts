@@ -1,6 +1,7 @@
 import type { NodeStatus } from 'node-red';
 import type { TaskProgress } from '../../lib/configure';
 import type { SessionChange } from '../../lib/device/types';
+import { formatBytes } from '../../lib/util/format';
 
 // Texts stay short so they fit under a node; colours as everywhere (DESIGN.md): blue = work in progress,
 // yellow = the device is away for a while, green = done / connected.
@@ -48,8 +49,3 @@ function formatMs(ms: number): string {
   return a < 1000 ? `${Math.round(a)} ms` : `${(a / 1000).toFixed(1)} s`;
 }
 
-function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MB`;
-  if (n >= 1024) return `${+(n / 1024).toFixed(1)} kB`;
-  return `${n} B`;
-}

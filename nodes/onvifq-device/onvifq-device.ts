@@ -4,6 +4,7 @@ import { DeviceLink } from '../../lib/device/link';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { OnvifError, isOnvifError } from '../../lib/errors';
 import { setPreferredLanguage } from '../../lib/soap/fault';
+import { formatWireTrace, subscribeWireTrace } from '../../lib/transport/trace';
 import {
   checkDeviceConfig,
   deviceOptionsFrom,
@@ -37,6 +38,9 @@ export default function (RED: NodeAPI): void {
     const label = def.name || String(def.address ?? '').trim() || 'ONVIF device';
     Object.defineProperty(node, 'label', { value: label, enumerable: true });
     let closed = false;
+    // The wire trace of this device's traffic goes to Node-RED's trace log. Subscribed only when a logger is at
+    // level trace: without a subscriber the transport builds no trace at all.
+    const stopTrace = traceLogging(RED) ? subscribeWireTrace((m) => node.trace(formatWireTrace(m)), { label: node.id }) : undefined;
 
     node.link = (): DeviceLink => {
       if (node._link) return node._link;
@@ -45,7 +49,7 @@ export default function (RED: NodeAPI): void {
       if (problems.length) {
         throw new OnvifError('invalid-input', `Config node '${label}' cannot be used: ${problems.join('; ')}. Open it in the editor and fix it.`);
       }
-      node._link = new DeviceLink(deviceOptionsFrom(props, node.credentials ?? {}));
+      node._link = new DeviceLink({ ...deviceOptionsFrom(props, node.credentials ?? {}), traceLabel: node.id });
       return node._link;
     };
 
@@ -56,6 +60,7 @@ export default function (RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      stopTrace?.();
       const link = node._link;
       node._link = undefined;
       if (!link) return done();
@@ -128,6 +133,12 @@ async function testConnection(RED: NodeAPI, req: Request, res: Response): Promis
   } finally {
     device.close().catch(() => undefined);
   }
+}
+
+/** Some Node-RED logger (console, file, custom) writes trace-level messages (settings.js `logging.<name>.level`). */
+function traceLogging(RED: NodeAPI): boolean {
+  const logging = (RED.settings as { logging?: Record<string, { level?: unknown } | undefined> }).logging;
+  return Object.values(logging ?? {}).some((logger) => logger?.level === 'trace');
 }
 
 /** Node-RED's language, by its own rule: `lang` in the settings, else the locale environment (de_DE.UTF-8 → de-DE). */

@@ -1,5 +1,6 @@
 import type { NodeStatus } from 'node-red';
 import type { EventStreamState } from '../../lib/events';
+import { formatSeconds } from '../../lib/util/format';
 
 // Texts stay under 20 characters so they fit under a node in the editor.
 // Colours as everywhere (DESIGN.md): grey connecting, green listening, yellow retrying, red failed.
@@ -47,7 +48,3 @@ export function clockTime(d: Date): string {
   return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
 
-function formatSeconds(s: number): string {
-  if (s < 120) return `${s}s`;
-  return `${Math.ceil(s / 60)}min`;
-}

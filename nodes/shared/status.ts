@@ -1,6 +1,7 @@
 import type { NodeStatus } from 'node-red';
 import type { LinkState } from '../../lib/device/link';
 import type { OnvifError } from '../../lib/errors';
+import { formatSeconds } from '../../lib/util/format';
 
 // Status texts stay under 20 characters so they fit under a node in the editor.
 // Colours (DESIGN.md): grey connecting, green ok, yellow retrying, red failed.
@@ -34,11 +35,6 @@ export function linkStatus(state: LinkState): NodeStatus {
     default:
       return { fill: 'grey', shape: 'ring', text: String((state as { status: unknown }).status).slice(0, 19) };
   }
-}
-
-function formatSeconds(s: number): string {
-  if (s < 120) return `${s}s`;
-  return `${Math.ceil(s / 60)}min`;
 }
 
 /** The status after one call failed while the link itself is fine (red, by what went wrong). */

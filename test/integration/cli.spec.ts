@@ -45,6 +45,17 @@ describe('onvifq terminal client', () => {
     assert.equal(full.partial, undefined, 'signed in: nothing partial');
   });
 
+  it('--trace prints every request and answer of info to stderr, without the password; stdout stays the JSON', async () => {
+    const r = await onvifq(['info', sim.xaddr, '--user', 'admin', '--password', 'Adm1n-secret', '--trace']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).model, 'CLI-Model-7');
+    assert.match(r.stderr, /^>> #\d+ GetDeviceInformation POST http:\/\/127\.0\.0\.1:\d+\/onvif\/device_service/m);
+    assert.match(r.stderr, /^   Authorization: Digest username="admin", .*response=\[redacted\]$/m);
+    assert.match(r.stderr, /^<< #\d+ GetDeviceInformation HTTP 200 after \d+ ms$/m);
+    assert.match(r.stderr, /<tt:Model>CLI-Model-7<\/tt:Model>|<tds:Model>CLI-Model-7<\/tds:Model>/);
+    assert.doesNotMatch(r.stderr, /Adm1n-secret/);
+  });
+
   it('call prints one operation result, with JSON parameters, password from the environment', async () => {
     const host = sim.xaddr.replace(/^http:\/\//, '').replace(/\/onvif.*$/, '');
     const r = await onvifq(['call', host, 'GetServices', '{"IncludeCapability": false}', '-u', 'admin', '--compact'], { ONVIFQ_PASSWORD: 'Adm1n-secret' });

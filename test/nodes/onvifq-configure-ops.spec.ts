@@ -13,7 +13,6 @@ import { encodeElement, findOperation } from '../../lib/schema';
 import deviceNode from '../../nodes/onvifq-device/onvifq-device';
 import configureNode from '../../nodes/onvifq-configure/onvifq-configure';
 import { CATALOGUE, GROUPS } from '../../nodes/onvifq-configure/operations';
-import type { DeviceConfigNode } from '../../nodes/shared/device-config';
 import {
   PASSWORD, USERNAME, type FlowNode, type TestFlows, helper, loggedTexts, nextInput, nothingWithin, startHelperServer, statuses,
   stopHelperServer, useSimulatorAndHelper, waitForStatus,
@@ -121,7 +120,7 @@ describe('onvifq-configure: the Device operations', function () {
       return err;
     }
     function requests(): number {
-      return (helper.getNode('dev') as DeviceConfigNode).link().onvifDevice.requestCount;
+      return env.sim.stats.httpRequests;
     }
 
     it("SetHostname from the node's form parameters; msg.payload overrides them; GetHostname shows each", async () => {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { OnvifError } from '../../lib/errors';
+import { download, upload } from '../../lib/transfer';
 import { SoapClient } from '../../lib/transport';
 import { el } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
@@ -81,7 +82,6 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
       const c = client();
       for (let i = 0; i < 20; i++) await c.call(srv.url, GET_INFO);
       assert.equal(srv.requests.length, 20);
-      assert.equal(c.requestCount, 20);
       assert.equal(srv.connections, 1);
     });
 
@@ -106,7 +106,6 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
       const c = client({ username: 'admin', password: PASSWORD });
       for (let i = 0; i < 20; i++) await c.call(srv.url, GET_INFO);
       assert.equal(srv.requests.length, 21);
-      assert.equal(c.requestCount, 21);
       assert.equal(c.authMethod, 'digest-SHA-256');
       assert.ok(gate.checks.every((k) => k.ok && k.algorithm === 'SHA-256'));
       assert.deepEqual(
@@ -137,7 +136,7 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
       await c.call(srv.url, GET_INFO);
       assert.deepEqual(gate.checks.map((k) => k.ok), [true, true]);
       assert.doesNotMatch(srv.requests[1]!.headers.authorization!, /\bnc=/);
-      assert.equal(c.requestCount, 3);
+      assert.equal(srv.requests.length, 3);
     });
 
     it('retries exactly once with the new nonce when the device says stale=true', async () => {
@@ -181,7 +180,7 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
       const srv = await serve((req, res) => gate.check(req, res) && sendSoap(res, deviceInfo()));
       const c = client({ username: 'admin', password: 'wrong-one' });
       const first = await expectError(c.call(srv.url, GET_INFO, { operation: 'GetDeviceInformation' }));
-      // Later calls, plain requests and transfers fail at once with the first error, nothing sent.
+      // Later calls and transfers fail at once with the first error, nothing sent.
       for (let i = 0; i < 5; i++) {
         const again = await expectError(c.call(srv.url, GET_INFO, { operation: 'GetDeviceInformation' }));
         assert.equal(again.kind, 'auth');
@@ -191,7 +190,7 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
         assert.match(again.message, /Set other credentials, or reconnect explicitly/);
         assert.ok(!again.message.includes('wrong-one'));
       }
-      await assert.rejects(c.request(srv.url, { method: 'GET' }), (e: OnvifError) => e.kind === 'auth' && /already rejected/.test(e.message));
+      await assert.rejects(download(c, srv.url), (e: OnvifError) => e.kind === 'auth' && /already rejected/.test(e.message));
       assert.equal(srv.requests.length, 2, 'nothing sent after the rejection');
       // An anonymous-only request carries no credentials, so it still goes out.
       await expectError(c.call(srv.url, GET_INFO, { anonymous: true, anonymousOnly: true }));
@@ -288,8 +287,8 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
     });
   });
 
-  describe('plain requests (uploads, downloads)', () => {
-    it('request() authenticates with digest like call(), reuses the nonce, and returns non-auth statuses as they are', async () => {
+  describe('file transfers (uploads, downloads)', () => {
+    it('transfers authenticate with digest like call(), reuse the nonce, and report non-auth statuses', async () => {
       const gate = new DigestGate({ users: USERS, algorithms: ['SHA-256'], qop: 'auth' });
       const srv = await serve((req, res) => {
         if (!gate.check(req, res)) return;
@@ -302,14 +301,13 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
       });
       const c = client({ username: 'admin', password: PASSWORD });
       const base = `http://127.0.0.1:${srv.port}`;
-      const up = await c.request(`${base}/upload?token=1`, { method: 'POST', body: Buffer.alloc(5000, 1), headers: { 'Content-Type': 'application/octet-stream' } });
+      const up = await upload(c, `${base}/upload?token=1`, Buffer.alloc(5000, 1));
       assert.equal(up.status, 200);
       assert.equal(up.body.toString(), 'POST 5000');
-      const missing = await c.request(`${base}/missing`, { method: 'GET' });
-      assert.equal(missing.status, 404);
-      assert.equal(c.requestCount, 3, '401 + upload + download');
-      assert.equal(c.authMethod, 'digest-SHA-256');
-      assert.ok(gate.checks.every((k) => k.ok));
+      const missing = await expectError(download(c, `${base}/missing`));
+      assert.equal(missing.httpStatus, 404);
+      assert.equal(srv.requests.length, 3, '401 + upload + download');
+      assert.ok(gate.checks.length === 2 && gate.checks.every((k) => k.ok));
     });
   });
 
