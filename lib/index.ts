@@ -16,3 +16,6 @@ export * from './xml';
 export { buildEnvelope, parseEnvelope, type ParsedEnvelope } from './soap/envelope';
 export { parseFault, describeFault, setPreferredLanguage, getPreferredLanguage, chooseReason, type SoapFault } from './soap/fault';
 export type { AuthMode, AuthMethodInUse, TlsOptions } from './transport/types';
+/** Per-operation request and result types of `OnvifDevice.call`, and every schema type they use (`OnvifTypes.TtUser`). */
+export type { OnvifOperations, OperationName, OperationRequest, OperationResult } from './schema/onvif-types';
+export type * as OnvifTypes from './schema/onvif-types';
