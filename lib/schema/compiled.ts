@@ -159,12 +159,18 @@ function fillKeys(p: CParticle): string[] {
 /** The lookups the codec needs, for one schema model. */
 export interface CompiledSchema {
   model: SchemaModel;
+  /** Split a model QName into namespace and local name. */
   splitModelName(name: string): { ns: string; local: string };
+  /** Model QName (`tt:User`) of {ns}local, or undefined for a namespace the model does not use. */
   modelName(ns: string, local: string): string | undefined;
+  /** Type info for a model type reference, compiled on first use and cached. */
   typeInfo(ref: TypeRef): TypeInfo;
   childType(c: ChildInfo): TypeInfo;
+  /** Type of a global element, or undefined when the model does not declare it. */
   elementType(ns: string, local: string): TypeInfo | undefined;
+  /** Global elements by local name, for wildcard content given as plain JSON (e.g. a Filter's TopicExpression). */
   globalElementsNamed(local: string): Array<{ ns: string; local: string }>;
+  /** Named type by QName, or undefined. */
   namedType(ns: string, local: string): TypeInfo | undefined;
 }
 
