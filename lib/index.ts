@@ -25,3 +25,6 @@ export {
   type WireTraceAnswer,
   type WireTraceFailure,
 } from './transport/trace';
+/** Per-operation request and result types of `OnvifDevice.call`, and every schema type they use (`OnvifTypes.TtUser`). */
+export type { OnvifOperations, OperationName, OperationRequest, OperationResult } from './schema/onvif-types';
+export type * as OnvifTypes from './schema/onvif-types';

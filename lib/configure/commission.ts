@@ -1,6 +1,7 @@
 import { OnvifError, deviceText, isOnvifError } from '../errors';
 import { OnvifDevice } from '../device/onvif-device';
 import type { ProfileQState, SessionInfo } from '../device/types';
+import type { OperationRequest } from '../schema/onvif-types';
 import { el } from '../xml/build';
 import { NS } from '../xml/namespaces';
 import type { TaskOptions } from './types';
@@ -203,7 +204,7 @@ export async function commission(device: OnvifDevice, params: CommissionParams, 
     plan.push({
       step: 'admin',
       run: async () => {
-        const user = { Username: username, Password: params.password, UserLevel: 'Administrator' };
+        const user = { Username: username, Password: params.password, UserLevel: 'Administrator' as const };
         await device.call(admin.operation, { User: [user] });
         const done = admin.operation === 'SetUser' ? 'set the password of' : 'created';
         device.setCredentials(username, params.password, `Commissioning ${done} the administrator ${quoted([username])} on ${device.displayAddress}; the session signs in with it now. Store these credentials.`);
@@ -237,7 +238,7 @@ export async function commission(device: OnvifDevice, params: CommissionParams, 
       run: async () => {
         const now = (await device.call('GetSystemDateAndTime')).SystemDateAndTime ?? {};
         const byNtp = params.ntp !== undefined;
-        const request: Record<string, unknown> = { DateTimeType: byNtp ? 'NTP' : 'Manual', DaylightSavings: now.DaylightSavings ?? false };
+        const request: OperationRequest<'SetSystemDateAndTime'> = { DateTimeType: byNtp ? 'NTP' : 'Manual', DaylightSavings: now.DaylightSavings ?? false };
         if (params.timeZone !== undefined) request.TimeZone = { TZ: params.timeZone.trim() };
         if (!byNtp) request.UTCDateTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
         await device.call('SetSystemDateAndTime', request);
@@ -265,7 +266,7 @@ export async function commission(device: OnvifDevice, params: CommissionParams, 
         const IPv4 = net === 'dhcp' ? { Enabled: true, DHCP: true } : { Enabled: true, DHCP: false, Manual: [{ Address: net.address, PrefixLength: Number(net.prefixLength) }] };
         if (net !== 'dhcp' && net.gateway) await device.call('SetNetworkDefaultGateway', { IPv4Address: [net.gateway] });
         const r = await device.call('SetNetworkInterfaces', { InterfaceToken: token, NetworkInterface: { Enabled: true, IPv4 } });
-        rebootNeeded = r?.RebootNeeded === true || r?.RebootNeeded === 'true';
+        rebootNeeded = r?.RebootNeeded === true;
         const what = net === 'dhcp' ? 'address from DHCP' : `address ${net.address}/${net.prefixLength}${net.gateway ? ` via ${net.gateway}` : ''}`;
         return `${what}${rebootNeeded ? ' (applies after a reboot)' : ''}`;
       },

@@ -37,7 +37,7 @@ export async function syncTime(device: OnvifDevice, params: SyncTimeParams = {},
   const before = (await device.measureClock()).offsetMs;
   const current = (await device.call('GetSystemDateAndTime')).SystemDateAndTime ?? {};
   const timeZone: string | undefined = params.timeZone?.trim() ?? current.TimeZone?.TZ;
-  const base: Record<string, unknown> = { DaylightSavings: current.DaylightSavings ?? false };
+  const base: { DaylightSavings: boolean; TimeZone?: { TZ: string } } = { DaylightSavings: current.DaylightSavings ?? false };
   if (timeZone) base.TimeZone = { TZ: timeZone };
 
   if (mode === 'ntp') {

@@ -1,4 +1,5 @@
 import { OnvifError } from '../errors';
+import type { TtNetworkHostInput } from '../schema/onvif-types';
 
 export function invalid(message: string): OnvifError {
   return new OnvifError('invalid-input', message);
@@ -11,7 +12,7 @@ export function isIPv4(s: string): boolean {
 }
 
 /** A tt:NetworkHost for an address or name as a user writes it. */
-export function networkHost(s: string): Record<string, string> {
+export function networkHost(s: string): TtNetworkHostInput {
   if (isIPv4(s)) return { Type: 'IPv4', IPv4Address: s };
   if (s.includes(':')) return { Type: 'IPv6', IPv6Address: s };
   return { Type: 'DNS', DNSname: s };

@@ -1,6 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { OnvifError, deviceText, isOnvifError } from '../errors';
 import { decodeElement, encodeElement, findOperation, type OperationInfo } from '../schema';
+import type { OperationName, OperationRequest, OperationResult } from '../schema/onvif-types';
 import { SoapClient } from '../transport';
 import type { SoapCallOptions, SoapResponse } from '../transport/types';
 import { download, upload, type DownloadOptions, type DownloadResult, type UploadOptions, type UploadResult, type UploadSource } from '../transfer';
@@ -40,6 +41,12 @@ export interface CallOptions {
   /** SystemReboot / SetSystemFactoryDefault: wait until the device is back and reconnect (default true). */
   waitForRestart?: boolean;
 }
+
+/**
+ * What `call(operation, params)` takes: the operation's request as the schema types it (lib/schema/onvif-types.ts),
+ * plus the session's own option for SetUser (`clearPassword`, lib/configure/user-checks.ts).
+ */
+export type CallParams<K extends string> = OperationRequest<K> & (K extends 'SetUser' ? { clearPassword?: boolean } : unknown);
 
 export interface WaitForRestartOptions {
   /** How long the device is expected to be away (StartSystemRestore's ExpectedDownTime), ms. */
@@ -139,8 +146,10 @@ export class OnvifDevice {
   /**
    * Run one operation and return its normalised result (plain JSON: no prefixes, lists as arrays, typed values).
    * `operation` is a name such as `GetUsers`, or qualified (`tev:GetServiceCapabilities`, `events.PullMessages`).
+   * A bare name the schema knows types params and result (lib/schema/onvif-types.ts); any other string is untyped.
    */
-  async call(operation: string, params?: Record<string, unknown>, options: CallOptions = {}): Promise<any> {
+  call<K extends OperationName | (string & {})>(operation: K, params?: CallParams<K>, options?: CallOptions): Promise<OperationResult<K>>;
+  async call(operation: string, params?: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
     const op = this.resolveOperation(operation);
     params = await checkUserRequest(this, op.name, params);
     const body = encodeElement(op.input.ns, op.input.local, params ?? {});

@@ -1,6 +1,7 @@
 /**
  * Schema-driven codec for the ONVIF device, event, application-management and advanced-security
- * services. The model (onvif-schema.json) is generated from the official WSDL/XSD by generate.ts.
+ * services. The model (onvif-schema.json) and the operation types (onvif-types.ts) are generated from the
+ * official WSDL/XSD by tools/schema/generate.ts (`npm run schema`).
  *
  * JSON conventions ("normalised"), the same in both directions:
  * - Keys are the local names of child elements and attributes: no prefixes, no '@'. When an attribute
@@ -38,6 +39,7 @@ import { decodeAs as decodeAsImpl, decodeElement as decodeElementImpl } from './
 import { encodeElement as encodeElementImpl } from './encode';
 
 export { findOperation, listOperations, type OperationInfo, type ServiceName } from './operations';
+export type { OnvifOperations, OperationName, OperationRequest, OperationResult } from './onvif-types';
 
 /** Build element {ns}local (e.g. an operation's input element) from normalised JSON. */
 export function encodeElement(ns: string, local: string, value?: unknown): XmlNode {

@@ -1,5 +1,5 @@
 /**
- * Layout of `onvif-schema.json`, the compact schema model written by generate.ts.
+ * Layout of `onvif-schema.json`, the compact schema model written by tools/schema/generate.ts.
  *
  * QNames are written `prefix:Local` with the prefixes of `ns`; built-in XSD types are `xs:int` etc.
  * A local element name without a prefix is unqualified (appmgmt's schema has no

@@ -25,7 +25,7 @@ const SERVICE_NS: Record<ServiceName, string> = {
 };
 
 /** Lookup order for a bare name: device first, then events, appmgmt, advanced security. */
-const SERVICE_ORDER: ServiceName[] = ['device', 'events', 'pullpoint', 'subscription', 'appmgmt', 'advancedsecurity'];
+export const SERVICE_ORDER: readonly ServiceName[] = ['device', 'events', 'pullpoint', 'subscription', 'appmgmt', 'advancedsecurity'];
 
 /** What a qualifier (`tds:`, `events.`) selects. */
 const QUALIFIER: Record<string, ServiceName[]> = {
@@ -57,7 +57,7 @@ const byService = new Map<ServiceName, Map<string, OperationInfo>>();
 for (const s of SERVICE_ORDER) byService.set(s, new Map());
 for (const op of ALL) if (!byService.get(op.service)!.has(op.name)) byService.get(op.service)!.set(op.name, op);
 
-function lookup(services: ServiceName[], name: string): OperationInfo | undefined {
+function lookup(services: readonly ServiceName[], name: string): OperationInfo | undefined {
   for (const s of services) {
     const op = byService.get(s)!.get(name);
     if (op) return op;

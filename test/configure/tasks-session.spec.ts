@@ -114,7 +114,7 @@ describe('the session follows what a call changed (device.changes$)', function (
     assert.equal(changes[0]?.kind, 'moved');
     assert.equal(changes[0]!.address, `http://127.0.0.1:8089/onvif/device_service`);
     assert.match(changes[0]!.text, /port is now 8089/);
-    await device.call('SetNetworkProtocols', { NetworkProtocols: [{ Name: 'HTTP', Enabled: true, Port: http.Port }] });
+    await device.call('SetNetworkProtocols', { NetworkProtocols: [{ Name: 'HTTP', Enabled: true, Port: http!.Port }] });
     await device.call('SetNetworkInterfaces', {
       InterfaceToken: 'eth0',
       NetworkInterface: { Enabled: true, IPv4: { Enabled: true, DHCP: false, Manual: [{ Address: '192.0.2.10', PrefixLength: 24 }] } },

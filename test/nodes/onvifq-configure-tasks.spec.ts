@@ -227,7 +227,7 @@ describe('onvifq-configure: tasks', function () {
   it('a redeploy during a restore does not wait for the device to come back', async () => {
     const s = await sim({ username: USERNAME, password: PASSWORD, rebootDowntimeMs: 8000 });
     const backup = await session(s, { username: USERNAME, password: PASSWORD }).download(
-      (await session(s, { username: USERNAME, password: PASSWORD }).call('GetSystemUris')).SystemBackupUri,
+      (await session(s, { username: USERNAME, password: PASSWORD }).call('GetSystemUris')).SystemBackupUri!,
       { to: 'buffer' },
     );
     await helper.load(NODES, withCatch([configNode('dev', s.xaddr, 'Porch'), ...configure('cfg', 'dev', { operation: 'restore' }, 'out')], ['cfg']), {

@@ -281,7 +281,7 @@ describe('transfer: OnvifDevice.download/upload against the simulated device', f
     device = new OnvifDevice({ address: sim.xaddr, ...USER });
     const { SystemBackupUri } = await device.call('GetSystemUris');
     const before = sim.stats.httpRequests;
-    const r = await device.download(SystemBackupUri);
+    const r = await device.download(SystemBackupUri!);
     assert.ok(r.buffer && r.bytes === r.buffer.length && r.bytes > 100);
     assert.equal(JSON.parse(r.buffer.toString('utf8')).format, 'onvifq-simulator-backup');
     assert.equal(sim.stats.httpRequests - before, 1, 'the nonce from the SOAP session is reused');

@@ -1,19 +1,21 @@
 /**
- * Dev tool: derive the compact schema model `onvif-schema.json` from the official ONVIF WSDL/XSD.
+ * Maintainer tool, not shipped: derive the compact schema model `lib/schema/onvif-schema.json` and the
+ * operation types `lib/schema/onvif-types.ts` from the official ONVIF WSDL/XSD.
  *
- *   npx tsx lib/schema/generate.ts [wsdlDir]      (default: <repo>/../shared/onvif/wsdl)
+ *   npm run schema [-- wsdlDir]      (default: <repo>/../shared/onvif/wsdl)
  *
  * Only what the device, event, application-management and advanced-security services can reach from
  * their messages is kept, so the committed JSON stays small and the product never needs the WSDL
- * files at run time. The JSON layout is described by `SchemaModel` in ./model.ts.
+ * files at run time. The JSON layout is described by `SchemaModel` in lib/schema/model.ts.
  * Importing this file does nothing; it runs only as a script.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { NS, PREFIX_FOR_NS } from '../xml/namespaces';
-import { parseXml, type XmlElement } from '../xml/parse';
-import { resolveQName } from '../xml/query';
-import type { ComplexTypeDef, OperationRow, Particle, SchemaModel, SimpleTypeDef, TypeRef } from './model';
+import { NS, PREFIX_FOR_NS } from '../../lib/xml/namespaces';
+import { parseXml, type XmlElement } from '../../lib/xml/parse';
+import { resolveQName } from '../../lib/xml/query';
+import type { ComplexTypeDef, OperationRow, Particle, SchemaModel, SimpleTypeDef, TypeRef } from '../../lib/schema/model';
+import { formatTypes } from './emit-types';
 
 const XS = NS.xs;
 const WSDL = 'http://schemas.xmlsoap.org/wsdl/';
@@ -498,24 +500,35 @@ export function formatModel(model: SchemaModel): string {
   );
 }
 
+/** Where the generated files go. */
+export const SCHEMA_DIR = path.resolve(__dirname, '../../lib/schema');
+export const MODEL_FILE = path.join(SCHEMA_DIR, 'onvif-schema.json');
+export const TYPES_FILE = path.join(SCHEMA_DIR, 'onvif-types.ts');
+
+/** Both generated files' text, from the WSDL tree at `wsdlDir`. */
+export function generateFiles(wsdlDir: string): { model: SchemaModel; modelText: string; typesText: string; warnings: string[] } {
+  const { model, warnings } = generateModel(wsdlDir);
+  return { model, modelText: formatModel(model), typesText: formatTypes(model), warnings };
+}
+
 function main(): void {
   const wsdlDir = path.resolve(process.argv[2] ?? path.resolve(__dirname, '../../../shared/onvif/wsdl'));
   if (!fs.existsSync(path.join(wsdlDir, 'ver10/device/wsdl/devicemgmt.wsdl'))) {
     console.error(`generate: ${wsdlDir} does not hold the ONVIF WSDL tree (ver10/device/wsdl/devicemgmt.wsdl missing)`);
     process.exit(2);
   }
-  const { model, warnings } = generateModel(wsdlDir);
+  const { model, modelText, typesText, warnings } = generateFiles(wsdlDir);
   for (const w of warnings) console.error(`warning: ${w}`);
-  const out = path.join(__dirname, 'onvif-schema.json');
-  const text = formatModel(model);
-  fs.writeFileSync(out, text);
+  fs.writeFileSync(MODEL_FILE, modelText);
+  fs.writeFileSync(TYPES_FILE, typesText);
   const count = (s: string) => model.operations.filter((o) => o[0] === s).length;
   console.log(
-    `wrote ${path.relative(process.cwd(), out)}: ${text.length} bytes, ${Object.keys(model.elements).length} elements, ` +
+    `wrote ${path.relative(process.cwd(), MODEL_FILE)}: ${modelText.length} bytes, ${Object.keys(model.elements).length} elements, ` +
       `${Object.keys(model.types).length} types, ${model.operations.length} operations ` +
       `(device ${count('device')}, events ${count('events')}, pullpoint ${count('pullpoint')}, subscription ${count('subscription')}, ` +
       `appmgmt ${count('appmgmt')}, advancedsecurity ${count('advancedsecurity')})`,
   );
+  console.log(`wrote ${path.relative(process.cwd(), TYPES_FILE)}: ${typesText.length} bytes`);
 }
 
 if (require.main === module) main();
