@@ -2,7 +2,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import type { Request, Response } from 'express';
 import type { Subscription } from 'rxjs';
 import { runTask, type TaskProgress } from '../../lib/configure';
-import type { DeviceLink } from '../../lib/device/link';
+import type { DeviceLink } from '../../lib/link';
 import type { OnvifDevice } from '../../lib/device/onvif-device';
 import type { SessionChange } from '../../lib/device/types';
 import { isOnvifError } from '../../lib/errors';

@@ -1,5 +1,5 @@
 import type { NodeStatus } from 'node-red';
-import type { LinkState } from '../../lib/device/link';
+import type { LinkState } from '../../lib/link';
 import type { OnvifError } from '../../lib/errors';
 
 // Status texts stay under 20 characters so they fit under a node in the editor.

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { firstValueFrom } from 'rxjs';
 import { filter, take, toArray } from 'rxjs/operators';
-import { DeviceLink, type LinkState } from '../../lib/device/link';
+import { DeviceLink, type LinkState } from '../../lib/link';
 import { SimulatedDevice } from '../../lib/simulator';
 import { freeTcpPort } from '../support/ports';
 

@@ -1,8 +1,8 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { OnvifError, isOnvifError } from '../errors';
 import { EventHub, type EventHubOptions } from '../events/hub';
-import { OnvifDevice, type CallOptions } from './onvif-device';
-import type { OnvifDeviceOptions, SessionChange, SessionInfo } from './types';
+import { OnvifDevice, type CallOptions } from '../device/onvif-device';
+import type { OnvifDeviceOptions, SessionChange, SessionInfo } from '../device/types';
 
 /** `failed`: retries stopped because they cannot help (credentials rejected, TLS mismatch, unusable settings); see `error.kind`. */
 export type LinkStatus = 'idle' | 'connecting' | 'connected' | 'retrying' | 'failed' | 'closed';
