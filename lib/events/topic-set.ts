@@ -1,10 +1,10 @@
-import { OnvifError } from '../../lib/errors';
-import { TOPIC_PREFIXES } from '../../lib/events';
-import type { OnvifDevice } from '../../lib/device/onvif-device';
-import { el } from '../../lib/xml/build';
-import { NS } from '../../lib/xml/namespaces';
-import type { XmlElement } from '../../lib/xml/parse';
-import { attr, child, children, resolveQName } from '../../lib/xml/query';
+import type { OnvifDevice } from '../device/onvif-device';
+import { OnvifError } from '../errors';
+import { encodeElement, findOperation } from '../schema';
+import { NS } from '../xml/namespaces';
+import type { XmlElement } from '../xml/parse';
+import { attr, child, children, resolveQName } from '../xml/query';
+import { TOPIC_PREFIXES } from './topics';
 
 /** One item (Source, Key or Data) a topic's messages carry, as GetEventProperties describes it. */
 export interface TopicItem {
@@ -13,7 +13,7 @@ export interface TopicItem {
   type?: string;
 }
 
-/** One entry of the editor's topic picker. */
+/** One topic a device offers, as a topic picker lists it. */
 export interface TopicInfo {
   /** Canonical topic, as msg.topic carries it and the filter matches it: `tns1:RuleEngine/CellMotionDetector/Motion`. */
   topic: string;
@@ -24,53 +24,88 @@ export interface TopicInfo {
   data: TopicItem[];
 }
 
-const MAX_TOPICS = 5000;
+/** One element of a wstop:TopicSet tree. */
+export interface TopicSetEntry {
+  element: XmlElement;
+  /** Canonical topic of the element: `tns1:RuleEngine/CellMotionDetector/Motion`. */
+  topic: string;
+  /** Its tt:MessageDescription, if any. */
+  description?: XmlElement;
+  /** Marked `wstop:topic="true"`. */
+  flagged: boolean;
+}
 
-/** Ask the device which event topics it offers (GetEventProperties) and list them for the picker, sorted. */
-export async function listEventTopics(device: OnvifDevice): Promise<TopicInfo[]> {
-  await device.connect();
+const MAX_TOPICS = 5000;
+const GET_EVENT_PROPERTIES = findOperation('events.GetEventProperties')!;
+
+/**
+ * Send GetEventProperties (Core §9.7) and return the response body, which holds the wstop:TopicSet.
+ * The device must be connected; throws `unsupported` when it offers no event service.
+ */
+export async function getEventProperties(
+  device: OnvifDevice,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<XmlElement | undefined> {
   const url = device.serviceAddress(NS.tev);
   if (!url) {
-    throw new OnvifError('unsupported', `The device at ${device.displayAddress} offers no event service, so it has no event topics to pick from.`);
+    throw new OnvifError('unsupported', `The device at ${device.displayAddress} offers no event service, so it has no event topics.`);
   }
-  const res = await device.send(url, el(NS.tev, 'GetEventProperties'), {
+  const res = await device.send(url, encodeElement(NS.tev, 'GetEventProperties', {}), {
+    action: GET_EVENT_PROPERTIES.action,
     operation: 'GetEventProperties',
-    action: `${NS.tev}/EventPortType/GetEventPropertiesRequest`,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
   });
-  const topicSet = res.content ? child(res.content, 'TopicSet') : undefined;
+  return res.content;
+}
+
+/** Ask the device which event topics it offers (GetEventProperties) and list them, sorted by topic. */
+export async function listEventTopics(device: OnvifDevice): Promise<TopicInfo[]> {
+  await device.connect();
+  const content = await getEventProperties(device);
+  const topicSet = content ? child(content, 'TopicSet') : undefined;
   if (!topicSet) throw new OnvifError('bad-response', 'The device answered GetEventProperties without a topic set.');
   return readTopicSet(topicSet);
 }
 
 /**
- * The real topics of a wstop:TopicSet tree. Segments are elements; the root of each tree names its namespace
- * (children are often unqualified), a segment in another namespace starts a new prefix. Real topics carry
- * wstop:topic="true" or a MessageDescription.
+ * Every element of a wstop:TopicSet tree with its canonical topic, depth first. Segments are elements; the root
+ * of each tree names its namespace (children are often unqualified), a segment in another namespace starts a
+ * new prefix. MessageDescription and Documentation elements are not segments.
  */
-export function readTopicSet(topicSet: XmlElement): TopicInfo[] {
-  const out: TopicInfo[] = [];
-  const walk = (node: XmlElement, parentPath: string, parentNs: string): void => {
-    if (out.length >= MAX_TOPICS) return;
+export function* topicSetEntries(topicSet: XmlElement): Generator<TopicSetEntry> {
+  function* walk(node: XmlElement, parentPath: string, parentNs: string): Generator<TopicSetEntry> {
     const ns = node.ns || parentNs;
     const segment = ns !== parentNs || !parentPath ? `${topicPrefix(node, ns)}:${node.local}` : node.local;
-    const topicPath = parentPath ? `${parentPath}/${segment}` : segment;
+    const topic = parentPath ? `${parentPath}/${segment}` : segment;
     const description = child(node, 'MessageDescription', NS.tt) ?? child(node, 'MessageDescription');
     const flagged = (attr(node, 'topic', NS.wstop) ?? attr(node, 'topic') ?? '').trim() === 'true';
-    if (flagged || description) {
-      out.push({
-        topic: topicPath,
-        isProperty: (attr(description, 'IsProperty') ?? '').trim() === 'true',
-        source: items(child(description, 'Source')),
-        key: items(child(description, 'Key')),
-        data: items(child(description, 'Data')),
-      });
-    }
+    yield { element: node, topic, description, flagged };
     for (const c of node.children) {
-      if (c.local === 'MessageDescription') continue;
-      walk(c, topicPath, ns);
+      if (c.local === 'MessageDescription' || c.local === 'Documentation') continue;
+      yield* walk(c, topic, ns);
     }
-  };
-  for (const root of topicSet.children) walk(root, '', '');
+  }
+  for (const root of topicSet.children) {
+    if (root.local === 'Documentation') continue;
+    yield* walk(root, '', '');
+  }
+}
+
+/** The real topics of a wstop:TopicSet: those marked wstop:topic="true" or carrying a MessageDescription. */
+export function readTopicSet(topicSet: XmlElement): TopicInfo[] {
+  const out: TopicInfo[] = [];
+  for (const { topic, description, flagged } of topicSetEntries(topicSet)) {
+    if (out.length >= MAX_TOPICS) break;
+    if (!flagged && !description) continue;
+    out.push({
+      topic,
+      isProperty: (attr(description, 'IsProperty') ?? '').trim() === 'true',
+      source: items(child(description, 'Source')),
+      key: items(child(description, 'Key')),
+      data: items(child(description, 'Data')),
+    });
+  }
   return out.sort((a, b) => a.topic.localeCompare(b.topic));
 }
 

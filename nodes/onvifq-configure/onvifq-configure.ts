@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import type { Request, Response } from 'express';
 import type { Subscription } from 'rxjs';
-import { runTask, type TaskProgress } from '../../lib/configure';
+import { FleetDevices, runTask, type TaskProgress } from '../../lib/configure';
 import type { DeviceLink } from '../../lib/link';
 import type { OnvifDevice } from '../../lib/device/onvif-device';
 import type { SessionChange } from '../../lib/device/types';
@@ -10,7 +10,6 @@ import { findOperation } from '../../lib/schema';
 import type { DeviceConfigNode, MsgDevice } from '../shared/device-config';
 import { inputError, redact, toNodeError, type NodeError } from '../shared/errors';
 import { callFailedStatus, linkStatus } from '../shared/status';
-import { FleetDevices } from './fleet';
 import { CATALOGUE, GROUPS, OPERATION_FROM_MSG, OPERATION_OTHER, PASSWORD_TARGETS, isConfigureOperation, isTask } from './operations';
 import { buildParams, parseNodeParams } from './params';
 import { changeStatus, progressStatus, taskDoneStatus } from './status';

@@ -4,7 +4,7 @@ import { DiscoveryListener, probe, probe$, type DiscoveredDevice, type PresenceE
 import type { NodeError } from '../shared/errors';
 import { registerDiscoveryAdmin } from './admin';
 import { discoveryError, discoveryFailedStatus } from './errors';
-import { PresenceRegistry, type PresenceChange } from './presence';
+import { PresenceRegistry, type PresenceChange } from '../../lib/discovery';
 import { probeOptions, readOverrides, readSettings, type DiscoverProps, type RunOverrides } from './settings';
 import { onInput, type DoneFn, type SendFn } from '../shared/input';
 
