@@ -156,7 +156,6 @@ export default function (RED: NodeAPI): void {
     }
 
     async function task(name: string, params: Record<string, unknown>, target: Target, signal: AbortSignal, msg: NodeMessageInFlow, send: SendFn): Promise<void> {
-      const device = target.link ? await target.link.device() : target.device;
       let lastStep = '';
       let lastAt = 0;
       const onProgress = (p: TaskProgress): void => {
@@ -167,13 +166,8 @@ export default function (RED: NodeAPI): void {
         lastAt = now;
         node.status(progressStatus(p));
       };
-      let result: unknown;
-      try {
-        result = await runTask(device, name as never, params, { onProgress, signal });
-      } catch (err) {
-        target.link?.noteFailure(err);
-        throw err;
-      }
+      const work = (device: OnvifDevice): Promise<unknown> => runTask(device, name as never, params, { onProgress, signal });
+      const result = target.link ? await target.link.run(work) : await work(target.device);
       if (name === 'backup') {
         const r = result as { bytes: number; buffer?: Buffer; file?: string; contentType?: string };
         if (r.buffer) {
