@@ -1,4 +1,4 @@
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { Request, Response } from 'express';
 import type { Subscription } from 'rxjs';
 import { FleetDevices, runTask, type TaskProgress } from '../../lib/configure';
@@ -13,7 +13,7 @@ import { callFailedStatus, linkStatus } from '../shared/status';
 import { CATALOGUE, GROUPS, OPERATION_FROM_MSG, OPERATION_OTHER, PASSWORD_TARGETS, isConfigureOperation, isTask } from './operations';
 import { buildParams, parseNodeParams } from './params';
 import { changeStatus, progressStatus, taskDoneStatus } from './status';
-import { onInput, type DoneFn, type SendFn } from '../shared/input';
+import type { DoneFn, SendFn } from '../shared/input';
 
 interface ConfigureDef extends NodeDef {
   device?: string;
@@ -94,7 +94,7 @@ export default function (RED: NodeAPI): void {
       if (status) node.status(status);
     }
 
-    onInput(node, (msg, send, done) => {
+    node.on('input', (msg, send, done) => {
       void handle(msg, send, done);
     });
 
