@@ -17,4 +17,4 @@ export {
 export { PullPoint, isResourceUnknown, parseDuration, pullLimits, reachableSubscriptionUrl, readLeaseTimes, type LeaseTimes } from './pull-point';
 export { TOPIC_PREFIXES, canonicalTopic, compileTopicFilter, topicMatches, type TopicFilter } from './topics';
 export { EventSelection, type SelectionOptions } from './selection';
-export { getEventProperties, listEventTopics, readTopicSet, topicSetEntries, type TopicInfo, type TopicItem, type TopicSetEntry } from './topic-set';
+export { getEventProperties, listEventTopics, readTopicSet, type TopicInfo, type TopicItem } from './topic-set';
