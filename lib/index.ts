@@ -8,6 +8,7 @@
  */
 export * from './errors';
 export * from './device';
+export * from './link';
 export * from './discovery';
 export * from './events';
 export * from './configure';

@@ -5,3 +5,4 @@ export { syncTime, type SyncTimeParams, type SyncTimeResult } from './sync-time'
 export { backup, restore, type BackupParams, type BackupResult, type RestoreParams, type RestoreResult } from './backup';
 export { inventory, serviceName, type InventoryResult, type InventoryService } from './inventory';
 export { durationMs } from './util';
+export { FleetDevices, FLEET_LIMIT } from './fleet';

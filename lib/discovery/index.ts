@@ -18,3 +18,4 @@ export { splitXAddrs, rankXAddrs, localNetworks, type LocalNetwork } from './xad
 export { expandTargets, selectInterfaces, MAX_TARGET_PREFIX, type UnicastTarget, type ProbeInterface } from './targets';
 export { probe, probe$, resolve, DEFAULT_PROBE_TIMEOUT_MS, DEFAULT_PROBE_REPEATS, type ProbeOptions } from './probe';
 export { DiscoveryListener, type PresenceEvent, type DiscoveryListenerOptions } from './listener';
+export { PresenceRegistry, type PresenceChange } from './presence';

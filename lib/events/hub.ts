@@ -1,9 +1,9 @@
 import { BehaviorSubject, Observable, type Subscriber } from 'rxjs';
 import type { OnvifDevice } from '../device/onvif-device';
 import { OnvifError, isOnvifError } from '../errors';
-import { encodeElement, findOperation } from '../schema';
 import { NS } from '../xml/namespaces';
 import { parseNotifications, readEventTypes, type EventTypes, type OnvifEvent } from './notifications';
+import { getEventProperties } from './topic-set';
 import { PullPoint, isResourceUnknown, pullLimits, type LeaseTimes } from './pull-point';
 import { compileTopicFilter, type TopicFilter } from './topics';
 
@@ -103,8 +103,6 @@ function isFatal(e: OnvifError): boolean {
 function propertyKey(e: OnvifEvent): string {
   return `${e.topic}\u0000${JSON.stringify(e.source)}\u0000${JSON.stringify(e.key)}`;
 }
-
-const GET_EVENT_PROPERTIES = findOperation('events.GetEventProperties')!;
 
 /**
  * The events of one device, shared: one pull-point subscription however many observers (events nodes)
@@ -307,15 +305,9 @@ export class EventHub {
   private async loadEventTypes(device: OnvifDevice, run: Run): Promise<EventTypes | undefined> {
     try {
       if (!device.session) await device.connect();
-      const url = device.serviceAddress(NS.tev);
-      if (!url) return undefined;
-      const res = await device.send(url, encodeElement(NS.tev, 'GetEventProperties', {}), {
-        action: GET_EVENT_PROPERTIES.action,
-        operation: 'GetEventProperties',
-        timeoutMs: this.options.requestTimeoutMs,
-        signal: run.abort.signal,
-      });
-      return res.content ? readEventTypes(res.content) : new Map();
+      if (!device.serviceAddress(NS.tev)) return undefined;
+      const content = await getEventProperties(device, { timeoutMs: this.options.requestTimeoutMs, signal: run.abort.signal });
+      return content ? readEventTypes(content) : new Map();
     } catch (e) {
       const err = asOnvifError(e);
       // A fault (not offered) leaves this pull point's events untyped; anything else is retried with the subscription.

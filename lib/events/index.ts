@@ -16,3 +16,5 @@ export {
 } from './notifications';
 export { PullPoint, isResourceUnknown, parseDuration, pullLimits, reachableSubscriptionUrl, readLeaseTimes, type LeaseTimes } from './pull-point';
 export { TOPIC_PREFIXES, canonicalTopic, compileTopicFilter, topicMatches, type TopicFilter } from './topics';
+export { EventSelection, type SelectionOptions } from './selection';
+export { getEventProperties, listEventTopics, readTopicSet, type TopicInfo, type TopicItem } from './topic-set';

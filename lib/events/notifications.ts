@@ -6,6 +6,7 @@ import { parseDateTime } from '../schema/values';
 import { NS } from '../xml/namespaces';
 import type { XmlElement } from '../xml/parse';
 import { attr, child, children, descendant, resolveQName } from '../xml/query';
+import { topicSetEntries } from './topic-set';
 import { canonicalTopic } from './topics';
 
 export type PropertyOperation = 'Initialized' | 'Changed' | 'Deleted';
@@ -50,29 +51,22 @@ export function topicKey(topic: string): string {
 export function readEventTypes(response: XmlElement): EventTypes {
   const types: EventTypes = new Map();
   const topicSet = descendant(response, 'TopicSet');
-  const walk = (el: XmlElement, path: string[]) => {
-    for (const c of el.children) {
-      if (c.local === 'MessageDescription' || c.local === 'Documentation') continue;
-      const here = [...path, c.local];
-      const description = child(c, 'MessageDescription');
-      if (description) {
-        const items = new Map<string, ItemType>();
-        for (const group of ['Source', 'Key', 'Data']) {
-          const g = child(description, group);
-          for (const d of g?.children ?? []) {
-            const name = attr(d, 'Name')?.trim();
-            const type = attr(d, 'Type')?.trim();
-            if (!name || !type || (d.local !== 'SimpleItemDescription' && d.local !== 'ElementItemDescription')) continue;
-            const q = resolveQName(d, type);
-            items.set(name, { ns: q.ns, local: q.local, element: d.local === 'ElementItemDescription' });
-          }
-        }
-        types.set(here.join('/'), items);
+  if (!topicSet) return types;
+  for (const { topic, description } of topicSetEntries(topicSet)) {
+    if (!description) continue;
+    const items = new Map<string, ItemType>();
+    for (const group of ['Source', 'Key', 'Data']) {
+      const g = child(description, group);
+      for (const d of g?.children ?? []) {
+        const name = attr(d, 'Name')?.trim();
+        const type = attr(d, 'Type')?.trim();
+        if (!name || !type || (d.local !== 'SimpleItemDescription' && d.local !== 'ElementItemDescription')) continue;
+        const q = resolveQName(d, type);
+        items.set(name, { ns: q.ns, local: q.local, element: d.local === 'ElementItemDescription' });
       }
-      walk(c, here);
     }
-  };
-  if (topicSet) walk(topicSet, []);
+    types.set(topicKey(topic), items);
+  }
   return types;
 }
 

@@ -1,8 +1,8 @@
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { Request, Response } from 'express';
 import type { Subscription } from 'rxjs';
-import { runTask, type TaskProgress } from '../../lib/configure';
-import type { DeviceLink } from '../../lib/device/link';
+import { FleetDevices, runTask, type TaskProgress } from '../../lib/configure';
+import type { DeviceLink } from '../../lib/link';
 import type { OnvifDevice } from '../../lib/device/onvif-device';
 import type { SessionChange } from '../../lib/device/types';
 import { isOnvifError } from '../../lib/errors';
@@ -10,11 +10,10 @@ import { findOperation } from '../../lib/schema';
 import type { DeviceConfigNode, MsgDevice } from '../shared/device-config';
 import { inputError, redact, toNodeError, type NodeError } from '../shared/errors';
 import { callFailedStatus, linkStatus } from '../shared/status';
-import { FleetDevices } from './fleet';
 import { CATALOGUE, GROUPS, OPERATION_FROM_MSG, OPERATION_OTHER, PASSWORD_TARGETS, isConfigureOperation, isTask } from './operations';
 import { buildParams, parseNodeParams } from './params';
 import { changeStatus, progressStatus, taskDoneStatus } from './status';
-import { onInput, type DoneFn, type SendFn } from '../shared/input';
+import type { DoneFn, SendFn } from '../shared/input';
 
 interface ConfigureDef extends NodeDef {
   device?: string;
@@ -95,7 +94,7 @@ export default function (RED: NodeAPI): void {
       if (status) node.status(status);
     }
 
-    onInput(node, (msg, send, done) => {
+    node.on('input', (msg, send, done) => {
       void handle(msg, send, done);
     });
 
@@ -157,7 +156,6 @@ export default function (RED: NodeAPI): void {
     }
 
     async function task(name: string, params: Record<string, unknown>, target: Target, signal: AbortSignal, msg: NodeMessageInFlow, send: SendFn): Promise<void> {
-      const device = target.link ? await target.link.device() : target.device;
       let lastStep = '';
       let lastAt = 0;
       const onProgress = (p: TaskProgress): void => {
@@ -168,13 +166,8 @@ export default function (RED: NodeAPI): void {
         lastAt = now;
         node.status(progressStatus(p));
       };
-      let result: unknown;
-      try {
-        result = await runTask(device, name as never, params, { onProgress, signal });
-      } catch (err) {
-        target.link?.noteFailure(err);
-        throw err;
-      }
+      const work = (device: OnvifDevice): Promise<unknown> => runTask(device, name as never, params, { onProgress, signal });
+      const result = target.link ? await target.link.run(work) : await work(target.device);
       if (name === 'backup') {
         const r = result as { bytes: number; buffer?: Buffer; file?: string; contentType?: string };
         if (r.buffer) {

@@ -250,10 +250,6 @@ export const PASSWORD_TARGETS: Readonly<Record<string, string>> = {
   SetUser: 'User.0.Password',
 };
 
-export function catalogueEntry(name: string): CatalogueEntry | undefined {
-  return entries.find((e) => e.name === name);
-}
-
 export function isTask(name: string): name is ConfigureTask {
   return (CONFIGURE_TASKS as readonly string[]).includes(name);
 }

@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
-import { DeviceLink } from '../../lib/device/link';
+import { DeviceLink } from '../../lib/link';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { OnvifError, isOnvifError } from '../../lib/errors';
 import { setPreferredLanguage } from '../../lib/soap/fault';

@@ -4,9 +4,9 @@ import { DiscoveryListener, probe, probe$, type DiscoveredDevice, type PresenceE
 import type { NodeError } from '../shared/errors';
 import { registerDiscoveryAdmin } from './admin';
 import { discoveryError, discoveryFailedStatus } from './errors';
-import { PresenceRegistry, type PresenceChange } from './presence';
+import { PresenceRegistry, type PresenceChange } from '../../lib/discovery';
 import { probeOptions, readOverrides, readSettings, type DiscoverProps, type RunOverrides } from './settings';
-import { onInput, type DoneFn, type SendFn } from '../shared/input';
+import type { SendFn } from '../shared/input';
 
 type DiscoverDef = NodeDef & DiscoverProps;
 
@@ -46,7 +46,7 @@ export default function (RED: NodeAPI): void {
       if (settings.intervalMs > 0) timers.push(setInterval(runInBackground, settings.intervalMs));
     }
 
-    onInput(node, (msg, send, done) => {
+    node.on('input', (msg, send, done) => {
       if (configError) {
         done(configError);
         return;

@@ -1,13 +1,11 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from 'node-red';
 import type { Request, Response } from 'express';
 import type { Subscription } from 'rxjs';
-import type { EventHub, EventStreamState, OnvifEvent } from '../../lib/events';
+import { EventSelection, listEventTopics, type EventHub, type EventStreamState, type OnvifEvent } from '../../lib/events';
 import { isOnvifError } from '../../lib/errors';
 import type { DeviceConfigNode } from '../shared/device-config';
 import { redact, toNodeError } from '../shared/errors';
-import { EventSelection } from './selection';
 import { eventsStatus } from './status';
-import { listEventTopics } from './topics';
 
 interface EventsDef extends NodeDef {
   device?: string;

@@ -1,7 +1,7 @@
 import type { Node, NodeDef } from 'node-red';
 import type { AuthMode } from '../../lib/transport/types';
 import type { OnvifDeviceOptions } from '../../lib/device/types';
-import type { DeviceLink } from '../../lib/device/link';
+import type { DeviceLink } from '../../lib/link';
 
 /** What the editor stores for an `onvifq-device` config node (flow JSON: never credentials). */
 export interface DeviceConfigProps {

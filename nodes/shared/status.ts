@@ -1,5 +1,5 @@
 import type { NodeStatus } from 'node-red';
-import type { LinkState } from '../../lib/device/link';
+import type { LinkState } from '../../lib/link';
 import type { OnvifError } from '../../lib/errors';
 import { formatSeconds } from '../../lib/util/format';
 

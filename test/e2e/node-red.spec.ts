@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import path from 'node:path';
+import { CATALOGUE } from '../../nodes/onvifq-configure/operations';
 import { NODE_RED_DEV, PACKAGE_NAME, REPO_ROOT, describeOnEachNodeRed, pressInject, simulatorDeviceNode, useSimulatorAndNodeRed } from './node-red-process';
 
 const USERNAME = 'admin';
@@ -42,6 +43,11 @@ describeOnEachNodeRed('e2e: the built package in Node-RED', (runtime) => {
     const locale = await env.red.request('GET', `/locales/${PACKAGE_NAME}/onvifq-configure?lng=en-US`);
     assert.equal(locale.status, 200);
     assert.equal(locale.json()['onvifq-configure'].label.operation, 'Operation');
+    // The editor's help comes with the node definitions; the configure node's operations are written in at build time.
+    const editor = await env.red.request('GET', '/nodes', undefined, { Accept: 'text/html' });
+    const help = editor.body.slice(editor.body.indexOf('data-help-name="onvifq-configure"'));
+    assert.ok(help.length > 0, 'the configure help is served');
+    for (const e of CATALOGUE) assert.ok(help.includes(`<dt>${e.name}</dt>`), `the served help lists ${e.name}`);
   });
 
   it('offers the example flows under Import > Examples, using only installed node types', async function () {

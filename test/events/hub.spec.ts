@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
-import { DeviceLink } from '../../lib/device/link';
+import { DeviceLink } from '../../lib/link';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { EventHub, type EventStreamState, type OnvifEvent } from '../../lib/events';
 import { SimulatedDevice, TOPICS, type SimulatorOptions, type TopicDescription } from '../../lib/simulator';

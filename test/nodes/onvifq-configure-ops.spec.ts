@@ -13,6 +13,7 @@ import { encodeElement, findOperation } from '../../lib/schema';
 import deviceNode from '../../nodes/onvifq-device/onvifq-device';
 import configureNode from '../../nodes/onvifq-configure/onvifq-configure';
 import { CATALOGUE, GROUPS } from '../../nodes/onvifq-configure/operations';
+import { HELP_TEMPLATE, configureHelp } from '../../tools/configure-help';
 import {
   PASSWORD, USERNAME, type FlowNode, type TestFlows, helper, loggedTexts, nextInput, nothingWithin, startHelperServer, statuses,
   stopHelperServer, useSimulatorAndHelper, waitForStatus,
@@ -66,17 +67,26 @@ describe('onvifq-configure: the Device operations', function () {
       }
     });
 
-    it('the help lists every operation with its payload example and what it returns', () => {
-      const help = fs.readFileSync(path.resolve(__dirname, '../../nodes/onvifq-configure/locales/en-US/onvifq-configure.html'), 'utf8');
+    it('the help, generated from the catalogue, lists every operation with its payload example and what it returns', () => {
+      const template = fs.readFileSync(HELP_TEMPLATE, 'utf8');
+      const help = configureHelp(template);
       const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
       const entries = new Map<string, string>();
       for (const m of help.matchAll(/<dt>(\w+)<\/dt>\s*<dd>([\s\S]*?)<\/dd>/g)) entries.set(m[1]!, unescape(m[2]!));
       for (const e of CATALOGUE) {
         const dd = entries.get(e.name);
         assert.ok(dd, `help has no entry for ${e.name}`);
+        assert.ok(dd.startsWith(e.summary), `${e.name}: help summary differs from the catalogue`);
         assert.ok(dd.includes(`payload: <code>${JSON.stringify(e.example)}</code>`), `${e.name}: help example differs from the catalogue`);
         assert.ok(dd.includes(`returns: <code>${e.returns}</code>`), `${e.name}: help 'returns' differs from the catalogue`);
       }
+      assert.equal([...entries.values()].filter((dd) => dd.includes('<br>payload:')).length, CATALOGUE.length, 'nothing listed that the node does not offer');
+      // Each group under its own heading, in the editor's order; the hand-written parts stay around them.
+      const headings = [...help.matchAll(/<h4>([^<]+)<\/h4>/g)].map((m) => m[1]);
+      assert.deepEqual(headings, ['Network', 'System', 'Users', 'Scopes and discovery', 'Security', 'Maintenance', 'Tasks', 'Other (any operation)']);
+      assert.ok(help.includes('<h3>Inputs</h3>') && help.includes('<h3>Status</h3>'));
+      assert.ok(!/<dt>\w+<\/dt>\s*<dd>[^<]*<br>payload:/.test(template), 'the template lists no operation by hand');
+      assert.throws(() => configureHelp(template.replace(/<!-- OPERATIONS:.*-->/, '')), /OPERATIONS/);
     });
 
     it('serves the catalogue to the editor (groups, operations with form fields)', async () => {

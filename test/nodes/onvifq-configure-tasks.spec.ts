@@ -13,7 +13,7 @@ import type { OnvifError } from '../../lib/errors';
 import { SimulatedDevice } from '../../lib/simulator';
 import deviceNode from '../../nodes/onvifq-device/onvifq-device';
 import configureNode from '../../nodes/onvifq-configure/onvifq-configure';
-import { catalogueEntry } from '../../nodes/onvifq-configure/operations';
+import { CATALOGUE } from '../../nodes/onvifq-configure/operations';
 import { PASSWORD, USERNAME, type FlowNode, type TestFlows, helper, loggedTexts, nextInput, startHelperServer, statuses, stopHelperServer, waitFor } from './support';
 
 const NODES = [deviceNode, configureNode];
@@ -116,7 +116,7 @@ describe('onvifq-configure: tasks', function () {
     const inFlow = flowFile.find((n) => n.type === 'onvifq-configure' && n.operation === 'commission')!;
     // The catalogue's example goes in msg.payload (it holds passwords); the example flow's parameters stay in the node.
     const cases = [
-      { where: 'catalogue', params: {}, payload: catalogueEntry('commission')!.example },
+      { where: 'catalogue', params: {}, payload: CATALOGUE.find((e) => e.name === 'commission')!.example },
       { where: 'example flow', params: JSON.parse(String(inFlow.params)) as Record<string, unknown>, payload: 1700000000000 },
     ];
     for (const { where, params, payload } of cases) {

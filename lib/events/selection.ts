@@ -1,6 +1,6 @@
-import type { OnvifEvent } from '../../lib/events';
+import type { OnvifEvent } from './notifications';
 
-/** The node's "which events go out" options, beyond the topic filter (which the hub applies). */
+/** "Which events go out" options for one listener (an events node), beyond the topic filter (which the hub applies). */
 export interface SelectionOptions {
   dropInitialized: boolean;
   dropDeleted: boolean;
@@ -11,7 +11,7 @@ export interface SelectionOptions {
 /** Property instances remembered for "only changes"; beyond this the oldest is forgotten (a device inventing keys must not grow memory forever). */
 const MAX_REMEMBERED = 10_000;
 
-/** Decides per event whether it goes out. One per node: each node remembers the values it has seen. */
+/** Decides per event whether it goes out. One per listener (an events node): each remembers the values it has seen. */
 export class EventSelection {
   private readonly lastData = new Map<string, string>();
 
@@ -53,7 +53,7 @@ function instanceKey(ev: OnvifEvent): string {
 }
 
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` compare equal. */
-export function stableJson(value: unknown): string {
+function stableJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const sorted: Record<string, unknown> = {};

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { firstValueFrom } from 'rxjs';
 import { filter, take, toArray } from 'rxjs/operators';
-import { DeviceLink, type LinkState } from '../../lib/device/link';
+import { inventory, runTask } from '../../lib/configure';
+import { OnvifDevice } from '../../lib/device';
+import { DeviceLink, type LinkState } from '../../lib/link';
 import { SimulatedDevice } from '../../lib/simulator';
 import { freeTcpPort } from '../support/ports';
 
@@ -85,5 +87,57 @@ describe('DeviceLink: one supervised session per device', () => {
     assert.deepEqual(got.map((s) => s.status).slice(0, 2), ['connected', 'retrying']);
     await firstValueFrom(link.state$.pipe(filter((s) => s.status === 'connected')));
     assert.equal(typeof (await link.call('GetDeviceInformation')).Model, 'string');
+  });
+
+  describe('run(): work that reports its own outcome to the link', () => {
+    it('passes the connected device in and the result out', async () => {
+      sim = new SimulatedDevice(ADMIN);
+      await sim.start();
+      link = new DeviceLink({ address: sim.xaddr, ...ADMIN });
+      const result = await link.run((device) => inventory(device));
+      assert.equal(link.state.status, 'connected');
+      assert.ok(result.deviceInformation.model.length > 0, 'the inventory of the connected device');
+      assert.equal(result.profileQState, 'Operational');
+    });
+
+    it('a task whose device went away makes the link reconnect with backoff', async function () {
+      this.timeout(20_000);
+      sim = new SimulatedDevice(ADMIN);
+      await sim.start();
+      const port = sim.port;
+      link = new DeviceLink({ address: sim.xaddr, ...ADMIN, timeoutMs: 1000, backoff: { initialMs: 200, maxMs: 400 } });
+      await link.device();
+      await sim.stop();
+      await assert.rejects(
+        link.run((device) => runTask(device, 'inventory', {})),
+        (e: { kind: string }) => e.kind === 'unreachable',
+      );
+      assert.equal(link.state.status, 'retrying');
+      assert.equal(link.state.error?.kind, 'unreachable');
+      sim = new SimulatedDevice({ ...ADMIN, port });
+      await sim.start();
+      await firstValueFrom(link.state$.pipe(filter((s) => s.status === 'connected')));
+    });
+
+    it('credentials rejected during the work stop the link: no retries that would lock the account', async function () {
+      this.timeout(10_000);
+      sim = new SimulatedDevice(ADMIN);
+      await sim.start();
+      link = new DeviceLink({ address: sim.xaddr, ...ADMIN, backoff: { initialMs: 50, maxMs: 100 } });
+      await link.device();
+      // Someone changes the password on the device while the link holds the old one.
+      const other = new OnvifDevice({ address: sim.xaddr, ...ADMIN });
+      await other.call('SetUser', { User: [{ Username: 'admin', Password: 'Changed-elsewhere-1', UserLevel: 'Administrator' }] });
+      await other.close();
+      await assert.rejects(
+        link.run((device) => device.call('GetUsers')),
+        (e: { kind: string }) => e.kind === 'auth',
+      );
+      assert.equal(link.state.status, 'failed');
+      assert.equal(link.state.error?.kind, 'auth');
+      const requests = sim.stats.httpRequests;
+      await assert.rejects(link.run((device) => device.call('GetDeviceInformation')), (e: { kind: string }) => e.kind === 'auth');
+      assert.equal(sim.stats.httpRequests, requests, 'nothing sent once the link failed');
+    });
   });
 });

@@ -1,20 +1,20 @@
 /**
- * Devices a message names by address (msg.address) rather than through the config node: a fleet that
- * shares one config node's credentials and settings. One session per address, kept for later messages
+ * Devices named by address that share one set of credentials and settings (the configure node's
+ * msg.address: a fleet behind one config node). One session per address, kept for later use
  * (a commissioned device keeps its new credentials); the oldest is closed beyond a limit.
  */
-import { OnvifDevice } from '../../lib/device/onvif-device';
-import type { OnvifDeviceOptions } from '../../lib/device/types';
+import { OnvifDevice } from '../device/onvif-device';
+import type { OnvifDeviceOptions } from '../device/types';
 
 export const FLEET_LIMIT = 64;
 
 export class FleetDevices {
   private readonly devices = new Map<string, OnvifDevice>();
 
-  /** `onNew` runs once per new session (the node subscribes to its changes there). */
+  /** `onNew` runs once per new session (e.g. to subscribe to its changes). */
   constructor(private readonly onNew: (device: OnvifDevice, address: string) => void) {}
 
-  /** The session for `address`, with the config node's options (credentials, auth mode, TLS, timeout). Throws for an unusable address. */
+  /** The session for `address`, with the shared options (credentials, auth mode, TLS, timeout). Throws for an unusable address. */
   get(address: string, template: Readonly<OnvifDeviceOptions>): OnvifDevice {
     const key = address.trim();
     const known = this.devices.get(key);

@@ -1,8 +1,8 @@
 /**
- * Who is online, for the onvifq-discover node: first-seen times across runs (probe mode) and, in watch
- * mode, online/offline changes from Hello/Bye and from devices that stop answering probes.
+ * Who is online, across discovery runs (the onvifq-discover node keeps one): first-seen times across probes
+ * and online/offline changes from Hello/Bye and from devices that stop answering probes.
  */
-import type { DiscoveredDevice } from '../../lib/discovery';
+import type { DiscoveredDevice } from './messages';
 
 export type PresenceChange = { state: 'online' | 'offline'; device: DiscoveredDevice; reason: 'hello' | 'probe' | 'bye' | 'missed' };
 
@@ -18,7 +18,7 @@ export class PresenceRegistry {
 
   constructor(private readonly missLimit: number) {}
 
-  /** The device with firstSeen set to when this node first saw it (the library's is per probe). */
+  /** The device with firstSeen set to when this registry first saw it (a probe's is per probe). */
   remember(device: DiscoveredDevice): DiscoveredDevice {
     const known = this.entries.get(device.endpoint);
     const merged: DiscoveredDevice = known ? { ...device, firstSeen: known.device.firstSeen } : { ...device };
@@ -52,7 +52,7 @@ export class PresenceRegistry {
   }
 
   /**
-   * A complete probe run with the node's own settings answered by `answered` (endpoints): the online devices
+   * A complete probe run (with the same settings each time) answered by `answered` (endpoints): the online devices
    * that did not answer get one more miss, and go offline at the limit.
    */
   probeMissed(answered: Set<string>): PresenceChange[] {

@@ -1,8 +1,8 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { OnvifError, isOnvifError } from '../errors';
 import { EventHub, type EventHubOptions } from '../events/hub';
-import { OnvifDevice, type CallOptions } from './onvif-device';
-import type { OnvifDeviceOptions, SessionChange, SessionInfo } from './types';
+import { OnvifDevice, type CallOptions } from '../device/onvif-device';
+import type { OnvifDeviceOptions, SessionChange, SessionInfo } from '../device/types';
 
 /** `failed`: retries stopped because they cannot help (credentials rejected, TLS mismatch, unusable settings); see `error.kind`. */
 export type LinkStatus = 'idle' | 'connecting' | 'connected' | 'retrying' | 'failed' | 'closed';
@@ -81,19 +81,28 @@ export class DeviceLink {
     return this.attempt();
   }
 
-  /** Run an operation on the device, connecting first if needed. */
-  async call(operation: string, params?: Record<string, unknown>, options?: CallOptions): Promise<any> {
+  /** Run an operation on the device, connecting first if needed; its outcome counts as run()'s does. */
+  call(operation: string, params?: Record<string, unknown>, options?: CallOptions): Promise<any> {
+    return this.run((device) => device.call(operation, params, options));
+  }
+
+  /**
+   * Run work (one operation, a task) on the connected device, connecting first if needed, and let its outcome
+   * move the link: a device that went away (unreachable, timeout) makes it reconnect with backoff, a rejected
+   * login stops it retrying, as when connecting. The work's result or error is passed on.
+   */
+  async run<T>(work: (device: OnvifDevice) => Promise<T>): Promise<T> {
     const device = await this.device();
     try {
-      return await device.call(operation, params, options);
+      return await work(device);
     } catch (e) {
       this.noteFailure(e);
       throw e;
     }
   }
 
-  /** Tell the link a call failed: a lost device triggers reconnection, a rejected login stops everything. */
-  noteFailure(e: unknown): void {
+  /** A call on the connected session failed: a lost device triggers reconnection, a rejected login stops everything. */
+  private noteFailure(e: unknown): void {
     if (this.state.status !== 'connected') return;
     if (isConnectivityError(e)) {
       this.dev.reset();
