@@ -9,3 +9,4 @@ export {
   type DiscoveryRequest, type DeviceDescription,
 } from './messages';
 export { APP_MAX_DELAY_MS, canDiscoverOn, DiscoveryResponder, type DiscoverableDevice, type DiscoveryResponderOptions } from './responder';
+export { DiscoveryService, type DiscoveryServiceOptions } from './service';
