@@ -350,7 +350,7 @@ export class EventService implements SimulatedService {
 
   // ------------------------------------------------------------------------------------ subscription manager
 
-  isSubscriptionPath(path: string): boolean {
+  private isSubscriptionPath(path: string): boolean {
     return path === SHARED_SUBSCRIPTION_PATH || (path.startsWith(PULL_POINT_PATH_PREFIX) && /^\d+$/.test(path.slice(PULL_POINT_PATH_PREFIX.length)));
   }
 
