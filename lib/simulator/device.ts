@@ -10,7 +10,7 @@ import type { SimulatorOptions } from './options';
 import { SimulatorServer, type InjectedFault } from './server';
 import type { HttpReply, SimulatedRequest, SimulatedService } from './service';
 import { factoryState, loadState, saveState, type DeviceState } from './state';
-import { BACKUP_PATH, TransferService, type TransferHost } from './transfers';
+import { TransferService, type TransferHost } from './transfers';
 
 export type { DeviceState } from './state';
 export type { SimulatorOptions } from './options';
