@@ -2,8 +2,9 @@ import { el, type XmlContent, type XmlNode } from '../xml/build';
 import { NS } from '../xml/namespaces';
 import type { XmlElement } from '../xml/parse';
 import { child, children, text } from '../xml/query';
-import { ACCESS_POLICY_CONTENT_TYPE, parseAccessPolicy } from './access';
+import { ACCESS_POLICY_CONTENT_TYPE, accessClassOf, parseAccessPolicy } from './access';
 import { actionNotSupported, invalidArgVal, prohibited, SimFault } from './faults';
+import type { OperationHandler, ServiceListing, SimulatedService, SoapCall } from './service';
 import {
   defaultAccessPolicy, defaultPasswordComplexity, type DeviceState, type NetworkHostSetting, type PasswordComplexity, type SimulatedUser, type UserLevel,
 } from './state';
@@ -40,9 +41,12 @@ export interface DeviceServiceContext {
   afterResponse(action: () => void): void;
   reboot(): void;
   factoryReset(kind: 'Hard' | 'Soft'): void;
-  /** The event service, listed by GetServices and GetCapabilities. */
-  events?: { xaddr: string; version: { major: number; minor: number }; capabilities(): XmlNode };
+  /** The device's other SOAP services (events, ...), listed by GetServices; GetCapabilities names the event service. */
+  services: Array<Omit<ServiceListing, 'path'> & { xaddr: string }>;
 }
+
+/** Where the device service listens (the device's XAddr). */
+export const DEVICE_SERVICE_PATH = '/onvif/device_service';
 
 export const MAX_USERNAME_LENGTH = 32;
 export const MIN_USERNAME_LENGTH = 1;
@@ -120,23 +124,24 @@ function getServices(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
       include ? tds('Capabilities', serviceCapabilities(ctx)) : undefined,
       tds('Version', version(), minor()),
     ),
-    ctx.events
-      ? tds(
-          'Service',
-          tds('Namespace', NS.tev),
-          tds('XAddr', ctx.events.xaddr),
-          include ? tds('Capabilities', ctx.events.capabilities()) : undefined,
-          tds('Version', tt('Major', ctx.events.version.major), tt('Minor', ctx.events.version.minor)),
-        )
-      : undefined,
+    ...ctx.services.map((s) =>
+      tds(
+        'Service',
+        tds('Namespace', s.namespace),
+        tds('XAddr', s.xaddr),
+        include ? tds('Capabilities', s.capabilities()) : undefined,
+        tds('Version', tt('Major', s.version.major), tt('Minor', s.version.minor)),
+      ),
+    ),
   );
 }
 
 function getCapabilities(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
+  const eventService = ctx.services.find((s) => s.namespace === NS.tev);
   const categories = texts(req, 'Category');
   for (const c of categories) {
     oneOf(c, ['All', 'Analytics', 'Device', 'Events', 'Imaging', 'Media', 'PTZ'] as const, 'Category');
-    if (c !== 'All' && c !== 'Device' && !(c === 'Events' && ctx.events)) throw actionNotSupported(`This device has no ${c} service.`, 'NoSuchService');
+    if (c !== 'All' && c !== 'Device' && !(c === 'Events' && eventService)) throw actionNotSupported(`This device has no ${c} service.`, 'NoSuchService');
   }
   const wants = (c: string) => categories.length === 0 || categories.includes('All') || categories.includes(c);
   const device = tt(
@@ -150,8 +155,8 @@ function getCapabilities(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
     tt('Security', tt('TLS1.1', 'false'), tt('TLS1.2', 'false'), tt('OnboardKeyGeneration', 'false'), tt('AccessPolicyConfig', 'true'),
       tt('X.509Token', 'false'), tt('SAMLToken', 'false'), tt('KerberosToken', 'false'), tt('RELToken', 'false')),
   );
-  const events = ctx.events
-    ? tt('Events', tt('XAddr', ctx.events.xaddr), tt('WSSubscriptionPolicySupport', 'true'), tt('WSPullPointSupport', 'true'), tt('WSPausableSubscriptionManagerInterfaceSupport', 'false'))
+  const events = eventService
+    ? tt('Events', tt('XAddr', eventService.xaddr), tt('WSSubscriptionPolicySupport', 'true'), tt('WSPullPointSupport', 'true'), tt('WSPausableSubscriptionManagerInterfaceSupport', 'false'))
     : undefined;
   return tds('GetCapabilitiesResponse', tds('Capabilities', wants('Device') ? device : undefined, wants('Events') ? events : undefined));
 }
@@ -805,3 +810,73 @@ export const DEVICE_OPERATIONS: Record<string, Handler> = {
   GetPasswordComplexityConfiguration: getPasswordComplexityConfiguration,
   SetPasswordComplexityConfiguration: setPasswordComplexityConfiguration,
 };
+
+/** What the device service needs from the device that registers it. */
+export interface DeviceServiceHost {
+  /** The live state; put back as it was when an operation fails. */
+  state: DeviceState;
+  readonly endpoint: string;
+  deviceNow(): number;
+  readonly acceptsDigest: boolean;
+  readonly acceptsUsernameToken: boolean;
+  readonly maxUsers: number;
+  readonly strictFactoryDefault: boolean;
+  /** Path of the configuration backup (transfers.ts). */
+  readonly backupPath: string;
+  startRestore(): { path: string; downtimeMs: number };
+  changed(what: string): void;
+  reboot(): void;
+  factoryReset(kind: 'Hard' | 'Soft'): void;
+  /** An operation moved the device into or out of Factory Default State. */
+  profileQStateChanged(call: SoapCall): void;
+  /** The device's other SOAP services, for GetServices and GetCapabilities. */
+  listings(): ServiceListing[];
+}
+
+/** The device service (Core Ch. 8) as a service of the simulated device, at DEVICE_SERVICE_PATH. */
+export function deviceService(host: DeviceServiceHost): SimulatedService {
+  const context = (call: SoapCall): DeviceServiceContext => ({
+    state: host.state,
+    deviceNow: () => host.deviceNow(),
+    xaddr: `${call.baseUrl}${DEVICE_SERVICE_PATH}`,
+    baseUrl: call.baseUrl,
+    backupPath: host.backupPath,
+    startRestore: () => host.startRestore(),
+    endpoint: host.endpoint,
+    acceptsDigest: host.acceptsDigest,
+    acceptsUsernameToken: host.acceptsUsernameToken,
+    maxUsers: host.maxUsers,
+    strictFactoryDefault: host.strictFactoryDefault,
+    changed: (what) => host.changed(what),
+    afterResponse: (a) => call.afterResponse(a),
+    reboot: () => host.reboot(),
+    factoryReset: (kind) => host.factoryReset(kind),
+    services: host.listings().map((s) => ({ namespace: s.namespace, xaddr: `${call.baseUrl}${s.path}`, version: s.version, capabilities: s.capabilities })),
+  });
+  const operation = (handler: Handler): OperationHandler => (request, call) => {
+    const wasFactoryDefault = host.state.factoryDefault;
+    // Handlers validate before they change anything; a snapshot makes "all or nothing" hold even if one forgets.
+    const snapshot = JSON.stringify(host.state);
+    let response: XmlNode;
+    try {
+      response = handler(request, context(call));
+    } catch (e) {
+      if (e instanceof SimFault) host.state = JSON.parse(snapshot) as DeviceState;
+      throw e;
+    }
+    if (wasFactoryDefault !== host.state.factoryDefault) host.profileQStateChanged(call);
+    return response;
+  };
+  return {
+    name: 'device',
+    endpoints: [
+      {
+        at: (path) => path === DEVICE_SERVICE_PATH,
+        namespaces: [NS.tds],
+        operations: Object.fromEntries(Object.entries(DEVICE_OPERATIONS).map(([name, handler]) => [name, operation(handler)])),
+        accessClass: (op) => accessClassOf(op, 'device'),
+        unsupported: (op) => actionNotSupported(`The device service does not support ${op}.`),
+      },
+    ],
+  };
+}

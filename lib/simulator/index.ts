@@ -44,7 +44,7 @@ export { STATE_PATH } from './device';
  * what stays with the device: see backup.ts; `configuration` in the /onvifq/state JSON shows it (without
  * passwords). The access policy (Get/SetAccessPolicy) is JSON in ACCESS_POLICY_FORMAT and is enforced.
  */
-export { BACKUP_PATH, RESTORE_PATH_PREFIX } from './device';
+export { BACKUP_PATH, RESTORE_PATH_PREFIX } from './transfers';
 export { BACKUP_FORMAT, BACKUP_CONTENT_TYPE, configurationOf } from './backup';
 export { ACCESS_POLICY_FORMAT, defaultAccessPolicyFile, type AccessClass } from './access';
 export type { PullPointInfo } from './events/pull-point';

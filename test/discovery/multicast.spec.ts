@@ -11,7 +11,7 @@ import { REAL, TSX, createNamespace, deleteNamespace, lastJson, namespaceUnavail
 
 const SCENARIOS = path.join(__dirname, 'scenarios');
 /** The simulator's WS-Discovery responder (another engineer's work): use real simulated devices once it exists. */
-const SIMULATOR_ANSWERS_PROBES = existsSync(path.join(REPO, 'lib/simulator/discovery.ts'));
+const SIMULATOR_ANSWERS_PROBES = existsSync(path.join(REPO, 'lib/simulator/discovery'));
 
 interface ProbeManyResult {
   source: string; total: number; found: number; emitted: number; unique: number; missing: string[]; strangers: string[];
@@ -47,7 +47,7 @@ describe('discovery: multicast inside a network namespace', function () {
 
   it('50 simulated devices in one probe: all 50 found, none twice', async function () {
     const source = SIMULATOR_ANSWERS_PROBES ? 'sim' : 'replay';
-    if (source === 'replay') console.log('      (lib/simulator/discovery.ts not there yet: 50 responders replaying a real ProbeMatch instead)');
+    if (source === 'replay') console.log('      (lib/simulator/discovery not there yet: 50 responders replaying a real ProbeMatch instead)');
     const r = await scenario<ProbeManyResult>('probe-many.ts', ['--devices', '50', '--source', source, '--timeout', '3000']);
     assert.deepEqual(r.missing, []);
     assert.equal(r.found, 50);
@@ -108,7 +108,7 @@ describe('discovery: multicast inside a network namespace', function () {
   });
 
   it('Hello on start and Bye on stop of a simulated device reach the DiscoveryListener', async function () {
-    if (!SIMULATOR_ANSWERS_PROBES) skipWith(this, 'skipped: the simulator does not announce itself yet (lib/simulator/discovery.ts missing)');
+    if (!SIMULATOR_ANSWERS_PROBES) skipWith(this, 'skipped: the simulator does not announce itself yet (lib/simulator/discovery missing)');
     const r = await scenario<PresenceResult>('presence.ts', ['--source', 'sim']);
     const mine = r.events.filter((e) => e.endpoint === r.expected[0].endpoint);
     assert.deepEqual(mine.map((e) => e.type), ['hello', 'bye']);

@@ -287,6 +287,14 @@ describe('simulator: device service', function () {
     assert.equal(elsewhere.status, 404);
   });
 
+  it('an operation named like a member of every JavaScript object (constructor, toString) is just unknown: ActionNotSupported', async () => {
+    for (const op of ['constructor', 'toString', 'hasOwnProperty']) {
+      const r = await call(op);
+      assert.equal(r.status, 500, op);
+      assert.deepEqual(faultOf(r), { code: 'env:Receiver', subcodes: ['ter:ActionNotSupported'] }, op);
+    }
+  });
+
   it('soft factory default keeps network and users; hard returns to Factory Default State with no users', async () => {
     await call('SetHostname', '<tds:Name>kept-or-not</tds:Name>');
     await call('SetNetworkDefaultGateway', '<tds:IPv4Address>192.168.1.1</tds:IPv4Address>');

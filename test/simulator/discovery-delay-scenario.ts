@@ -9,7 +9,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { SimulatedDevice } from '../../lib/simulator/device';
+import { SimulatedDevice } from '../../lib/simulator';
 import { newMessageId, probeXml, summarize } from './discovery-client';
 
 const GROUP = '239.255.255.250';

@@ -6,7 +6,7 @@
  * Prints one JSON object: { steps: { [step]: string[] (datagrams received, as text) } }.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { startSimulators } from '../../lib/simulator/device';
+import { startSimulators } from '../../lib/simulator';
 import { envelope, post } from './client';
 import { probeXml } from './discovery-client';
 

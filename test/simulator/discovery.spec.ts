@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from '../../lib/simulator/cli';
-import { SimulatedDevice, startSimulators, type SimulatorOptions } from '../../lib/simulator/device';
+import { SimulatedDevice, startSimulators, type SimulatorOptions } from '../../lib/simulator';
 import { OUTPUT, skipWith, validateFiles, validationUnavailable } from '../support/shared';
 import { allTexts, envelope, parse, post } from './client';
 import { attr, descendant } from '../../lib/xml/query';

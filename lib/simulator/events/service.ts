@@ -2,7 +2,9 @@ import { el, type XmlNode } from '../../xml/build';
 import { NS } from '../../xml/namespaces';
 import type { XmlElement } from '../../xml/parse';
 import { attr, child, text } from '../../xml/query';
+import { accessClassOf } from '../access';
 import { actionNotSupported } from '../faults';
+import type { SimulatedService, SoapCall, SoapEndpoint } from '../service';
 import { invalidArgs, invalidArgVal, pullMessagesFault, resourceUnknown, wsntFault } from './faults';
 import { compileItemFilter, compileTopicExpression, CONCRETE_DIALECT, CONCRETE_SET_DIALECT, FilterError, ITEM_FILTER_DIALECT, type ItemMatcher, type TopicMatcher } from './filter';
 import { makeEvent, type PropertyOperation, type RaisedEvent } from './notification';
@@ -36,14 +38,8 @@ export interface EventServiceOptions {
 }
 
 /** One SOAP request to the event service or a subscription manager. */
-export interface EventCall {
+export interface EventCall extends Pick<SoapCall, 'header' | 'path' | 'baseUrl' | 'signal'> {
   content: XmlElement;
-  header?: XmlElement;
-  path: string;
-  /** 'http://host:port' as the caller reached the device. */
-  baseUrl: string;
-  /** Aborted when the caller hangs up (ends a waiting PullMessages). */
-  signal?: AbortSignal;
 }
 
 /** What raiseEvent takes: items by name, values as they go on the wire. */
@@ -68,9 +64,43 @@ function propertyKey(path: TopicPath, source: Record<string, string>): string {
 
 /**
  * The simulated event service (Core Ch. 9): live properties, pull points with leases and bounded
- * queues, topic and message-content filters, and the periodic monitoring events.
+ * queues, topic and message-content filters, and the periodic monitoring events. Plugged into the
+ * device's server as two endpoints: the event service and the pull points' subscription managers.
  */
-export class EventService {
+export class EventService implements SimulatedService {
+  readonly name = 'events';
+  readonly endpoints: readonly SoapEndpoint[] = [
+    {
+      at: (path) => path === EVENT_SERVICE_PATH,
+      operations: {
+        GetServiceCapabilities: () => tev('GetServiceCapabilitiesResponse', this.capabilities()),
+        GetEventProperties: () => this.getEventProperties(),
+        CreatePullPointSubscription: (content, call) => this.createPullPoint({ ...call, content }),
+      },
+      accessClass: (operation) => accessClassOf(operation, 'events'),
+      unsupported: (operation) => actionNotSupported(`The event service does not support ${operation} (only the real-time pull point interface).`),
+      listing: { namespace: NS.tev, path: EVENT_SERVICE_PATH, version: EVENT_SERVICE_VERSION, capabilities: () => this.capabilities() },
+    },
+    {
+      at: (path) => this.isSubscriptionPath(path),
+      operations: {
+        PullMessages: (content, call) => this.pullMessages(this.resolve(call), { ...call, content }),
+        Renew: (content, call) => this.renew(this.resolve(call), content),
+        Unsubscribe: (_content, call) => this.unsubscribe(this.resolve(call)),
+        SetSynchronizationPoint: (_content, call) => {
+          this.enqueueInitialized(this.resolve(call));
+          return tev('SetSynchronizationPointResponse');
+        },
+      },
+      accessClass: (operation) => accessClassOf(operation, 'events'),
+      // An unknown pull point is reported before an unknown operation.
+      unsupported: (operation, call) => {
+        this.resolve(call);
+        return actionNotSupported(`The subscription manager does not support ${operation}.`);
+      },
+    },
+  ];
+
   private readonly properties = new Map<string, LiveProperty>();
   private readonly pullPoints = new Map<number, PullPoint>();
   private nextId = 1;
@@ -99,7 +129,7 @@ export class EventService {
   // ------------------------------------------------------------------------------------ lifecycle
 
   /** Power on: LastReboot is now, periodic events run. */
-  start(): void {
+  onStart(): void {
     this.stopTimers();
     this.setProperty('tns1:Monitoring/OperatingTime/LastReboot', {}, { Status: utc(this.now()) });
     const { processorUsageIntervalMs, motionIntervalMs } = this.options;
@@ -131,10 +161,19 @@ export class EventService {
     this.timers = [];
   }
 
-  /** Power off (reboot or stop): periodic events stop and every pull point is gone. */
-  stop(): void {
+  /** Power off: periodic events stop and every pull point is gone. */
+  onStop(): void {
     this.stopTimers();
     this.dropAllPullPoints();
+  }
+
+  /** Pull points do not survive a power cycle (Core §9.1.6). */
+  onReboot(): void {
+    this.onStop();
+  }
+
+  onReady(): void {
+    this.onStart();
   }
 
   dropAllPullPoints(): void {
@@ -143,7 +182,7 @@ export class EventService {
   }
 
   /** Device state changes that monitoring properties report (Core §8.9.4). */
-  onDeviceChange(what: string): void {
+  onChange(what: string): void {
     const now = utc(this.now());
     if (what === 'time' || what === 'ntp') this.setProperty('tns1:Monitoring/OperatingTime/LastClockSynchronization', {}, { Status: now });
     if (what.startsWith('factoryDefault')) this.setProperty('tns1:Monitoring/OperatingTime/LastReset', {}, { Status: now });
@@ -216,20 +255,6 @@ export class EventService {
       MaxEventBrokers: 0,
       MetadataOverMQTT: false,
     });
-  }
-
-  /** Operations at EVENT_SERVICE_PATH. */
-  async handleService(operation: string, call: EventCall): Promise<XmlNode> {
-    switch (operation) {
-      case 'GetServiceCapabilities':
-        return tev('GetServiceCapabilitiesResponse', this.capabilities());
-      case 'GetEventProperties':
-        return this.getEventProperties();
-      case 'CreatePullPointSubscription':
-        return this.createPullPoint(call);
-      default:
-        throw actionNotSupported(`The event service does not support ${operation} (only the real-time pull point interface).`);
-    }
   }
 
   private getEventProperties(): XmlNode {
@@ -325,11 +350,11 @@ export class EventService {
 
   // ------------------------------------------------------------------------------------ subscription manager
 
-  isSubscriptionPath(path: string): boolean {
+  private isSubscriptionPath(path: string): boolean {
     return path === SHARED_SUBSCRIPTION_PATH || (path.startsWith(PULL_POINT_PATH_PREFIX) && /^\d+$/.test(path.slice(PULL_POINT_PATH_PREFIX.length)));
   }
 
-  private resolve(call: EventCall): PullPoint {
+  private resolve(call: Pick<SoapCall, 'path' | 'header'>): PullPoint {
     const now = this.now();
     let id: number;
     let viaShared = false;
@@ -351,24 +376,10 @@ export class EventService {
     return pp;
   }
 
-  /** Operations at a pull point's subscription manager address. */
-  async handleSubscription(operation: string, call: EventCall): Promise<XmlNode> {
-    const pp = this.resolve(call);
-    switch (operation) {
-      case 'PullMessages':
-        return this.pullMessages(pp, call);
-      case 'Renew':
-        return this.renew(pp, call.content);
-      case 'Unsubscribe':
-        this.pullPoints.delete(pp.id);
-        pp.close();
-        return wsnt('UnsubscribeResponse');
-      case 'SetSynchronizationPoint':
-        this.enqueueInitialized(pp);
-        return tev('SetSynchronizationPointResponse');
-      default:
-        throw actionNotSupported(`The subscription manager does not support ${operation}.`);
-    }
+  private unsubscribe(pp: PullPoint): XmlNode {
+    this.pullPoints.delete(pp.id);
+    pp.close();
+    return wsnt('UnsubscribeResponse');
   }
 
   private async pullMessages(pp: PullPoint, call: EventCall): Promise<XmlNode> {
