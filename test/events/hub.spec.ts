@@ -13,7 +13,7 @@ import { actionNotSupported, faultElement } from '../../lib/simulator/faults';
 import { buildEnvelope } from '../../lib/soap/envelope';
 import { ManualClock } from '../support/manual-clock';
 import { freeTcpPort } from '../support/ports';
-import { validateFiles, validationUnavailable } from '../support/shared';
+import { skipWith, validateFiles, validationUnavailable } from '../support/shared';
 
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
 
@@ -614,10 +614,7 @@ describe('EventHub requests against the official schemas', function () {
   this.timeout(60_000);
   it('every event-service request the hub sends validates (validate.sh)', async function () {
     const why = validationUnavailable();
-    if (why) {
-      console.log(`    (${why})`);
-      this.skip();
-    }
+    if (why) skipWith(this, why);
     const sim = new SimulatedDevice({ ...ADMIN, processorUsageIntervalMs: 0, referenceParameters: true });
     await sim.start();
     const link = new DeviceLink({ address: sim.xaddr, ...ADMIN });
