@@ -16,5 +16,4 @@ export * from './xml';
 export { buildEnvelope, parseEnvelope, type ParsedEnvelope } from './soap/envelope';
 export { parseFault, describeFault, setPreferredLanguage, getPreferredLanguage, chooseReason, type SoapFault } from './soap/fault';
 export type { AuthMode, AuthMethodInUse, TlsOptions } from './transport/types';
-export { backoffDelay } from './util/backoff';
 export type { Clock, TimerHandle } from './util/clock';
