@@ -7,7 +7,8 @@
  */
 import { createHook } from 'node:async_hooks';
 
-const GRACE_MS = 5000;
+// Long enough for sockets and child processes that are already closing; anything open longer is a leak.
+const GRACE_MS = 2000;
 const origins = new Map<number, string>();
 
 if (process.env.ONVIFQ_OPEN_HANDLES === 'stacks') {
