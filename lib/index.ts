@@ -29,3 +29,4 @@ export {
 /** Per-operation request and result types of `OnvifDevice.call`, and every schema type they use (`OnvifTypes.TtUser`). */
 export type { OnvifOperations, OperationName, OperationRequest, OperationResult } from './schema/onvif-types';
 export type * as OnvifTypes from './schema/onvif-types';
+export type { Clock, TimerHandle } from './util/clock';

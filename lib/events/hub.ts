@@ -1,6 +1,8 @@
 import { BehaviorSubject, Observable, type Subscriber } from 'rxjs';
 import type { OnvifDevice } from '../device/onvif-device';
 import { OnvifError, isOnvifError } from '../errors';
+import { backoffDelay, type BackoffOptions } from '../util/backoff';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock';
 import { NS } from '../xml/namespaces';
 import { parseNotifications, readEventTypes, type EventTypes, type OnvifEvent } from './notifications';
 import { getEventProperties } from './topic-set';
@@ -35,8 +37,10 @@ export interface EventHubOptions {
   messageLimit?: number;
   /** InitialTerminationTime and Renew lease, s (default 120). */
   initialTerminationS?: number;
-  /** Recreate delays: jittered, doubling from initialMs to maxMs (default 1 s → 60 s); never shorter than the nominal delay. */
-  backoff?: { initialMs?: number; maxMs?: number };
+  /** Recreate delays (lib/util/backoff: 1 s doubling to 60 s, up to 20 % longer, never shorter). */
+  backoff?: BackoffOptions;
+  /** Time source of the renew and retry timers (default: the system clock). */
+  clock?: Clock;
   /** Unsubscribe timeout when the last subscriber goes or on close, ms (default 2000). */
   unsubscribeTimeoutMs?: number;
   /** Timeout of the short requests (Create, SetSynchronizationPoint, Renew, GetEventProperties), ms (default: the device's). */
@@ -52,6 +56,7 @@ interface Attached {
 
 /** One subscription attempt's life: everything stop() must cancel. */
 class Run {
+  constructor(private readonly clock: Clock) {}
   stopped = false;
   readonly abort = new AbortController();
   pullPoint?: PullPoint;
@@ -62,7 +67,7 @@ class Run {
   /** Aborts the outstanding PullMessages only (a failed Renew uses it to hand its error to the loop). */
   pullAbort?: AbortController;
   failure?: OnvifError;
-  renewTimer?: NodeJS.Timeout;
+  renewTimer?: TimerHandle;
   lastLease?: { currentTime?: string; at: number };
   /** Properties already reported as Initialized by this subscription (the device sends them once on create and again on SetSynchronizationPoint). */
   readonly initialized = new Map<string, string>();
@@ -70,9 +75,10 @@ class Run {
 
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
+      const clock = this.clock;
+      const t = clock.setTimeout(done, ms);
       function done() {
-        clearTimeout(t);
+        clock.clearTimeout(t);
         resolve();
       }
       this.wake = done;
@@ -82,7 +88,7 @@ class Run {
   stop(): void {
     this.stopped = true;
     this.abort.abort();
-    if (this.renewTimer) clearTimeout(this.renewTimer);
+    if (this.renewTimer) this.clock.clearTimeout(this.renewTimer);
     this.renewTimer = undefined;
     this.wake?.();
   }
@@ -116,7 +122,7 @@ export class EventHub {
   private readonly subject: BehaviorSubject<EventStreamState>;
   private readonly attached = new Set<Attached>();
   private readonly properties = new Map<string, OnvifEvent>();
-  private readonly opts: Required<Omit<EventHubOptions, 'backoff' | 'requestTimeoutMs' | 'reportFailure'>> & { initialMs: number; maxMs: number };
+  private readonly opts: Required<Omit<EventHubOptions, 'backoff' | 'requestTimeoutMs' | 'reportFailure'>> & { backoff: BackoffOptions };
   private run?: Run;
   private types?: EventTypes;
   private closed = false;
@@ -137,8 +143,8 @@ export class EventHub {
       messageLimit: options.messageLimit ?? 100,
       initialTerminationS: options.initialTerminationS ?? 120,
       unsubscribeTimeoutMs: options.unsubscribeTimeoutMs ?? 2000,
-      initialMs: options.backoff?.initialMs ?? 1000,
-      maxMs: options.backoff?.maxMs ?? 60_000,
+      backoff: options.backoff ?? {},
+      clock: options.clock ?? systemClock,
     };
     this.subject = new BehaviorSubject<EventStreamState>({ status: 'idle', subscribers: 0, eventsDelivered: 0 });
     this.state$ = new Observable<EventStreamState>((s) => this.subject.subscribe(s));
@@ -206,7 +212,7 @@ export class EventHub {
   }
 
   private start(): void {
-    const run = new Run();
+    const run = new Run(this.opts.clock);
     this.run = run;
     run.done = this.loop(run);
   }
@@ -228,12 +234,6 @@ export class EventHub {
       await Promise.race([run.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, boundMs)))]);
       clearTimeout(timer);
     }
-  }
-
-  private backoffMs(attempt: number): number {
-    const nominal = Math.min(this.opts.maxMs, this.opts.initialMs * 2 ** Math.min(attempt - 1, 30));
-    // Jitter only upwards: a device that is gone for long is tried at most once per maxMs.
-    return Math.round(nominal * (1 + Math.random() * 0.2));
   }
 
   private async loop(run: Run): Promise<void> {
@@ -281,7 +281,7 @@ export class EventHub {
         const err = run.failure ?? asOnvifError(e);
         run.failure = undefined;
         this.options.reportFailure?.(err);
-        if (run.renewTimer) clearTimeout(run.renewTimer);
+        if (run.renewTimer) this.opts.clock.clearTimeout(run.renewTimer);
         run.renewTimer = undefined;
         const old = run.pullPoint;
         run.pullPoint = undefined;
@@ -294,7 +294,7 @@ export class EventHub {
         // The old pull point may still exist when the device merely refused one request: free its slot.
         if (old && err.kind === 'fault' && !isResourceUnknown(err)) void old.unsubscribe({ timeoutMs: this.opts.unsubscribeTimeoutMs }).catch(() => undefined);
         failures++;
-        const retryInMs = this.backoffMs(failures);
+        const retryInMs = backoffDelay(failures, this.opts.backoff);
         this.setStatus('retrying', { error: err, retryInMs, subscriptionAddress: undefined });
         await run.sleep(retryInMs);
       }
@@ -375,7 +375,7 @@ export class EventHub {
   }
 
   private noteLease(run: Run, lease: LeaseTimes): void {
-    run.lastLease = { currentTime: lease.currentTime, at: Date.now() };
+    run.lastLease = { currentTime: lease.currentTime, at: this.opts.clock.now() };
     if (lease.terminationTime) this.terminationTime = lease.terminationTime;
     // Renew at 80 % of what the device says is left, in its own clock. Pulls that extend the lease push this back,
     // so a device that keeps pull points alive by pulling never sees a Renew.
@@ -384,8 +384,8 @@ export class EventHub {
       if (run.renewTimer) return;
     }
     const delay = Math.min(MAX_TIMER_MS, Math.max(500, Math.round((remaining ?? this.opts.initialTerminationS * 1000) * 0.8)));
-    if (run.renewTimer) clearTimeout(run.renewTimer);
-    run.renewTimer = setTimeout(() => void this.renew(run), delay);
+    if (run.renewTimer) this.opts.clock.clearTimeout(run.renewTimer);
+    run.renewTimer = this.opts.clock.setTimeout(() => void this.renew(run), delay);
   }
 
   private async renew(run: Run): Promise<void> {
@@ -395,7 +395,7 @@ export class EventHub {
     const last = run.lastLease;
     const deviceNow =
       last?.currentTime && Number.isFinite(Date.parse(last.currentTime.replace(/(\.\d{3})\d+/, '$1')))
-        ? new Date(Date.parse(last.currentTime.replace(/(\.\d{3})\d+/, '$1')) + (Date.now() - last.at)).toISOString()
+        ? new Date(Date.parse(last.currentTime.replace(/(\.\d{3})\d+/, '$1')) + (this.opts.clock.now() - last.at)).toISOString()
         : undefined;
     try {
       const lease = await pp.renew(this.opts.initialTerminationS, deviceNow, { signal: run.abort.signal, timeoutMs: this.options.requestTimeoutMs });

@@ -1,6 +1,8 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { OnvifError, isOnvifError } from '../errors';
 import { EventHub, type EventHubOptions } from '../events/hub';
+import { backoffDelay, type BackoffOptions } from '../util/backoff';
+import { systemClock, type Clock, type TimerHandle } from '../util/clock';
 import { OnvifDevice, type CallOptions } from '../device/onvif-device';
 import type { OnvifDeviceOptions, SessionChange, SessionInfo } from '../device/types';
 
@@ -18,13 +20,13 @@ export interface LinkState {
   attempt: number;
 }
 
-export interface BackoffOptions {
-  initialMs?: number;
-  maxMs?: number;
-}
+export type { BackoffOptions };
 
 export interface DeviceLinkOptions extends OnvifDeviceOptions {
+  /** Reconnect delays (lib/util/backoff: 1 s doubling to 60 s, up to 20 % longer). */
   backoff?: BackoffOptions;
+  /** Time source of the reconnect timer (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Errors that mean "the device is away", as opposed to "the device said no". */
@@ -42,17 +44,17 @@ export class DeviceLink {
   readonly state$: Observable<LinkState>;
   private readonly subject = new BehaviorSubject<LinkState>({ status: 'idle', attempt: 0 });
   private readonly dev: OnvifDevice;
-  private readonly initialMs: number;
-  private readonly maxMs: number;
+  private readonly backoff: BackoffOptions;
+  private readonly clock: Clock;
   private attemptPromise?: Promise<OnvifDevice>;
-  private timer?: NodeJS.Timeout;
+  private timer?: TimerHandle;
   private hub?: EventHub;
 
   constructor(options: DeviceLinkOptions) {
-    const { backoff, ...deviceOptions } = options;
+    const { backoff, clock, ...deviceOptions } = options;
     this.dev = new OnvifDevice(deviceOptions);
-    this.initialMs = backoff?.initialMs ?? 1000;
-    this.maxMs = backoff?.maxMs ?? 60_000;
+    this.backoff = backoff ?? {};
+    this.clock = clock ?? systemClock;
     this.state$ = this.subject.asObservable();
   }
 
@@ -119,14 +121,14 @@ export class DeviceLink {
    * Created on first use (options apply then); closed with the link.
    */
   eventHub(options?: Omit<EventHubOptions, 'reportFailure'>): EventHub {
-    this.hub ??= new EventHub(() => this.device(), { ...options, reportFailure: (e) => this.noteFailure(e) });
+    this.hub ??= new EventHub(() => this.device(), { clock: this.clock, ...options, reportFailure: (e) => this.noteFailure(e) });
     return this.hub;
   }
 
   async close(): Promise<void> {
     // Unsubscribe first, while the session can still send.
     await this.hub?.close();
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.state.status !== 'closed') this.subject.next({ status: 'closed', attempt: 0 });
     this.subject.complete();
@@ -134,7 +136,7 @@ export class DeviceLink {
   }
 
   private attempt(): Promise<OnvifDevice> {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     const prior = this.state.attempt;
     this.subject.next({ status: 'connecting', attempt: prior, error: this.state.error });
@@ -165,11 +167,10 @@ export class DeviceLink {
   }
 
   private scheduleRetry(error: OnvifError, attempt: number): void {
-    const base = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(attempt - 1, 16));
-    const retryInMs = Math.round(base * (0.8 + Math.random() * 0.4));
+    const retryInMs = backoffDelay(attempt, this.backoff);
     this.subject.next({ status: 'retrying', error, retryInMs, attempt });
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       if (!this.isClosed() && this.state.status === 'retrying') this.attempt().catch(() => undefined);
     }, retryInMs);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { canonicalTopic, parseNotifications, readEventTypes, topicMatches, type OnvifEvent } from '../../lib/events';
 import { parseEnvelope } from '../../lib/soap/envelope';
 import { parseXml } from '../../lib/xml/parse';
-import { SHARED } from '../support/shared';
+import { SHARED, skipWith } from '../support/shared';
 
 const REAL = path.join(SHARED, 'fixtures/real');
 
@@ -12,10 +12,7 @@ const REAL = path.join(SHARED, 'fixtures/real');
 type Expected = [topic: string, operation: OnvifEvent['operation'], source: Record<string, unknown>, data: Record<string, unknown>, time: string, key?: Record<string, unknown>];
 
 function skipWithoutShared(ctx: Mocha.Context): void {
-  if (!existsSync(REAL)) {
-    console.log(`    (skipped: ${REAL} not found; the team's real device captures)`);
-    ctx.skip();
-  }
+  if (!existsSync(REAL)) skipWith(ctx, `skipped: ${REAL} not found (the team's real device captures)`);
 }
 
 function pulled(file: string, types?: ReturnType<typeof readEventTypes>): OnvifEvent[] {

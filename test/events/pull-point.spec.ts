@@ -4,16 +4,13 @@ import * as path from 'node:path';
 import { reachableSubscriptionUrl, readLeaseTimes } from '../../lib/events';
 import { parseEnvelope } from '../../lib/soap/envelope';
 import { text, child } from '../../lib/xml/query';
-import { SHARED } from '../support/shared';
+import { SHARED, skipWith } from '../support/shared';
 
 const REAL = path.join(SHARED, 'fixtures/real');
 
 describe('events: subscription references and leases from real captures', function () {
   beforeEach(function () {
-    if (!existsSync(REAL)) {
-      console.log(`    (skipped: ${REAL} not found; the team's real device captures)`);
-      this.skip();
-    }
+    if (!existsSync(REAL)) skipWith(this, `skipped: ${REAL} not found (the team's real device captures)`);
   });
   const content = (dir: string, f: string) => parseEnvelope(readFileSync(path.join(REAL, dir, f))).content!;
 

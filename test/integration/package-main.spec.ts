@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { SimulatedDevice } from '../../lib/simulator';
 import { freeUdpPort } from '../simulator/discovery-client';
+import { skipWith } from '../support/shared';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ADMIN = { username: 'admin', password: 'Main-entry-1' };
@@ -17,10 +18,7 @@ describe('package main: the library without Node-RED', () => {
 
   before(function () {
     const main = path.join(ROOT, JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).main);
-    if (!existsSync(main)) {
-      console.log(`      skipped: ${path.relative(ROOT, main)} is not built (run npm run build)`);
-      this.skip();
-    }
+    if (!existsSync(main)) skipWith(this, `skipped: ${path.relative(ROOT, main)} is not built (run npm run build)`);
     lib = require(main);
   });
 

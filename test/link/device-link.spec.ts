@@ -5,6 +5,7 @@ import { inventory, runTask } from '../../lib/configure';
 import { OnvifDevice } from '../../lib/device';
 import { DeviceLink, type LinkState } from '../../lib/link';
 import { SimulatedDevice } from '../../lib/simulator';
+import { ManualClock } from '../support/manual-clock';
 import { freeTcpPort } from '../support/ports';
 
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
@@ -44,15 +45,34 @@ describe('DeviceLink: one supervised session per device', () => {
     assert.equal(connected.session?.deviceInformation.model.length ? true : false, true);
   });
 
+  it('retry delays double up to maxMs and jitter only lengthens them (mocked clock, real connections)', async function () {
+    const port = await freeTcpPort();
+    const clock = new ManualClock();
+    link = new DeviceLink({ address: `127.0.0.1:${port}`, ...ADMIN, backoff: { initialMs: 1000, maxMs: 8000 }, clock });
+    const delays: number[] = [];
+    link.state$.subscribe((s) => s.status === 'retrying' && delays.push(s.retryInMs!));
+    await assert.rejects(link.device(), (e: { kind: string }) => e.kind === 'unreachable');
+    for (let n = 1; n < 10; n++) {
+      assert.deepEqual(clock.pending, [delays[n - 1]], `retry ${n} scheduled with the delay the state shows`);
+      clock.fireNext();
+      // The attempt is a real (refused) connection: wait until it failed and scheduled the next one.
+      await firstValueFrom(link.state$.pipe(filter(() => delays.length > n)));
+    }
+    const nominal = [1000, 2000, 4000, 8000, 8000, 8000, 8000, 8000, 8000, 8000];
+    delays.forEach((d, i) => assert.ok(d >= nominal[i]! && d <= nominal[i]! * 1.2, `delay ${i + 1}: ${d} ms, nominal ${nominal[i]}`));
+  });
+
   it('stops retrying after an authentication failure (no account lock-out loop)', async function () {
     this.timeout(10_000);
     sim = new SimulatedDevice(ADMIN);
     await sim.start();
-    link = new DeviceLink({ address: sim.xaddr, username: 'admin', password: 'nope', backoff: { initialMs: 50, maxMs: 100 } });
+    const clock = new ManualClock();
+    link = new DeviceLink({ address: sim.xaddr, username: 'admin', password: 'nope', backoff: { initialMs: 50, maxMs: 100 }, clock });
     await assert.rejects(link.device(), (e: { kind: string }) => e.kind === 'auth');
     assert.equal(link.state.status, 'failed');
+    assert.deepEqual(clock.pending, [], 'no retry scheduled');
     const requests = sim.stats.httpRequests;
-    await new Promise((r) => setTimeout(r, 600));
+    clock.advance(60_000);
     await assert.rejects(link.call('GetDeviceInformation'), (e: { kind: string }) => e.kind === 'auth');
     assert.equal(sim.stats.httpRequests, requests, 'no further requests after the auth failure');
   });

@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import { SimulatedDevice } from '../../lib/simulator';
 import discoverNode from '../../nodes/onvifq-discover/onvifq-discover';
+import { skipWith } from '../support/shared';
 import { createNamespace, deleteNamespace, namespaceUnavailable, runInNamespace } from '../discovery/support';
 import { type TestFlows, helper, nextInput, startHelperServer, stopHelperServer, waitFor, waitForStatus } from './support';
 
@@ -32,10 +33,7 @@ if (!IN_NETNS) {
 
     before(function () {
       const why = namespaceUnavailable();
-      if (why) {
-        console.log(`    ${why}`);
-        this.skip();
-      }
+      if (why) skipWith(this, why);
       ns = createNamespace('discnode');
     });
     after(() => {

@@ -217,8 +217,10 @@ describe('onvifq-discover', function () {
         assert.deepEqual(online.map((m) => m.payload.endpoint).sort(), [operational.endpoint, leaving.endpoint].sort());
         assert.ok(online.every((m) => m.reason === 'probe'));
         await waitForStatus(disc, (s) => s.text === 'watching: 2 online', '"watching: 2 online"');
-        // Still there on the next searches: no repeats.
-        await new Promise((r) => setTimeout(r, 1500));
+        // Still there on the next two searches (each shows 'searching…', then the count again): no repeats.
+        const searches = () => statuses(disc).filter((s) => s.text === 'searching…').length;
+        const before = searches();
+        await waitFor('two more searches', () => searches() >= before + 2 && statuses(disc).at(-1)?.text === 'watching: 2 online', 8000);
         assert.equal(out.length, 2, `no repeated online msgs: ${JSON.stringify(out.map((m) => m.topic))}`);
 
         await leaving.device.stop();

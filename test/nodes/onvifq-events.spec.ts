@@ -61,6 +61,18 @@ describe('onvifq-events', function () {
   this.timeout(60000);
   let sim: SimulatedDevice;
 
+  /**
+   * Raises one more event (on `topic`, from a source no test uses) and waits until every list has it, then takes it
+   * out again. Events arrive in order, so whatever the events raised before it would bring has arrived by then.
+   */
+  async function untilLast(lists: Array<Array<Record<string, unknown>>>, topic = MOTION): Promise<void> {
+    const isLast = (m: Record<string, unknown>) => ((m.event as any).source.Rule ?? (m.event as any).source.Token) === 'last';
+    if (topic === CPU) sim.raiseEvent(CPU, { source: { Token: 'last' }, data: { Value: '0' } });
+    else sim.raiseEvent(topic, { source: { ...MOTION_SOURCE, Rule: 'last' }, data: { IsMotion: 'true' }, operation: 'Changed' });
+    await waitFor('the last event everywhere', () => lists.every((l) => l.some(isLast)));
+    for (const l of lists) l.splice(l.findIndex(isLast), 1);
+  }
+
   beforeEach(async () => {
     sim = new SimulatedDevice(SIM_OPTIONS);
     await sim.start();
@@ -113,13 +125,13 @@ describe('onvifq-events', function () {
     const quietOut = helper.getNode('quiet-out');
     const quietGot = collect(quietOut);
     await isGreen(helper.getNode('quiet'));
-    await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(quietGot, [], 'Initialized dropped');
     const next = nextInput(quietOut);
     sim.raiseEvent(MOTION, { source: MOTION_SOURCE, data: { IsMotion: 'true' }, operation: 'Changed' });
     const changed = await next;
     assert.equal((changed.event as Record<string, unknown>).operation, 'Changed');
     assert.deepEqual(changed.payload, { IsMotion: true });
+    // Events arrive in order: the states sent at subscription came before this one, and were dropped.
+    assert.deepEqual(quietGot, [changed], 'Initialized dropped');
   });
 
   it('Deleted passes by default and is dropped with the option', async () => {
@@ -130,9 +142,7 @@ describe('onvifq-events', function () {
     const dropped = collect(helper.getNode('drop-out'));
     sim.raiseEvent(MOTION, { source: MOTION_SOURCE, data: { IsMotion: 'false' }, operation: 'Deleted' });
     sim.raiseEvent(MOTION, { source: MOTION_SOURCE, data: { IsMotion: 'true' }, operation: 'Changed' });
-    await waitFor('both events at keep', () => kept.length >= 2);
-    await waitFor('the Changed event at drop', () => dropped.length >= 1);
-    await new Promise((r) => setTimeout(r, 200));
+    await untilLast([kept, dropped]);
     assert.deepEqual(kept.map((m) => (m.event as any).operation), ['Deleted', 'Changed']);
     assert.deepEqual(dropped.map((m) => (m.event as any).operation), ['Changed']);
   });
@@ -146,8 +156,7 @@ describe('onvifq-events', function () {
       [MOTION_SOURCE, true], [MOTION_SOURCE, true], [other, true], [MOTION_SOURCE, false], [other, true], [MOTION_SOURCE, false], [MOTION_SOURCE, true],
     ];
     for (const [source, IsMotion] of sequence) sim.raiseEvent(MOTION, { source, data: { IsMotion: String(IsMotion) } });
-    await waitFor('four changes', () => got.length >= 4);
-    await new Promise((r) => setTimeout(r, 300));
+    await untilLast([got]);
     assert.deepEqual(
       got.map((m) => `${(m.event as any).source.Rule}=${(m.payload as any).IsMotion}`),
       ['MyMotionDetectorRule=true', 'Second=true', 'MyMotionDetectorRule=false', 'MyMotionDetectorRule=true'],
@@ -172,8 +181,8 @@ describe('onvifq-events', function () {
     sim.raiseEvent(MOTION, { source: MOTION_SOURCE, data: { IsMotion: 'true' } });
     sim.raiseEvent(CPU, { source: { Token: 'cpu0' }, data: { Value: '42.5' } });
     sim.raiseEvent('tns1:Device/Trigger/DigitalInput', { source: { InputToken: 'in0' }, data: { LogicalState: 'true' } });
-    await waitFor('both events at the combined node', () => both.length >= 2);
-    await new Promise((r) => setTimeout(r, 300));
+    await untilLast([motion, both]);
+    await untilLast([monitoring, both], CPU);
     assert.deepEqual(motion.map((m) => m.topic), [MOTION]);
     assert.deepEqual(monitoring.map((m) => m.topic), [CPU]);
     assert.deepEqual(monitoring[0].payload, { Value: 42.5 }, 'typed float');
@@ -196,7 +205,8 @@ describe('onvifq-events', function () {
     }
     await isGreen(helper.getNode('a'));
     await waitFor('exactly one live pull point', () => livePullPoints(sim) === 1, 10000);
-    await new Promise((r) => setTimeout(r, 500));
+    // A create still on its way could add one later: wait until the device answered every create.
+    await waitFor('every create answered', () => sim.requests.every((r) => r.operation !== 'CreatePullPointSubscription' || r.status !== 0), 10000);
     assert.equal(livePullPoints(sim), 1, 'no pull point leaked');
     assert.ok(most <= 2, `at most the device limit at any time (saw ${most})`);
     const got = nextInput(helper.getNode('a-out'));
@@ -214,8 +224,10 @@ describe('onvifq-events', function () {
     helper.getNode('ev-out').on('input', (msg: Record<string, unknown>) => seen.push((msg.payload as { Value: number }).Value));
     const N = 10_000;
     for (let i = 1; i <= N; i++) sim.raiseEvent(CPU, { source: { Token: 'cpu0' }, data: { Value: String(i) } });
-    await waitFor(`${N} events (have ${seen.length})`, () => seen.length >= N, 90000);
-    await new Promise((r) => setTimeout(r, 500));
+    // One more after the burst: events arrive in order, so once it is here any duplicate would be too.
+    sim.raiseEvent(CPU, { source: { Token: 'cpu0' }, data: { Value: String(N + 1) } });
+    await waitFor(`${N + 1} events (have ${seen.length})`, () => seen.includes(N + 1), 90000);
+    assert.equal(seen.pop(), N + 1);
     assert.equal(seen.length, N, 'no duplicates');
     const outOfOrder = seen.findIndex((v, i) => v !== i + 1);
     assert.equal(outOfOrder, -1, `in order (first wrong at index ${outOfOrder}: ${seen[outOfOrder]})`);
@@ -261,7 +273,10 @@ describe('onvifq-events', function () {
     const evOut = nextInput(helper.getNode('ev-out'));
     sim.raiseEvent(MOTION, { source: MOTION_SOURCE, data: { IsMotion: 'true' } });
     await evOut;
-    await new Promise((r) => setTimeout(r, 200));
+    // A state message caused by that event would be sent before the next event is.
+    const evOut2 = nextInput(helper.getNode('ev-out'));
+    sim.raiseEvent(MOTION, { source: MOTION_SOURCE, data: { IsMotion: 'false' } });
+    await evOut2;
     assert.equal(states.length, before, 'an event is not a state change');
     assert.ok(states.every((m) => m.topic === 'onvifq/status'));
   });

@@ -14,16 +14,14 @@ import { describeFault } from '../../lib/soap/fault';
 import { parseDigestChallenges } from '../../lib/transport';
 import { NS } from '../../lib/xml/namespaces';
 import { attr, child, path as xpath, resolveQName, text } from '../../lib/xml/query';
+import { skipWith } from '../support/shared';
 import { readFixture, REAL_FIXTURES, splitHttpCapture } from './check-capture';
 
 const HOUR = 3600_000;
 
 describe('real captures: vendor quirks users would notice', function () {
   before(function () {
-    if (!fs.existsSync(REAL_FIXTURES)) {
-      console.log(`    skipped: real captures not found at ${REAL_FIXTURES}`);
-      this.skip();
-    }
+    if (!fs.existsSync(REAL_FIXTURES)) skipWith(this, `skipped: real captures not found at ${REAL_FIXTURES}`);
   });
 
   it('Reolink GetServices with an undeclared tad: prefix still yields every service and the device capabilities', function () {

@@ -4,13 +4,13 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import { skipWith } from '../support/shared';
 import { checkFixture, EXPECTED_FILE, listFixtures, REAL_FIXTURES, type Expected } from './check-capture';
 
 describe('real device captures (shared/fixtures/real)', function () {
   if (!fs.existsSync(REAL_FIXTURES)) {
     it('needs shared/fixtures/real', function () {
-      console.log(`    skipped: real captures not found at ${REAL_FIXTURES}`);
-      this.skip();
+      skipWith(this, `skipped: real captures not found at ${REAL_FIXTURES}`);
     });
     return;
   }

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
+import { clockPast } from '../support/wait';
 import { allTexts, challenges, digestCall, digestHeader, envelope, faultOf, post, textOf, usernameToken } from './client';
 
 const ADMIN = 'admin';
@@ -136,13 +137,15 @@ describe('simulator: Profile Q states and authentication', function () {
   it('digest nonce counts must increase, and an expired nonce gets stale=true', async () => {
     const d = await make({ username: ADMIN, password: ADMIN_PASS, digestNonceLifetimeMs: 300 });
     const first = await digestCall(d.xaddr, envelope('GetNTP'), ADMIN, ADMIN_PASS, 'MD5');
+    // The nonce was issued before this moment.
+    const issuedBy = Date.now();
     assert.equal(first.status, 200);
     const session = first.session!;
     const again = await post(d.xaddr, envelope('GetNTP'), { Authorization: digestHeader(session, ADMIN, ADMIN_PASS, undefined, undefined, 1) });
     assert.equal(again.status, 401, 'a replayed nc must be refused');
     const next = await post(d.xaddr, envelope('GetNTP'), { Authorization: digestHeader(session, ADMIN, ADMIN_PASS) });
     assert.equal(next.status, 200);
-    await new Promise((r) => setTimeout(r, 400));
+    await clockPast(issuedBy + 300);
     const stale = await post(d.xaddr, envelope('GetNTP'), { Authorization: digestHeader(session, ADMIN, ADMIN_PASS) });
     assert.equal(stale.status, 401);
     assert.ok(challenges(stale).every((c) => c.stale === 'true'), 'expired nonce with right password → stale=true');

@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { SimulatedDevice } from '../../lib/simulator';
+import { clockPast } from '../support/wait';
 import { challenges, digestCall, digestHeader, envelope, textOf, type DigestSession } from './client';
 
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
@@ -178,7 +179,8 @@ describe('simulator: configuration backup and restore over HTTP', function () {
     assert.equal((await withDigest(uploadUri, 'POST', ADMIN, octets, Buffer.alloc(200 * 1024, 0x20))).status, 413);
 
     ({ uploadUri } = await startRestore(dev));
-    await new Promise((r) => setTimeout(r, 400));
+    // The upload URI was opened before this moment and lives 300 ms.
+    await clockPast(Date.now() + 300);
     assert.equal((await withDigest(uploadUri, 'POST', ADMIN, octets, own.body)).status, 404, 'expired');
     ({ uploadUri } = await startRestore(dev));
     assert.equal((await http(uploadUri, 'POST', octets, own.body)).status, 401, 'needs credentials');

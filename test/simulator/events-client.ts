@@ -115,4 +115,3 @@ export async function pullUntil(client: EventsClient, address: string, until: (a
   return all;
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert';
 import { request } from 'node:http';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
 import { challenges, digestHeader, envelope, faultOf, parse, post, textOf } from './client';
-import { eventEnvelope, EventsClient, find, notifications, pullUntil, sleep, WSNT, CONCRETE_SET } from './events-client';
+import { once } from 'node:events';
+import { clockPast, waitFor } from '../support/wait';
+import { eventEnvelope, EventsClient, find, notifications, pullUntil, WSNT, CONCRETE_SET } from './events-client';
 
 const ADMIN = { username: 'admin', password: 'Admin-Pass1' };
 const MOTION = 'tns1:RuleEngine/CellMotionDetector/Motion';
@@ -204,10 +206,12 @@ describe('simulator: event service', function () {
         const c = new EventsClient(ADMIN.username, ADMIN.password);
         const { address } = await c.create(events);
         const before = notifications(await c.pull(address, 'PT0S')).find((n) => n.topic === 'tns1:Monitoring/OperatingTime/LastReboot')!.data.Status;
-        const ready = new Promise((r) => dev.once('ready', r));
-        await sleep(1100); // LastReboot has one-second resolution
+        const ready = once(dev, 'ready');
+        const rebooting = once(dev, 'reboot');
+        // LastReboot has one-second resolution: reboot in a later second than the start.
+        await clockPast(Date.parse(before) + 1000);
         assert.equal((await c.call(dev.xaddr, 'SystemReboot', '', { ns: 'http://www.onvif.org/ver10/device/wsdl' })).status, 200);
-        await sleep(50);
+        await rebooting;
         await assert.rejects(c.pull(address, 'PT0S'), /ECONNREFUSED|ECONNRESET/);
         await ready;
         assert.equal(dev.pullPoints.length, 0);
@@ -256,11 +260,9 @@ describe('simulator: event service', function () {
         const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'Content-Type': 'application/soap+xml' } });
         req.on('error', () => undefined);
         req.end(body);
-        await sleep(200);
-        assert.equal(dev.pullPoints[0]!.pulling, true);
+        await waitFor('the long poll waiting', () => dev.pullPoints[0]!.pulling);
         req.destroy();
-        await sleep(200);
-        assert.equal(dev.pullPoints[0]!.pulling, false);
+        await waitFor('the pull point free again', () => !dev.pullPoints[0]!.pulling);
         assert.equal((await c.pull(address, 'PT0S')).status, 200);
       });
     });
@@ -296,7 +298,7 @@ describe('simulator: event service', function () {
         const { address } = await c.create(events);
         await c.pull(address, 'PT0S');
         const first = c.pull(address, 'PT2S');
-        await sleep(100);
+        await waitFor('the first long poll waiting', () => dev.pullPoints[0]!.pulling);
         const second = await c.pull(address, 'PT2S');
         assert.equal(second.status, 500);
         assert.deepEqual(faultOf(second), { code: 'env:Receiver', subcodes: ['wsnt:UnableToGetMessagesFault'] });

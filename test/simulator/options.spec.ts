@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,12 +117,13 @@ describe('simulator: options, persistence, fault injection, reboot', function ()
 
   it('SystemReboot answers, goes away for the downtime, then comes back on the same port', async () => {
     const d = await start({ rebootDowntimeMs: 600 });
-    const ready = new Promise<void>((r) => d.once('ready', () => r()));
+    const ready = once(d, 'ready');
+    const rebooting = once(d, 'reboot');
     const t0 = Date.now();
     const r = await post(d.xaddr, envelope('SystemReboot'));
     assert.equal(r.status, 200);
     assert.ok(textOf(r, 'Message'));
-    await new Promise((res) => setTimeout(res, 100));
+    await rebooting;
     await assert.rejects(post(d.xaddr, envelope('GetHostname')), /ECONNREFUSED|ECONNRESET|socket hang up/);
     await ready;
     assert.ok(Date.now() - t0 >= 550);

@@ -8,6 +8,7 @@ import { SoapClient } from '../../lib/transport';
 import { el } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
 import { child } from '../../lib/xml/query';
+import { skipWith } from '../support/shared';
 import {
   DigestGate,
   NOT_AUTHORIZED,
@@ -257,10 +258,7 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
 
     it('the challenges of the TVT/gSOAP capture (401 + SOAP fault body, qop "auth,auth-int") are answered with qop=auth', async function () {
       const file = path.join(SHARED, 'fixtures/real/HTTP401/tvt-IPC-fw4.2-1.http.txt');
-      if (!fs.existsSync(file)) {
-        console.log(`      skipped: ${file} is absent`);
-        this.skip();
-      }
+      if (!fs.existsSync(file)) skipWith(this, `skipped: ${file} is absent (the team's shared real captures)`);
       const raw = fs.readFileSync(file, 'utf8');
       const [head, body] = raw.split(/\r?\n\r?\n/, 2) as [string, string];
       const captured = Object.fromEntries(
@@ -527,10 +525,7 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
 
     it('real non-SOAP error pages from cameras are bad responses', async function () {
       const dir = path.join(SHARED, 'fixtures/real/NonSOAPErrorBody');
-      if (!fs.existsSync(dir)) {
-        console.log(`      skipped: ${dir} is absent`);
-        this.skip();
-      }
+      if (!fs.existsSync(dir)) skipWith(this, `skipped: ${dir} is absent (the team's shared real captures)`);
       for (const f of fs.readdirSync(dir)) {
         const page = fs.readFileSync(path.join(dir, f));
         const srv = await serve((_req, res) => {
@@ -559,10 +554,7 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
 
     it('every real vendor fault capture gives a readable fault (or auth) error', async function () {
       const dir = path.join(SHARED, 'fixtures/real/Fault');
-      if (!fs.existsSync(dir)) {
-        console.log(`      skipped: ${dir} is absent`);
-        this.skip();
-      }
+      if (!fs.existsSync(dir)) skipWith(this, `skipped: ${dir} is absent (the team's shared real captures)`);
       let current = Buffer.alloc(0);
       const srv = await serve((_req, res) => sendSoap(res, current.toString('utf8'), 400));
       const c = client({ username: 'admin', password: PASSWORD, auth: 'digest' });

@@ -15,16 +15,14 @@ import { serializeXml } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
 import { parseXml, type XmlElement } from '../../lib/xml/parse';
 import { descendant } from '../../lib/xml/query';
+import { skipWith } from '../support/shared';
 import { parseAuthorization } from './soap-server';
 
 const SHARED = path.resolve(__dirname, '../../../shared');
 const REAL = path.join(SHARED, 'fixtures/real');
 
 function needShared(ctx: Mocha.Context, p: string): void {
-  if (!fs.existsSync(p)) {
-    console.log(`      skipped: ${p} is absent (the shared reference folder is not on this machine)`);
-    ctx.skip();
-  }
+  if (!fs.existsSync(p)) skipWith(ctx, `skipped: ${p} is absent (the shared reference folder is not on this machine)`);
 }
 
 /** The WWW-Authenticate values in a capture: raw header lines (folded lines joined) or a JSON header map. */
@@ -82,10 +80,7 @@ describe('transport: digest computation (RFC 7616 §3.9.1 worked example)', () =
         return undefined;
       }
     };
-    if (!openssl('sha256', '')) {
-      console.log('      skipped: the openssl command is not installed');
-      this.skip();
-    }
+    if (!openssl('sha256', '')) skipWith(this, 'skipped: the openssl command is not installed');
     for (const [alg, name] of [
       ['sha256', 'SHA-256-sess'],
       ['md5', 'MD5-sess'],

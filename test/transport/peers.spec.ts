@@ -13,6 +13,7 @@ import { SoapClient } from '../../lib/transport';
 import { el } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
 import { child } from '../../lib/xml/query';
+import { skipWith } from '../support/shared';
 import { APACHE, LIGHTTPD, htdigestLine, REALM, startApache, startLighttpd, type RunningPeer } from './peers';
 import { requestsDuring } from '../support/wire';
 import { deviceInfo, sendSoap } from './soap-server';
@@ -22,10 +23,7 @@ const PASSWORD = 'secret-Digest-7';
 const GET_INFO = el(NS.tds, 'GetDeviceInformation');
 
 function skipWithout(ctx: Mocha.Context, binary: string, pkg: string): void {
-  if (!fs.existsSync(binary)) {
-    console.log(`      skipped: ${binary} is not installed (apt-get install -y --no-install-recommends ${pkg})`);
-    ctx.skip();
-  }
+  if (!fs.existsSync(binary)) skipWith(ctx, `skipped: ${binary} is not installed (apt-get install -y --no-install-recommends ${pkg})`);
 }
 
 async function wrongPassword(url: string): Promise<{ error: OnvifError; client: SoapClient }> {

@@ -79,7 +79,10 @@ async function run(cmd: string, args: string[], dir: string, port: number, logFi
       if (child.exitCode === null && child.pid) {
         const exited = new Promise((r) => child.once('exit', r));
         process.kill(child.pid, 'SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        // The fallback timer is cleared once the peer exits: left running, it kept the test process alive 5 s.
+        let fallback: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((r) => (fallback = setTimeout(r, 5000)))]);
+        clearTimeout(fallback);
         if (child.exitCode === null) process.kill(child.pid, 'SIGKILL');
       }
       finalLog = readLog(); // lighttpd buffers its access log until shutdown
