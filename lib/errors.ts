@@ -114,7 +114,6 @@ export const DEVICE_TEXT_LIMIT = 200;
  */
 export function deviceText(text: unknown, limit = DEVICE_TEXT_LIMIT): string {
   const s = String(text ?? '')
-    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();

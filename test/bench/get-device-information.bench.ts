@@ -10,7 +10,6 @@ import { OnvifDevice } from '../../lib/device/onvif-device';
 import { SimulatedDevice } from '../../lib/simulator';
 import { arg } from './args';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const { Cam } = require('onvif') as { Cam: new (o: Record<string, unknown>, cb?: (e?: Error) => void) => OnvifCam };
 interface OnvifCam {
   getSystemDateAndTime(cb: (err: Error | null) => void): void;

@@ -1,7 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { DEVICE_TEXT_LIMIT, OnvifError, deviceText } from '../../lib/errors';
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe('deviceText(): device words made safe for messages, logs and statuses', () => {

@@ -157,7 +157,6 @@ const INTERNALS: Array<[RegExp, string]> = [
   [/Unexpected failure talking to/, 'a wrapped internal error ("Unexpected failure")'],
 ];
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 export const MAX_MESSAGE_CHARS = 600;
 

@@ -50,7 +50,7 @@ describe('onvifq terminal client', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).model, 'CLI-Model-7');
     assert.match(r.stderr, /^>> #\d+ GetDeviceInformation POST http:\/\/127\.0\.0\.1:\d+\/onvif\/device_service/m);
-    assert.match(r.stderr, /^   Authorization: Digest username="admin", .*response=\[redacted\]$/m);
+    assert.match(r.stderr, /^ {3}Authorization: Digest username="admin", .*response=\[redacted\]$/m);
     assert.match(r.stderr, /^<< #\d+ GetDeviceInformation HTTP 200 after \d+ ms$/m);
     assert.match(r.stderr, /<tt:Model>CLI-Model-7<\/tt:Model>|<tds:Model>CLI-Model-7<\/tds:Model>/);
     assert.doesNotMatch(r.stderr, /Adm1n-secret/);

@@ -6,7 +6,6 @@
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import type { SinonSpy } from 'sinon';
-import path from 'node:path';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { SimulatedDevice } from '../../lib/simulator';
 import { encodeElement, findOperation } from '../../lib/schema';

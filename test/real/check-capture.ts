@@ -21,12 +21,11 @@ import { chooseReason, type SoapFault } from '../../lib/soap/fault';
 import { parseAuthChallenges, parseDigestChallenges } from '../../lib/transport';
 import { NS, PREFIX_FOR_NS } from '../../lib/xml/namespaces';
 import { parseXml, type XmlElement } from '../../lib/xml/parse';
-import { attr, child, children, deepText, descendants, resolveQName, text } from '../../lib/xml/query';
+import { attr, child, children, descendants, resolveQName, text } from '../../lib/xml/query';
 
 export const REAL_FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/real');
 export const EXPECTED_FILE = path.join(__dirname, 'expected.json');
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- expected.json is free-form per category */
 export type Expected = Record<string, any>;
 
 export function listFixtures(root: string): string[] {

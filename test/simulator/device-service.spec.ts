@@ -207,7 +207,7 @@ describe('simulator: device service', function () {
 
   it('users: create, list without passwords, change, delete', async () => {
     await call('CreateUsers', '<tds:User><tt:Username>op1</tt:Username><tt:Password>op1-secret</tt:Password><tt:UserLevel>Operator</tt:UserLevel></tds:User>');
-    let r = await call('GetUsers');
+    const r = await call('GetUsers');
     assert.deepEqual(allTexts(r, 'Username'), ['op1']);
     assert.deepEqual(allTexts(r, 'UserLevel'), ['Operator']);
     assert.equal(allTexts(r, 'Password').length, 0);

@@ -2,7 +2,6 @@ import { strict as assert } from 'node:assert';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
 
 // The npm `onvif` package: a third-party client, to show the simulator behaves like a real device to others.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Cam } = require('onvif') as { Cam: new (o: Record<string, unknown>) => OnvifCam };
 
 interface OnvifCam {

@@ -64,7 +64,6 @@ export function skipWith(ctx: Mocha.Context, reason: string): never {
   if (process.env.CI === 'true') {
     throw new Error(`Cannot run on CI: ${reason.replace(/^\(?skipped: /, '')} (with CI=true every test must run; see test/output/*.log of .ci/run)`);
   }
-  // eslint-disable-next-line no-console
   console.log(`      ${reason}`);
   ctx.skip();
   throw new Error('unreachable');

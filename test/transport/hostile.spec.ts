@@ -19,7 +19,6 @@ import { rawHttpServer } from '../support/raw-http';
 import { NS_SOAP, TestServer, envelope, sendSoap, type Handler } from './soap-server';
 
 const GET_INFO = el(NS.tds, 'GetDeviceInformation');
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** A message with one device text cut at the limit, plus our own words around it. */
 const MESSAGE_BOUND = DEVICE_TEXT_LIMIT + 400;

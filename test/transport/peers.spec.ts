@@ -135,7 +135,6 @@ describe('transport peers: npm http-auth digest', function () {
   });
 
   async function startHttpAuth(algorithm: 'MD5' | 'MD5-sess'): Promise<string> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const auth = require('http-auth') as { digest(o: object): { check(cb: (req: http.IncomingMessage, res: http.ServerResponse) => void): http.RequestListener } };
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-http-auth-'));
     const file = path.join(dir, 'htdigest');

@@ -93,19 +93,18 @@ export class PullPoint {
   /** Wait until a message is queued, the pull point closes, `ms` pass, or `signal` aborts. */
   wait(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      if (signal?.aborted) {
+        resolve();
+        return;
+      }
       const done = () => {
-        if (timer) clearTimeout(timer);
+        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (this.wake === done) this.wake = undefined;
         resolve();
       };
       const onAbort = () => done();
-      if (signal?.aborted) {
-        resolve();
-        return;
-      }
-      timer = setTimeout(done, ms);
+      const timer = setTimeout(done, ms);
       signal?.addEventListener('abort', onAbort);
       this.wake = done;
     });
