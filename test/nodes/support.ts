@@ -55,15 +55,9 @@ export function statuses(node: Node): NodeStatus[] {
     .map((c) => c.args[0] as NodeStatus);
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { waitFor } from '../support/wait';
+
+export { waitFor };
 
 /** Wait until the node's latest status satisfies `ok`. */
 export function waitForStatus(node: Node, ok: (s: NodeStatus) => boolean, what: string, timeoutMs = 10000): Promise<NodeStatus> {

@@ -4,7 +4,6 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { OnvifError } from '../../lib/errors';
 import { download, upload } from '../../lib/transfer';
-import { SoapClient } from '../../lib/transport';
 import { el } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
 import { child } from '../../lib/xml/query';
@@ -12,12 +11,11 @@ import { skipWith } from '../support/shared';
 import {
   DigestGate,
   NOT_AUTHORIZED,
-  TestServer,
   checkUsernameToken,
   deviceInfo,
   faultXml,
   sendSoap,
-  type Handler,
+  useServersAndClients,
 } from './soap-server';
 
 const SHARED = path.resolve(__dirname, '../../../shared');
@@ -37,22 +35,7 @@ async function expectError(p: Promise<unknown>): Promise<OnvifError> {
 }
 
 describe('transport: SoapClient against an in-test SOAP server', function () {
-  const servers: TestServer[] = [];
-  const clients: SoapClient[] = [];
-  const serve = async (handler: Handler) => {
-    const s = await TestServer.start(handler);
-    servers.push(s);
-    return s;
-  };
-  const client = (opts: ConstructorParameters<typeof SoapClient>[0] = {}) => {
-    const c = new SoapClient(opts);
-    clients.push(c);
-    return c;
-  };
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    for (const s of servers.splice(0)) await s.stop();
-  });
+  const { serve, client } = useServersAndClients();
 
   describe('SOAP 1.2 over HTTP', () => {
     it('posts an envelope with the SOAP 1.2 content type and action, and parses the answer', async () => {
@@ -92,9 +75,7 @@ describe('transport: SoapClient against an in-test SOAP server', function () {
       await c.call(srv.url, GET_INFO);
       // Drop the idle socket on the server side (as devices do after their keep-alive timeout).
       await srv.stop();
-      servers.splice(servers.indexOf(srv), 1);
-      const again = await TestServer.start((_req, res) => sendSoap(res, deviceInfo('Again')));
-      servers.push(again);
+      const again = await serve((_req, res) => sendSoap(res, deviceInfo('Again')));
       const r = await c.call(again.url, GET_INFO);
       assert.equal(child(r.content, 'Manufacturer')?.text, 'Again');
     });

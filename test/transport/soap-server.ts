@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { SoapClient } from '../../lib/transport';
 import { parseXml } from '../../lib/xml/parse';
 import { descendant } from '../../lib/xml/query';
 
@@ -243,3 +244,31 @@ export function checkUsernameToken(
 }
 
 export const NOT_AUTHORIZED = faultXml('s:Sender', ['ter:NotAuthorized'], 'Sender not authorized');
+
+/**
+ * For a describe block: `serve(handler)` starts a TestServer, `client(options)` makes a SoapClient; both are
+ * closed after each test.
+ */
+export function useServersAndClients(): {
+  serve(handler: Handler): Promise<TestServer>;
+  client(options?: ConstructorParameters<typeof SoapClient>[0]): SoapClient;
+} {
+  const servers: TestServer[] = [];
+  const clients: SoapClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    for (const s of servers.splice(0)) await s.stop();
+  });
+  return {
+    async serve(handler) {
+      const s = await TestServer.start(handler);
+      servers.push(s);
+      return s;
+    },
+    client(options = {}) {
+      const c = new SoapClient(options);
+      clients.push(c);
+      return c;
+    },
+  };
+}

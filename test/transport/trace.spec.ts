@@ -4,10 +4,9 @@ import { OnvifDevice } from '../../lib/device/onvif-device';
 import { WIRE_TRACE_CHANNEL, formatWireTrace, subscribeWireTrace, type WireTraceMessage } from '../../lib';
 import { SimulatedDevice } from '../../lib/simulator';
 import { download, upload } from '../../lib/transfer';
-import { SoapClient } from '../../lib/transport';
 import { el } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
-import { DigestGate, NOT_AUTHORIZED, TestServer, checkUsernameToken, envelope, parseAuthorization, sendSoap, type Handler } from './soap-server';
+import { DigestGate, NOT_AUTHORIZED, checkUsernameToken, envelope, parseAuthorization, sendSoap, useServersAndClients } from './soap-server';
 
 const PASSWORD = 'Secret-Pass1';
 const NEW_PASSWORD = 'N3w-Viewer-Secret';
@@ -42,22 +41,7 @@ function assertAbsent(text: string, secrets: Record<string, string | undefined>)
 }
 
 describe('transport: the wire trace (diagnostics_channel onvifq:wire), secrets redacted', function () {
-  const servers: TestServer[] = [];
-  const clients: SoapClient[] = [];
-  const serve = async (handler: Handler) => {
-    const s = await TestServer.start(handler);
-    servers.push(s);
-    return s;
-  };
-  const client = (opts: ConstructorParameters<typeof SoapClient>[0] = {}) => {
-    const c = new SoapClient(opts);
-    clients.push(c);
-    return c;
-  };
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    for (const s of servers.splice(0)) await s.stop();
-  });
+  const { serve, client } = useServersAndClients();
 
   it('CreateUsers with HTTP digest: the trace has the operation, the challenge and the answer, but no password, nonce, cnonce or digest response', async () => {
     const gate = new DigestGate({ users: USERS, algorithms: ['SHA-256'], qop: 'auth', opaque: 'opaque-value-1' });
