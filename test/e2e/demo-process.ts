@@ -4,6 +4,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT, adminRequest } from './node-red-process';
 
+/** A node of the deployed flows, as the admin API returns it. */
+export interface FlowNode {
+  id: string;
+  type: string;
+  z?: string;
+  name?: string;
+  label?: string;
+  topic?: string;
+  operation?: string;
+  address?: string;
+  wires?: string[][];
+  [key: string]: unknown;
+}
+
 export interface DemoRun {
   child: ChildProcess;
   /** Everything the demo printed so far (stdout and stderr). */

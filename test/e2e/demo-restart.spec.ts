@@ -8,19 +8,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freeTcpPort } from '../support/ports';
-import { startDemo, type DemoRun } from './demo-process';
+import { startDemo, type DemoRun, type FlowNode } from './demo-process';
 import { CommsClient, adminRequest, assertBuilt, pressInject } from './node-red-process';
 
-interface FlowNode {
-  id: string;
-  type: string;
-  z?: string;
-  name?: string;
-  label?: string;
-  address?: string;
-  wires?: string[][];
-  [key: string]: unknown;
-}
 
 const v2 = { 'Node-RED-API-Version': 'v2' };
 

@@ -9,19 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freeTcpPort } from '../support/ports';
-import { startDemo } from './demo-process';
+import { startDemo, type FlowNode } from './demo-process';
 import { CommsClient, adminRequest, assertBuilt, type CommsEvent } from './node-red-process';
 
-interface FlowNode {
-  id: string;
-  type: string;
-  z?: string;
-  name?: string;
-  label?: string;
-  topic?: string;
-  operation?: string;
-  wires?: string[][];
-}
 
 describe('e2e: npm start (the demo)', function () {
   this.timeout(90_000);

@@ -21,35 +21,43 @@ function ip(args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/**
+ * Run a scenario script in a network namespace of its own (created, given a multicast route on loopback, and
+ * removed again) and return the last line it printed, parsed. Skips the suite when namespaces are not permitted.
+ */
+function runScenarioInNamespace<T>(ctx: Mocha.Context, prefix: string, script: string, args: string[]): T {
+  const ns = `${prefix}-${randomBytes(3).toString('hex')}`;
+  try {
+    ip(['netns', 'add', ns]);
+  } catch (e) {
+    skipWith(ctx, `skipped: cannot create a network namespace (${((e as { stderr?: Buffer }).stderr ?? '').toString().trim() || (e as Error).message}); needs root and iproute2`);
+  }
+  try {
+    ip(['netns', 'exec', ns, 'sh', '-c', 'ip link set lo up && ip link set lo multicast on && ip route add 239.0.0.0/8 dev lo']);
+    const run = spawnSync('ip', ['netns', 'exec', ns, join(REPO, 'node_modules', '.bin', 'tsx'), join(__dirname, script), ...args], {
+      cwd: REPO, encoding: 'utf8', timeout: 80_000,
+    });
+    assert.equal(run.status, 0, `scenario failed: ${run.stderr}`);
+    return JSON.parse(run.stdout.trim().split('\n').pop()!) as T;
+  } finally {
+    try {
+      ip(['netns', 'del', ns]);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 describe('simulator: WS-Discovery multicast (in a network namespace)', function () {
   this.timeout(90_000);
-  const ns = `onvifq-simdisc-${randomBytes(3).toString('hex')}`;
   let out: ScenarioOutput;
   let raw: Record<string, string[]>;
   let steps: Record<string, Summary[]>;
 
   before(function () {
-    try {
-      ip(['netns', 'add', ns]);
-    } catch (e) {
-      skipWith(this, `skipped: cannot create a network namespace (${((e as { stderr?: Buffer }).stderr ?? '').toString().trim() || (e as Error).message}); needs root and iproute2`);
-    }
-    try {
-      ip(['netns', 'exec', ns, 'sh', '-c', 'ip link set lo up && ip link set lo multicast on && ip route add 239.0.0.0/8 dev lo']);
-      const run = spawnSync('ip', ['netns', 'exec', ns, join(REPO, 'node_modules', '.bin', 'tsx'), join(__dirname, 'discovery-netns-scenario.ts'), '3702'], {
-        cwd: REPO, encoding: 'utf8', timeout: 80_000,
-      });
-      assert.equal(run.status, 0, `scenario failed: ${run.stderr}`);
-      out = JSON.parse(run.stdout.trim().split('\n').pop()!) as ScenarioOutput;
-      raw = out.steps;
-      steps = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.map(summarize)]));
-    } finally {
-      try {
-        ip(['netns', 'del', ns]);
-      } catch {
-        // Already gone.
-      }
-    }
+    out = runScenarioInNamespace<ScenarioOutput>(this, 'onvifq-simdisc', 'discovery-netns-scenario.ts', ['3702']);
+    raw = out.steps;
+    steps = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.map(summarize)]));
   });
 
   const kinds = (step: string) => steps[step]!.map((s) => `${s.body} ${s.matches[0]?.endpoint}`).sort();
@@ -159,26 +167,7 @@ describe('simulator: WS-Discovery random waits before ProbeMatches and Hello (in
   let waits: { devices: number; helloWaits: number[]; probeWaits: number[]; stoppedEarly: string[] };
 
   before(function () {
-    const ns = `onvifq-simwait-${randomBytes(3).toString('hex')}`;
-    try {
-      ip(['netns', 'add', ns]);
-    } catch (e) {
-      skipWith(this, `skipped: cannot create a network namespace (${((e as { stderr?: Buffer }).stderr ?? '').toString().trim() || (e as Error).message}); needs root and iproute2`);
-    }
-    try {
-      ip(['netns', 'exec', ns, 'sh', '-c', 'ip link set lo up && ip link set lo multicast on && ip route add 239.0.0.0/8 dev lo']);
-      const run = spawnSync('ip', ['netns', 'exec', ns, join(REPO, 'node_modules', '.bin', 'tsx'), join(__dirname, 'discovery-delay-scenario.ts'), '3702', String(DEVICES)], {
-        cwd: REPO, encoding: 'utf8', timeout: 80_000,
-      });
-      assert.equal(run.status, 0, `scenario failed: ${run.stderr}`);
-      waits = JSON.parse(run.stdout.trim().split('\n').pop()!) as typeof waits;
-    } finally {
-      try {
-        ip(['netns', 'del', ns]);
-      } catch {
-        // Already gone.
-      }
-    }
+    waits = runScenarioInNamespace<typeof waits>(this, 'onvifq-simwait', 'discovery-delay-scenario.ts', ['3702', String(DEVICES)]);
   });
 
   const spread = (ms: number[]) => Math.max(...ms) - Math.min(...ms);
