@@ -1,31 +1,16 @@
 /**
- * One fuzz input, end to end: drawn from (run seed, index) alone, run against the real library entry points
- * (OnvifDevice.call, OnvifDevice.connect, the pull-point event path, discovery parsing and a unicast probe)
- * with the hostile server as the device, and classified: ok, clear error, unclear error or hang. Crashes
- * (uncaught exceptions, unhandled rejections, a polluted Object.prototype) are counted by the runner.
+ * One fuzz input, harness side: drawn from (run seed, index) alone, served by the hostile server as the device,
+ * and handed to the library process (test/fuzz/library-process.ts), which runs the real library entry points
+ * (OnvifDevice.call, OnvifDevice.connect, the pull-point event path, discovery parsing and a unicast probe) and
+ * classifies the outcome (test/fuzz/library-client.ts). The mutator and the server stay here, so the library
+ * process's memory is the library's alone. Crashes are counted by the runner.
  */
-import { OnvifDevice } from '../../lib/device/onvif-device';
-import { OnvifError } from '../../lib/errors';
-import { parseDiscoveryMessage, probe } from '../../lib/discovery';
-import { PullPoint, parseNotifications, readEventTypes } from '../../lib/events';
-import { encodeElement } from '../../lib/schema';
-import { NS } from '../../lib/xml/namespaces';
 import { BAD_STATUSES, GARBAGE_VARIANTS, HostileHttpServer, HostileUdpResponder, type Plan, type Reply, type TransportFault } from './hostile-server';
+import type { ClientJob, Outcome, PathName } from './library-client';
+import type { LibraryProcess } from './library-process';
 import { mutate } from './mutate';
 import { Prng } from './prng';
 import { ANY_OPERATION, CALL_OPERATIONS, RELATES_PLACEHOLDER, type Corpus, type Seed } from './seeds';
-
-/** Per-request timeout given to the library; a hang is an input that does not settle within HANG_FACTOR of it. */
-export const CALL_TIMEOUT_MS = 1000;
-export const HANG_FACTOR = 3;
-const HANG_TICK_MS = 100;
-/** Discovery collection window for the unicast probe path. */
-const PROBE_WINDOW_MS = 150;
-const USERNAME = 'fuzzadmin';
-const PASSWORD = 'fuzz-Secret-9w2';
-
-export type PathName = 'call' | 'connect' | 'events' | 'discovery-parse' | 'discovery-probe';
-export type Outcome = 'ok' | 'clear' | 'unclear' | 'hang';
 
 const PATH_WEIGHTS: Record<PathName, number> = { call: 40, connect: 20, events: 20, 'discovery-parse': 12, 'discovery-probe': 8 };
 
@@ -143,48 +128,6 @@ export function makeInput(corpus: Corpus, runSeed: number, index: number): FuzzI
   return input;
 }
 
-// ------------------------------------------------------------------ classification
-
-/** Text that means an internal error leaked into a message instead of words for a user. */
-const INTERNALS: Array<[RegExp, string]> = [
-  [/readTagExp|fast-xml-parser|node_modules|\bat [\w.<>]+ \(/, 'parser internals'],
-  [/\bundefined\b/, '"undefined"'],
-  [/\[object Object\]/, '"[object Object]"'],
-  [/Cannot read propert|is not a function|is not iterable|Cannot convert/, 'a JavaScript TypeError text'],
-  [/TypeError|RangeError|ReferenceError|SyntaxError|Maximum call stack/, 'a JavaScript error name'],
-  [/\bHPE_[A-Z_]+/, 'a Node HTTP parser code (HPE_*)'],
-  [/\bNaN\b/, '"NaN"'],
-  [/Unexpected failure talking to/, 'a wrapped internal error ("Unexpected failure")'],
-];
-
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-export const MAX_MESSAGE_CHARS = 600;
-
-/** undefined when `e` is a clear error; otherwise what makes it unclear. */
-export function unclearReason(e: unknown): string | undefined {
-  if (!(e instanceof OnvifError)) {
-    const name = (e as Error)?.constructor?.name ?? typeof e;
-    return `not an OnvifError (${name})`;
-  }
-  if (!e.kind) return 'OnvifError without a kind';
-  const msg = String(e.message ?? '');
-  if (!msg.trim()) return 'empty message';
-  if (CONTROL.test(msg)) return 'control characters in the message';
-  if (msg.length > MAX_MESSAGE_CHARS) return `message longer than ${MAX_MESSAGE_CHARS} characters`;
-  if (msg.includes(PASSWORD)) return 'the password in the message';
-  for (const [re, what] of INTERNALS) if (re.test(msg)) return `${what} in the message`;
-  return undefined;
-}
-
-function checkResult(value: unknown): string | undefined {
-  try {
-    JSON.stringify(value);
-    return undefined;
-  } catch (e) {
-    return `result is not plain JSON (${(e as Error).message})`;
-  }
-}
-
 // ------------------------------------------------------------------ running one input
 
 const CLEAN_FAULT = (subcode: string) =>
@@ -212,12 +155,24 @@ function planFor(corpus: Corpus, input: FuzzInput): Plan {
   };
 }
 
-/** A worker: its own hostile server and UDP responder, one input at a time. */
+/** The library process's part of an input: where the device is and what to ask, never the mutator's state. */
+export function clientJob(input: FuzzInput, httpPort: number, udpPort: number): ClientJob {
+  const job: ClientJob = { index: input.index, path: input.path, target: input.target, params: input.params, httpPort, udpPort, bytes: input.reply.body.length };
+  if (input.path === 'discovery-parse') {
+    job.datagram = Buffer.from(input.reply.body.toString('latin1').split(RELATES_PLACEHOLDER).join('uuid:0f0e0d0c-0b0a-4908-8706-0504030201ff'), 'latin1');
+  }
+  return job;
+}
+
+/** A worker: its own hostile server and UDP responder, one input at a time, run in the shared library process. */
 export class Worker {
   readonly http = new HostileHttpServer();
   readonly udp = new HostileUdpResponder();
 
-  constructor(private readonly corpus: Corpus) {}
+  constructor(
+    private readonly corpus: Corpus,
+    private readonly library: LibraryProcess,
+  ) {}
 
   async start(): Promise<void> {
     await this.http.start();
@@ -232,90 +187,13 @@ export class Worker {
   async run(input: FuzzInput): Promise<InputResult> {
     this.http.reset(planFor(this.corpus, input));
     this.udp.replies = input.datagrams ?? [];
-    const started = Date.now();
-    const device = new OnvifDevice({ address: `${this.http.base}/onvif/device_service`, username: USERNAME, password: PASSWORD, timeoutMs: CALL_TIMEOUT_MS });
-    // The hang limit counts only time the event loop was free: a long parse of another input (they run side by
-    // side) must not make this one look hung. Blocked stretches count as one tick each.
-    let timer: NodeJS.Timeout | undefined;
-    const hang = new Promise<'hang'>((resolve) => {
-      let responsiveMs = 0;
-      let last = Date.now();
-      timer = setInterval(() => {
-        const now = Date.now();
-        responsiveMs += Math.min(now - last, 2 * HANG_TICK_MS);
-        last = now;
-        if (responsiveMs >= HANG_FACTOR * CALL_TIMEOUT_MS) resolve('hang');
-      }, HANG_TICK_MS);
-    });
-    let result: InputResult;
     try {
-      const settled = await Promise.race([
-        this.exercise(input, device).then(
-          (value) => ({ value }),
-          (error: unknown) => ({ error }),
-        ),
-        hang,
-      ]);
-      const ms = Date.now() - started;
-      if (settled === 'hang') result = { input, outcome: 'hang', ms, message: `no result within ${HANG_FACTOR * CALL_TIMEOUT_MS} ms (${this.http.requests} HTTP requests so far)` };
-      else if ('error' in settled) {
-        const reason = unclearReason(settled.error);
-        const e = settled.error as Error;
-        const message = reason && !(e instanceof OnvifError) ? `${e?.name}: ${e?.message}\n${e?.stack ?? ''}` : String(e?.message ?? e);
-        result = { input, outcome: reason ? 'unclear' : 'clear', reason, message, ms };
-      } else {
-        const reason = checkResult(settled.value);
-        result = { input, outcome: reason ? 'unclear' : 'ok', reason, ms };
-      }
+      const r = await this.library.run(clientJob(input, this.http.port, this.udp.port));
+      const message = r.outcome === 'hang' ? `${r.message} (${this.http.requests} HTTP requests so far)` : r.message;
+      return { input, outcome: r.outcome, reason: r.reason, message, ms: r.ms };
     } finally {
-      clearInterval(timer);
-      await device.close();
       this.http.dropConnections();
       this.udp.replies = [];
     }
-    return result;
-  }
-
-  private async exercise(input: FuzzInput, device: OnvifDevice): Promise<unknown> {
-    switch (input.path) {
-      case 'call':
-        return device.call(input.target, input.params, { url: `${this.http.base}/onvif/device_service`, timeoutMs: CALL_TIMEOUT_MS });
-      case 'connect':
-        return device.connect();
-      case 'events':
-        return this.events(input, device);
-      case 'discovery-parse': {
-        const datagram = Buffer.from(input.reply.body.toString('latin1').split(RELATES_PLACEHOLDER).join('uuid:0f0e0d0c-0b0a-4908-8706-0504030201ff'), 'latin1');
-        return parseDiscoveryMessage(datagram, '127.0.0.1:3702') ?? null;
-      }
-      case 'discovery-probe':
-        return probe({ targets: [`127.0.0.1:${this.udp.port}`], timeoutMs: PROBE_WINDOW_MS, repeats: 1 });
-    }
-  }
-
-  /** The events path as the hub runs it: subscribe, read the event types, pull, parse the notifications. */
-  private async events(input: FuzzInput, device: OnvifDevice): Promise<unknown> {
-    await device.connect();
-    const { pullPoint, lease } = await PullPoint.create(device, 60, { timeoutMs: CALL_TIMEOUT_MS });
-    const eventsUrl = device.serviceAddress(NS.tev)!;
-    let types;
-    if (input.target === 'GetEventProperties') {
-      const res = await device.send(eventsUrl, encodeElement(NS.tev, 'GetEventProperties', {}), {
-        action: `${NS.tev}/EventPortType/GetEventPropertiesRequest`,
-        operation: 'GetEventProperties',
-        timeoutMs: CALL_TIMEOUT_MS,
-      });
-      types = res.content ? readEventTypes(res.content) : new Map();
-    }
-    // Never follow a damaged subscription address off this server (only our own loopback server is a target).
-    let url: URL | undefined;
-    try {
-      url = new URL(pullPoint.url);
-    } catch {
-      url = undefined; // unusable: the library must refuse it before sending anything
-    }
-    if (url && (url.hostname !== '127.0.0.1' || Number(url.port) !== this.http.port)) return { skipped: 'subscription address elsewhere', lease };
-    const { response } = await pullPoint.pull(1, 10, { timeoutMs: CALL_TIMEOUT_MS });
-    return parseNotifications(response, types);
   }
 }

@@ -3,12 +3,22 @@
  * `node --import tsx test/fuzz/run.ts --inputs N --seed S [--concurrency C] [--replay INDEX] [--json]`.
  * Prints inputs, ok, clear errors, unclear errors, hangs, crashes and peak RSS, then a few examples of each
  * unclear/hang/crash class with the command that replays one input.
+ *
+ * Two processes: this one (the harness: the mutator and the hostile servers) and the library process, which runs
+ * only the library client (test/fuzz/library-child.ts). The peak RSS checked against the goal is the library
+ * process's, the memory a user's process would spend; the harness's peak is printed on its own line.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CALL_TIMEOUT_MS, HANG_FACTOR, makeInput, Worker, type FuzzInput, type InputResult, type Outcome, type PathName } from './harness';
+import { makeInput, Worker, type FuzzInput, type InputResult } from './harness';
+import { CALL_TIMEOUT_MS, HANG_FACTOR, type Outcome, type PathName } from './library-client';
+import { LibraryProcess, type Crash } from './library-process';
+import { maxRssBytes, startRssSampler } from './monitor';
 import { loadCorpus } from './seeds';
+
+/** Goal for the library process's peak RSS over a run (issue 10). */
+export const RSS_GOAL_MB = 300;
 
 interface Args {
   inputs: number;
@@ -37,12 +47,6 @@ function parseArgs(argv: string[]): Args {
     else throw new Error(`unknown option ${a} (use --inputs N --seed S --concurrency C --replay INDEX --examples K --json)`);
   }
   return args;
-}
-
-interface Crash {
-  kind: 'uncaughtException' | 'unhandledRejection' | 'Object.prototype polluted';
-  index?: number;
-  message: string;
 }
 
 interface Example {
@@ -76,28 +80,27 @@ export interface Summary {
   stalls: number;
   longestStallMs: number;
   crashes: number;
+  /** Peak RSS of the library process (the figure checked against RSS_GOAL_MB), in MB. */
   peakRssMb: number;
-  /** The input with the largest body in flight when RSS reached its peak. */
+  rssGoalMb: number;
+  /** The input with the largest body in flight in the library process when its RSS reached its peak. */
   peakRssSuspect?: Example;
+  /** Peak RSS of the harness (mutator and hostile servers), in MB: not the library's cost. */
+  harnessPeakRssMb: number;
+  /** Library processes started again after one died or stopped answering. */
+  libraryRestarts: number;
   seconds: number;
   realCaptures: boolean;
   byPath: Record<string, Record<string, number>>;
   classes: ClassTally[];
 }
 
+/** Crashes of the harness itself (the library process reports its own). */
 const current = new AsyncLocalStorage<number>();
 const crashes: Crash[] = [];
 const errText = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}\n${(e.stack ?? '').split('\n').slice(1, 6).join('\n')}` : String(e));
 process.on('uncaughtException', (e) => crashes.push({ kind: 'uncaughtException', index: current.getStore(), message: errText(e) }));
 process.on('unhandledRejection', (e) => crashes.push({ kind: 'unhandledRejection', index: current.getStore(), message: errText(e) }));
-
-const PROTO_KEYS = Object.getOwnPropertyNames(Object.prototype).sort().join(',');
-function checkPrototype(index: number): void {
-  const now = Object.getOwnPropertyNames(Object.prototype).sort().join(',');
-  if (now !== PROTO_KEYS) {
-    crashes.push({ kind: 'Object.prototype polluted', index, message: `Object.prototype now has: ${now}` });
-  }
-}
 
 /**
  * A class of failure: the same reason and the same message once the operation, numbers, addresses, quoted
@@ -124,55 +127,17 @@ function example(input: FuzzInput, message: string, ms = 0): Example {
   return { index: input.index, bytes: input.reply.body.length, ms, path: input.path, seed: input.seed, mutation: input.mutation.slice(0, 160), fault: input.fault, target: input.target, message: message.slice(0, 400) };
 }
 
-/** Samples RSS; at each new high, notes the input in flight with the largest body (the likely cause). */
-function startRssSampler(inFlight: Map<number, FuzzInput>): { stop(): { bytes: number; suspect?: FuzzInput } } {
-  let peak = process.memoryUsage.rss();
-  let suspect: FuzzInput | undefined;
-  let lastMaxRss = process.resourceUsage().maxRSS;
-  const t = setInterval(() => {
-    // maxRSS (kB) also catches peaks between samples: a rise since the last sample counts as a new high.
-    const maxRss = process.resourceUsage().maxRSS;
-    const rss = Math.max(process.memoryUsage.rss(), maxRss > lastMaxRss ? maxRss * 1024 : 0);
-    lastMaxRss = maxRss;
-    if (rss > peak) {
-      peak = rss;
-      suspect = [...inFlight.values()].sort((a, b) => b.reply.body.length - a.reply.body.length)[0];
-    }
-  }, 100);
-  return {
-    stop() {
-      clearInterval(t);
-      return { bytes: Math.max(peak, process.resourceUsage().maxRSS * 1024), suspect };
-    },
-  };
-}
-
 async function runMany(args: Args): Promise<Summary> {
   const corpus = loadCorpus();
-  const workers = Array.from({ length: Math.min(args.concurrency, Math.max(1, args.inputs)) }, () => new Worker(corpus));
+  const library = new LibraryProcess();
+  await library.start();
+  const workers = Array.from({ length: Math.min(args.concurrency, Math.max(1, args.inputs)) }, () => new Worker(corpus, library));
   await Promise.all(workers.map((w) => w.start()));
   const classes = new Map<string, ClassTally>();
   const byPath: Record<string, Record<string, number>> = {};
-  const counts = { ok: 0, clear: 0, unclear: 0, hang: 0 };
+  const counts: Record<Outcome, number> = { ok: 0, clear: 0, unclear: 0, hang: 0, crash: 0 };
   const started = Date.now();
-  const inFlight = new Map<number, FuzzInput>();
-  const sampler = startRssSampler(inFlight);
-  /** Inputs that ended lately: a blocking parse ends before the heartbeat that notices the stall runs. */
-  const recent: Array<{ at: number; input: FuzzInput }> = [];
-  const stalls: Array<{ ms: number; suspect?: FuzzInput }> = [];
-  let beat = Date.now();
-  const heartbeat = setInterval(() => {
-    const now = Date.now();
-    const gap = now - beat;
-    if (gap >= 1000) {
-      // The input in flight with the largest body is the likely culprit (replay it alone to be sure).
-      const candidates = [...inFlight.values(), ...recent.filter((x) => x.at >= beat - 50).map((x) => x.input)];
-      const suspect = candidates.sort((a, b) => b.reply.body.length - a.reply.body.length)[0];
-      stalls.push({ ms: gap, suspect });
-    }
-    beat = now;
-    while (recent.length && recent[0]!.at < now - 200) recent.shift();
-  }, 50);
+  const harnessRss = startRssSampler(new Map());
   let next = 0;
   let done = 0;
   const progressEvery = Math.max(500, Math.floor(args.inputs / 10));
@@ -190,7 +155,8 @@ async function runMany(args: Args): Promise<Summary> {
       classes.set(key, c);
     }
     if (++done % progressEvery === 0 && !args.json) {
-      process.stderr.write(`  ${done}/${args.inputs} inputs, ${((Date.now() - started) / 1000).toFixed(0)} s, rss ${Math.round(process.memoryUsage.rss() / 2 ** 20)} MB\n`);
+      const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+      process.stderr.write(`  ${done}/${args.inputs} inputs, ${((Date.now() - started) / 1000).toFixed(0)} s, peak RSS library ${mb(library.peakRssBytes)} MB, harness ${mb(maxRssBytes())} MB\n`);
     }
   };
   await Promise.all(
@@ -198,29 +164,29 @@ async function runMany(args: Args): Promise<Summary> {
       while (next < args.inputs) {
         const index = next++;
         const input = makeInput(corpus, args.seed, index);
-        inFlight.set(index, input);
-        const r = await current.run(index, () => w.run(input));
-        inFlight.delete(index);
-        recent.push({ at: Date.now(), input });
-        checkPrototype(index);
-        note(r);
+        note(await current.run(index, () => w.run(input)));
       }
     }),
   );
   await Promise.all(workers.map((w) => w.close()));
-  // Late failures (a socket error after its input settled) still count.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const { bytes: peak, suspect: peakSuspect } = sampler.stop();
-  clearInterval(heartbeat);
-  for (const st of stalls.sort((a, b) => b.ms - a.ms)) {
+  // Late failures (a socket error after its input settled) still count: the library process waits for them too.
+  await library.finish();
+  const harnessPeak = harnessRss.stop().bytes;
+  const seconds = Math.round((Date.now() - started) / 100) / 10;
+  // Stalls and the RSS peak name inputs by index: draw them again to describe them.
+  const inputs = new Map<number, FuzzInput>();
+  const inputAt = (index: number) => inputs.get(index) ?? inputs.set(index, makeInput(corpus, args.seed, index)).get(index)!;
+  for (const st of [...library.stalls].sort((a, b) => b.ms - a.ms)) {
+    const suspect = st.suspect !== undefined ? inputAt(st.suspect) : undefined;
     const bucket = st.ms >= 5000 ? '5 s or more' : st.ms >= 2000 ? '2-5 s' : '1-2 s';
-    const key = `stall | event loop blocked ${bucket} | largest body in flight: ${st.suspect ? st.suspect.mutation.split(' + ').map((m) => m.split(' ')[0]).join(' + ') : '?'}`;
+    const key = `stall | event loop blocked ${bucket} | largest body in flight: ${suspect ? suspect.mutation.split(' + ').map((m) => m.split(' ')[0]).join(' + ') : '?'}`;
     const t = classes.get(key) ?? { outcome: 'stall' as const, key, count: 0, paths: {}, examples: [] };
     t.count++;
-    if (st.suspect) t.paths[st.suspect.path] = (t.paths[st.suspect.path] ?? 0) + 1;
-    if (t.examples.length < args.examples && st.suspect) t.examples.push(example(st.suspect, `event loop blocked for ${st.ms} ms`));
+    if (suspect) t.paths[suspect.path] = (t.paths[suspect.path] ?? 0) + 1;
+    if (t.examples.length < args.examples && suspect) t.examples.push(example(suspect, `event loop blocked for ${st.ms} ms`));
     classes.set(key, t);
   }
+  crashes.push(...library.crashes);
   for (const c of crashes) {
     const input = c.index !== undefined ? makeInput(corpus, args.seed, c.index) : undefined;
     const key = `crash | ${c.kind} | ${c.message.split('\n')[0]!.slice(0, 90)}`;
@@ -239,12 +205,15 @@ async function runMany(args: Args): Promise<Summary> {
     clear: counts.clear,
     unclear: counts.unclear,
     hangs: counts.hang,
-    stalls: stalls.length,
-    longestStallMs: Math.max(0, ...stalls.map((x) => x.ms)),
+    stalls: library.stalls.length,
+    longestStallMs: Math.max(0, ...library.stalls.map((x) => x.ms)),
     crashes: crashes.length,
-    peakRssMb: Math.round(peak / 2 ** 20),
-    peakRssSuspect: peakSuspect ? example(peakSuspect, 'largest body in flight at the RSS peak') : undefined,
-    seconds: Math.round((Date.now() - started) / 100) / 10,
+    peakRssMb: Math.round(library.peakRssBytes / 2 ** 20),
+    rssGoalMb: RSS_GOAL_MB,
+    peakRssSuspect: library.peakSuspect !== undefined ? example(inputAt(library.peakSuspect), 'largest body in flight at the RSS peak') : undefined,
+    harnessPeakRssMb: Math.round(harnessPeak / 2 ** 20),
+    libraryRestarts: library.restarts,
+    seconds,
     realCaptures: corpus.hasReal,
     byPath,
     classes: [...classes.values()].sort((a, b) => b.count - a.count),
@@ -263,13 +232,15 @@ function printSummary(s: Summary, args: Args): void {
   out(`hangs            ${s.hangs}`);
   out(`crashes          ${s.crashes}`);
   out(`event loop stalls ${s.stalls} of 1 s or more (longest ${(s.longestStallMs / 1000).toFixed(1)} s; suspects listed below)`);
-  out(`peak RSS         ${s.peakRssMb} MB`);
+  out(`peak RSS library ${s.peakRssMb} MB (the process running the library client; goal < ${s.rssGoalMb} MB: ${s.peakRssMb < s.rssGoalMb ? 'met' : 'NOT met'})`);
   const ps = s.peakRssSuspect;
   if (ps) out(`  at the peak, the largest body in flight: #${ps.index} ${ps.path} ${ps.target}, ${ps.bytes} bytes (${ps.mutation}; transport ${ps.fault})`);
+  out(`peak RSS harness ${s.harnessPeakRssMb} MB (the mutator and the hostile servers, in a process of their own)`);
+  if (s.libraryRestarts) out(`library process restarts ${s.libraryRestarts} (after a death or a stuck event loop; counted as crashes or hangs)`);
   out();
   out('by path:');
   for (const [p, c] of Object.entries(s.byPath)) {
-    out(`  ${p.padEnd(16)} ${String(c.inputs).padStart(6)} inputs: ok ${c.ok ?? 0}, clear ${c.clear ?? 0}, unclear ${c.unclear ?? 0}, hang ${c.hang ?? 0}`);
+    out(`  ${p.padEnd(16)} ${String(c.inputs).padStart(6)} inputs: ok ${c.ok ?? 0}, clear ${c.clear ?? 0}, unclear ${c.unclear ?? 0}, hang ${c.hang ?? 0}${c.crash ? `, crash ${c.crash}` : ''}`);
   }
   if (!s.classes.length) return;
   out();
@@ -287,13 +258,15 @@ function printSummary(s: Summary, args: Args): void {
 async function replay(args: Args): Promise<void> {
   const corpus = loadCorpus();
   const input = makeInput(corpus, args.seed, args.replay!);
-  const w = new Worker(corpus);
+  const library = new LibraryProcess();
+  await library.start();
+  const w = new Worker(corpus, library);
   await w.start();
   const r = await current.run(input.index, () => w.run(input));
   const requests = w.http.requests;
   await w.close();
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  checkPrototype(input.index);
+  await library.finish();
+  crashes.push(...library.crashes);
   const dir = path.join(__dirname, '../output');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `fuzz-seed${args.seed}-input${input.index}.body`);
@@ -306,7 +279,7 @@ async function replay(args: Args): Promise<void> {
   out(`  transport  ${input.fault}${input.reply.status ? ` status ${input.reply.status}` : ''}${input.reply.challenge !== undefined ? ` challenge ${JSON.stringify(input.reply.challenge)}` : ''} variant ${input.reply.variant ?? '-'}`);
   out(`  body       ${input.reply.body.length} bytes, written to ${path.relative(process.cwd(), file)}; starts ${JSON.stringify(input.reply.body.subarray(0, 200).toString('latin1'))}`);
   out(`  requests   ${requests} HTTP request(s) reached the server`);
-  out(`  peak RSS   ${Math.round(process.resourceUsage().maxRSS / 1024)} MB (this process, one input)`);
+  out(`  peak RSS   library ${Math.round(library.peakRssBytes / 2 ** 20)} MB (the library process, this one input); harness ${Math.round(maxRssBytes() / 2 ** 20)} MB`);
   out(`  outcome    ${r.outcome}${r.reason ? ` (${r.reason})` : ''} after ${r.ms} ms`);
   if (r.message) out(`  message    ${r.message}`);
   for (const c of crashes) out(`  CRASH ${c.kind}: ${c.message}`);
