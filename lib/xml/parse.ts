@@ -100,7 +100,38 @@ export function parseXml(input: string | Buffer, options: ParseOptions = {}): Xm
   text = text.trim();
   if (!text) throw new XmlParseError('empty document: expected XML');
   if (/<!DOCTYPE/i.test(text)) throw new XmlParseError('XML with a DOCTYPE is refused (SOAP messages must not carry one)');
-  return new TreeBuilder(text, options.maxNodes ?? DEFAULT_MAX_XML_NODES, options.maxDepth ?? DEFAULT_MAX_XML_DEPTH).parse();
+  const maxNodes = options.maxNodes ?? DEFAULT_MAX_XML_NODES;
+  // Refused anyway, so refuse before building: the tree up to the limit would cost tens of MB for nothing.
+  if (startTagsOver(text, maxNodes)) throw tooManyNodes(maxNodes);
+  return new TreeBuilder(text, maxNodes, options.maxDepth ?? DEFAULT_MAX_XML_DEPTH).parse();
+}
+
+const tooManyNodes = (maxNodes: number) =>
+  new XmlParseError(`XML document has more than ${maxNodes} elements, attributes and namespace bindings; refused so that one answer cannot take unbounded memory`);
+
+/**
+ * Whether the document has more than `limit` start tags: a quick scan for '<' not followed by '/', '?' or '!',
+ * skipping comments and CDATA sections. Each start tag is an element, so such a document is over the node limit
+ * (a '<' inside an attribute value, which well-formed XML does not allow, counts too).
+ */
+function startTagsOver(src: string, limit: number): boolean {
+  if (src.length <= limit) return false; // a start tag takes at least two characters
+  let n = 0;
+  for (let i = src.indexOf('<'); i >= 0; i = src.indexOf('<', i + 1)) {
+    const c = src.charCodeAt(i + 1);
+    if (c === SLASH || c === QUESTION) continue;
+    if (c === BANG) {
+      const terminator = src.startsWith('<!--', i) ? '-->' : src.startsWith('<![CDATA[', i) ? ']]>' : undefined;
+      if (terminator) {
+        const end = src.indexOf(terminator, i + 4);
+        if (end < 0) return false; // unterminated: the parser says so
+        i = end;
+      }
+      continue;
+    }
+    if (++n > limit) return true;
+  }
+  return false;
 }
 
 /** A name as written, split once and shared by every element or attribute that uses it. */
@@ -214,11 +245,7 @@ class TreeBuilder {
 
   private count(n: number): void {
     this.nodes += n;
-    if (this.nodes > this.maxNodes) {
-      throw new XmlParseError(
-        `XML document has more than ${this.maxNodes} elements, attributes and namespace bindings; refused so that one answer cannot take unbounded memory`,
-      );
-    }
+    if (this.nodes > this.maxNodes) throw tooManyNodes(this.maxNodes);
   }
 
   private skipPast(from: number, terminator: string, what: string): number {
