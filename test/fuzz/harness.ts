@@ -5,7 +5,7 @@
  * classifies the outcome (test/fuzz/library-client.ts). The mutator and the server stay here, so the library
  * process's memory is the library's alone. Crashes are counted by the runner.
  */
-import { BAD_STATUSES, GARBAGE_VARIANTS, HostileHttpServer, HostileUdpResponder, type Plan, type Reply, type TransportFault } from './hostile-server';
+import { BAD_STATUSES, GARBAGE_VARIANTS, HUGE_BYTES, HostileHttpServer, HostileUdpResponder, type Plan, type Reply, type TransportFault } from './hostile-server';
 import type { ClientJob, Outcome, PathName } from './library-client';
 import type { LibraryProcess } from './library-process';
 import { mutate } from './mutate';
@@ -155,9 +155,14 @@ function planFor(corpus: Corpus, input: FuzzInput): Plan {
   };
 }
 
+/** How many bytes of body the device sends: the huge-* faults send 100 MB whatever body was drawn. */
+export function servedBytes(input: FuzzInput): number {
+  return input.fault === 'huge-chunked' || input.fault === 'huge-declared' ? HUGE_BYTES : input.reply.body.length;
+}
+
 /** The library process's part of an input: where the device is and what to ask, never the mutator's state. */
 export function clientJob(input: FuzzInput, httpPort: number, udpPort: number): ClientJob {
-  const job: ClientJob = { index: input.index, path: input.path, target: input.target, params: input.params, httpPort, udpPort, bytes: input.reply.body.length };
+  const job: ClientJob = { index: input.index, path: input.path, target: input.target, params: input.params, httpPort, udpPort, bytes: servedBytes(input) };
   if (input.path === 'discovery-parse') {
     job.datagram = Buffer.from(input.reply.body.toString('latin1').split(RELATES_PLACEHOLDER).join('uuid:0f0e0d0c-0b0a-4908-8706-0504030201ff'), 'latin1');
   }

@@ -43,7 +43,8 @@ export interface SeenRequest {
 /** How the server answers one request of the current input. */
 export type Plan = (request: SeenRequest, nth: number) => Reply;
 
-const HUGE_BYTES = 100 * 1024 * 1024;
+/** What the huge-* faults stream: more than any cap, so the client must stop reading. */
+export const HUGE_BYTES = 100 * 1024 * 1024;
 const CHUNK = Buffer.alloc(64 * 1024, '<a>x</a>');
 
 const NOT_AUTHORIZED = Buffer.from(

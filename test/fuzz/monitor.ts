@@ -4,6 +4,9 @@
  * count, and in the harness for its own peak.
  */
 
+/** Goal for the library process's peak RSS over a fuzz run (issue 10), in MB. */
+export const RSS_GOAL_MB = 300;
+
 /** The least an in-flight input must tell: which one it is and how large its damaged body is. */
 export interface Sized {
   index: number;

@@ -11,14 +11,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { makeInput, Worker, type FuzzInput, type InputResult } from './harness';
+import { makeInput, servedBytes, Worker, type FuzzInput, type InputResult } from './harness';
 import { CALL_TIMEOUT_MS, HANG_FACTOR, type Outcome, type PathName } from './library-client';
 import { LibraryProcess, type Crash } from './library-process';
-import { maxRssBytes, startRssSampler } from './monitor';
+import { maxRssBytes, RSS_GOAL_MB, startRssSampler } from './monitor';
 import { loadCorpus } from './seeds';
-
-/** Goal for the library process's peak RSS over a run (issue 10). */
-export const RSS_GOAL_MB = 300;
 
 interface Args {
   inputs: number;
@@ -124,7 +121,7 @@ function classKey(r: InputResult): string {
 }
 
 function example(input: FuzzInput, message: string, ms = 0): Example {
-  return { index: input.index, bytes: input.reply.body.length, ms, path: input.path, seed: input.seed, mutation: input.mutation.slice(0, 160), fault: input.fault, target: input.target, message: message.slice(0, 400) };
+  return { index: input.index, bytes: servedBytes(input), ms, path: input.path, seed: input.seed, mutation: input.mutation.slice(0, 160), fault: input.fault, target: input.target, message: message.slice(0, 400) };
 }
 
 async function runMany(args: Args): Promise<Summary> {
