@@ -102,37 +102,12 @@ export function parseXml(input: string | Buffer, options: ParseOptions = {}): Xm
   if (/<!DOCTYPE/i.test(text)) throw new XmlParseError('XML with a DOCTYPE is refused (SOAP messages must not carry one)');
   const maxNodes = options.maxNodes ?? DEFAULT_MAX_XML_NODES;
   // Refused anyway, so refuse before building: the tree up to the limit would cost tens of MB for nothing.
-  if (startTagsOver(text, maxNodes)) throw tooManyNodes(maxNodes);
+  if (nodesOver(text, maxNodes)) throw tooManyNodes(maxNodes);
   return new TreeBuilder(text, maxNodes, options.maxDepth ?? DEFAULT_MAX_XML_DEPTH).parse();
 }
 
 const tooManyNodes = (maxNodes: number) =>
   new XmlParseError(`XML document has more than ${maxNodes} elements, attributes and namespace bindings; refused so that one answer cannot take unbounded memory`);
-
-/**
- * Whether the document has more than `limit` start tags: a quick scan for '<' not followed by '/', '?' or '!',
- * skipping comments and CDATA sections. Each start tag is an element, so such a document is over the node limit
- * (a '<' inside an attribute value, which well-formed XML does not allow, counts too).
- */
-function startTagsOver(src: string, limit: number): boolean {
-  if (src.length <= limit) return false; // a start tag takes at least two characters
-  let n = 0;
-  for (let i = src.indexOf('<'); i >= 0; i = src.indexOf('<', i + 1)) {
-    const c = src.charCodeAt(i + 1);
-    if (c === SLASH || c === QUESTION) continue;
-    if (c === BANG) {
-      const terminator = src.startsWith('<!--', i) ? '-->' : src.startsWith('<![CDATA[', i) ? ']]>' : undefined;
-      if (terminator) {
-        const end = src.indexOf(terminator, i + 4);
-        if (end < 0) return false; // unterminated: the parser says so
-        i = end;
-      }
-      continue;
-    }
-    if (++n > limit) return true;
-  }
-  return false;
-}
 
 /** A name as written, split once and shared by every element or attribute that uses it. */
 interface Name {
@@ -161,6 +136,73 @@ const BANG = 0x21;
 const QUESTION = 0x3f;
 
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+
+/** Index just past the name starting at `from` (a name ends at whitespace, '=', '>', '/', or the end). */
+function nameEnd(src: string, from: number): number {
+  let i = from;
+  for (; i < src.length; i++) {
+    const c = src.charCodeAt(i);
+    if (isSpace(c) || c === GT || c === SLASH || c === EQ) break;
+  }
+  return i;
+}
+
+function skipSpace(src: string, from: number): number {
+  let i = from;
+  while (i < src.length && isSpace(src.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * Whether the document has more than `limit` elements and attributes, counted as TreeBuilder counts them but
+ * without building anything: start tags and their attributes are read, text, end tags, comments, CDATA and
+ * processing instructions skipped. Malformed markup ends the count (false): the parser then says what is wrong.
+ */
+function nodesOver(src: string, limit: number): boolean {
+  if (src.length <= limit) return false; // every element and attribute takes at least one character
+  let n = 0;
+  let i = src.indexOf('<');
+  while (i >= 0) {
+    const c = src.charCodeAt(i + 1);
+    if (c === SLASH) {
+      i = src.indexOf('<', i + 2);
+      continue;
+    }
+    if (c === QUESTION || c === BANG) {
+      // Where the parser looks for the end of each (TreeBuilder.markup and parse).
+      const [opener, terminator] = c === QUESTION ? ['<?', '?>'] : src.startsWith('<!--', i) ? ['<!--', '-->'] : ['<![CDATA[', ']]>'];
+      const end = c === QUESTION || src.startsWith(opener, i) ? src.indexOf(terminator, i + opener.length) : -1;
+      if (end < 0) return false;
+      i = src.indexOf('<', end + terminator.length);
+      continue;
+    }
+    if (++n > limit) return true;
+    let at = nameEnd(src, i + 1);
+    for (;;) {
+      at = skipSpace(src, at);
+      if (at >= src.length) return false;
+      const d = src.charCodeAt(at);
+      if (d === GT) break;
+      if (d === SLASH) {
+        if (src.charCodeAt(at + 1) !== GT) return false;
+        break;
+      }
+      const attrTo = nameEnd(src, at);
+      if (attrTo === at) return false;
+      if (++n > limit) return true;
+      at = skipSpace(src, attrTo);
+      if (src.charCodeAt(at) !== EQ) continue; // a boolean attribute
+      at = skipSpace(src, at + 1);
+      const quote = src.charCodeAt(at);
+      if (quote !== QUOT && quote !== APOS) return false;
+      const close = src.indexOf(quote === QUOT ? '"' : "'", at + 1);
+      if (close < 0) return false;
+      at = close + 1;
+    }
+    i = src.indexOf('<', at);
+  }
+  return false;
+}
 
 // XML 1.0 Name production (the same character classes fast-xml-parser's validator used).
 const NAME_START = ':A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
@@ -314,17 +356,6 @@ class TreeBuilder {
     }
   }
 
-  /** Index just past the name starting at `from` (a name ends at whitespace, '=', '>', '/', or the end). */
-  private nameEnd(from: number): number {
-    const src = this.src;
-    let i = from;
-    for (; i < src.length; i++) {
-      const c = src.charCodeAt(i);
-      if (isSpace(c) || c === GT || c === SLASH || c === EQ) break;
-    }
-    return i;
-  }
-
   private name(from: number, to: number, what: 'Tag' | 'Attribute'): Name {
     const written = this.src.slice(from, to);
     let n = this.names.get(written);
@@ -341,16 +372,10 @@ class TreeBuilder {
     return n;
   }
 
-  private skipSpace(i: number): number {
-    const src = this.src;
-    while (i < src.length && isSpace(src.charCodeAt(i))) i++;
-    return i;
-  }
-
   private startTag(lt: number): void {
     const src = this.src;
     if (this.root) this.fail('Multiple possible root nodes found.', lt);
-    const nameTo = this.nameEnd(lt + 1);
+    const nameTo = nameEnd(src, lt + 1);
     const name = this.name(lt + 1, nameTo, 'Tag');
     this.count(1);
     const { attrNames, attrValues, attrSeen } = this;
@@ -361,7 +386,7 @@ class TreeBuilder {
     let selfClosing = false;
     for (;;) {
       const before = i;
-      i = this.skipSpace(i);
+      i = skipSpace(src, i);
       if (i >= src.length) this.fail(`Unclosed tag '${name.name}'.`, lt);
       const c = src.charCodeAt(i);
       if (c === GT) {
@@ -374,20 +399,20 @@ class TreeBuilder {
         i += 2;
         break;
       }
-      const attrTo = this.nameEnd(i);
+      const attrTo = nameEnd(src, i);
       const attrName = this.name(i, attrTo, 'Attribute');
       if (i === before) this.fail(`Attribute '${attrName.name}' has no space in starting.`, i);
       if (attrSeen.has(attrName.name)) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
       attrSeen.add(attrName.name);
       this.count(1);
       attrNames.push(attrName);
-      const eq = this.skipSpace(attrTo);
+      const eq = skipSpace(src, attrTo);
       if (src.charCodeAt(eq) !== EQ) {
         attrValues.push(''); // a boolean attribute, as some firmware writes them
         i = attrTo;
         continue;
       }
-      i = this.skipSpace(eq + 1);
+      i = skipSpace(src, eq + 1);
       const quote = src.charCodeAt(i);
       if (quote !== QUOT && quote !== APOS) this.fail(`Attribute '${attrName.name}' is without value.`, i);
       const close = src.indexOf(quote === QUOT ? '"' : "'", i + 1);
@@ -446,7 +471,7 @@ class TreeBuilder {
 
   private endTag(lt: number): void {
     const src = this.src;
-    const nameTo = this.nameEnd(lt + 2);
+    const nameTo = nameEnd(src, lt + 2);
     const current = this.current();
     const expected = current?.name.name;
     // Compare in place: slicing every end tag's name would only make garbage.
@@ -456,7 +481,7 @@ class TreeBuilder {
       if (!current) this.fail(`Closing tag '${written}' has not been opened.`, lt);
       this.fail(`Expected closing tag '${expected}' instead of closing tag '${written}'.`, lt);
     }
-    const gt = this.skipSpace(nameTo);
+    const gt = skipSpace(src, nameTo);
     if (src.charCodeAt(gt) !== GT) this.fail(`Closing tag '${expected}' doesn't have proper closing.`, lt);
     this.pos = gt + 1;
     this.close();

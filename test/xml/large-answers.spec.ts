@@ -41,9 +41,9 @@ describe('XML: large and hostile answers cost bounded memory', function () {
     });
   }
 
-  it('a flood of elements over the limit is refused before any tree is built: about the answer\'s own size in memory', async () => {
-    // Counting start tags first costs a scan; building the tree up to the limit cost 60-80 MB for these.
-    for (const shape of ['tiny', 'users', 'nested']) {
+  it('an answer over the element limit is refused before any tree is built: about the answer\'s own size in memory', async () => {
+    // Counting elements and attributes first costs a scan; building the tree up to the limit cost 45-85 MB for these.
+    for (const shape of ['tiny', 'users', 'nested', 'events', 'attributes', 'namespaces']) {
       const cost = await parseInChild(shape, TEN_MB);
       assert.match(cost.error ?? '', /^XmlParseError: XML document has more than \d+ elements/, shape);
       assert.ok(cost.peakRssGrowthMb < 25, `${shape}: peak RSS grew by ${cost.peakRssGrowthMb} MB (${JSON.stringify(cost)})`);
@@ -102,10 +102,13 @@ describe('XML: large and hostile answers cost bounded memory', function () {
     const copies = `<r${declarations}>${Array.from({ length: 100 }, (_, i) => `<p${i}:c xmlns:q="urn:q"/>`).join('')}</r>`;
     assert.throws(() => parseXml(copies, { maxNodes: 1000 }), /more than 1000 elements/);
     assert.equal(parseXml(copies, { maxNodes: 20_000 }).children.length, 100);
-    // What looks like start tags inside comments and CDATA sections is not counted.
+    // What looks like start tags inside comments, CDATA sections, processing instructions and (not well-formed,
+    // but read) attribute values is not counted.
     const looksLikeTags = '<a>'.repeat(DEFAULT_MAX_XML_NODES + 1);
     assert.equal(parseXml(`<r><![CDATA[${looksLikeTags}]]></r>`).text.length, looksLikeTags.length);
     assert.equal(parseXml(`<r><!--${looksLikeTags}--><c/></r>`).children.length, 1);
+    assert.equal(parseXml(`<?pi ${looksLikeTags}?><r><c/></r>`).children.length, 1);
+    assert.equal(parseXml(`<r v='${looksLikeTags}'/>`).attributes[0]?.value.length, looksLikeTags.length);
   });
 
   it('a device flooding a call with millions of empty elements gets a bad-response error naming the limit', async () => {
