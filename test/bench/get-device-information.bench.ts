@@ -9,7 +9,7 @@
  * Rounds in rotated order; medians with the spread (min–max) over rounds; ratios taken within each round.
  * A script that prints figures, not a test with a time limit.
  *
- *   npm run bench -- --only get-device-information [--rounds 5 --calls 2000 --warmup 200]
+ *   npm run bench -- --only get-device-information [--rounds 5 --calls 2000 --warmup 1000]
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
@@ -149,7 +149,7 @@ async function npmOnvif(address: string): Promise<Contender> {
 export async function benchGetDeviceInformation(): Promise<void> {
   const rounds = arg('rounds', 5);
   const calls = arg('calls', 2000);
-  const warmup = arg('warmup', 200);
+  const warmup = arg('warmup', 1000);
   console.log(`GetDeviceInformation; device side in its own process; ${rounds} rounds in rotated order, ${calls} calls each after ${warmup} warm-up`);
   console.log(`machine: ${machineState()}`);
   const sim = await SimProcess.start();
