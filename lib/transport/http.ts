@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { urlToHttpOptions } from 'node:url';
 import { OnvifError, deviceText } from '../errors';
 import { formatBytes } from '../util/format';
 import type { TlsOptions } from './types';
@@ -222,6 +223,73 @@ export interface SendResult extends RawResponse {
   reusedSocket: boolean;
 }
 
+/** A request's overall time limit; `fire` runs once it passes. */
+interface Deadline {
+  at: number;
+  fire(): void;
+}
+
+/**
+ * The overall time limits of the requests in flight, on one timer armed for the earliest of them. A later deadline
+ * (the usual case: calls one after another with the same timeout) leaves the timer as it is; when it fires, what is due
+ * fires and it is armed again for the earliest left. So a request costs a Set entry rather than a timer of its own.
+ * The timer holds the process open only while a request is in flight, as a timer per request did.
+ */
+class Deadlines {
+  private readonly pending = new Set<Deadline>();
+  private timer?: NodeJS.Timeout;
+  private armedFor = Infinity;
+
+  add(ms: number, fire: () => void): Deadline {
+    const d: Deadline = { at: performance.now() + ms, fire };
+    this.pending.add(d);
+    if (d.at < this.armedFor) this.arm(d.at);
+    else if (this.pending.size === 1) this.timer?.ref();
+    return d;
+  }
+
+  remove(d: Deadline): void {
+    if (this.pending.delete(d) && this.pending.size === 0) this.timer?.unref();
+  }
+
+  private arm(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.armedFor = at;
+    // Rounded up: a timer never fires early, so nothing is found "not yet due" by a fraction of a millisecond.
+    this.timer = setTimeout(() => this.due(), Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(at - performance.now()))));
+  }
+
+  private due(): void {
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const d of this.pending) {
+      if (d.at <= now) {
+        this.pending.delete(d);
+        d.fire();
+      } else if (d.at < next) next = d.at;
+    }
+    if (next < this.armedFor && this.pending.size > 0) this.arm(next);
+  }
+}
+
+const deadlines = new Deadlines();
+/** setTimeout's longest wait; a later deadline is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** node:http options for a URL, worked out once per URL (the request copies them). */
+const requestOptions = new WeakMap<URL, http.RequestOptions>();
+
+function requestOptionsOf(url: URL): http.RequestOptions {
+  let o = requestOptions.get(url);
+  if (!o) {
+    o = urlToHttpOptions(url);
+    requestOptions.set(url, o);
+  }
+  return o;
+}
+
 /** The WWW-Authenticate values of an answer, one per header line; read from the raw headers only when there are any. */
 function wwwAuthenticateOf(res: http.IncomingMessage): string[] {
   if (res.headers['www-authenticate'] === undefined) return [];
@@ -249,7 +317,7 @@ export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: 
     const finish = (err: OnvifError | undefined, res?: SendResult) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadlines.remove(deadline);
       req.signal?.removeEventListener('abort', onAbort);
       if (err) {
         (err as OnvifError & { reusedSocket?: boolean }).reusedSocket = reused;
@@ -257,12 +325,11 @@ export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: 
       } else resolve(res!);
     };
     const r = mod.request(
-      req.url,
-      {
+      Object.assign({}, requestOptionsOf(req.url), {
         method: req.method,
         headers,
         agent: isHttps ? agents.https : agents.http,
-      },
+      }),
       (res) => {
         const declared = Number(res.headers['content-length']);
         const tooLarge = () =>
@@ -320,7 +387,7 @@ export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: 
       reused = r.reusedSocket;
     });
     r.on('error', (e: NodeJS.ErrnoException) => finish(networkError(e, where(), req.operation)));
-    const timer = setTimeout(() => {
+    const deadline = deadlines.add(req.timeoutMs, () => {
       const secs = req.timeoutMs / 1000;
       finish(
         new OnvifError(
@@ -331,7 +398,7 @@ export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: 
         ),
       );
       r.destroy();
-    }, req.timeoutMs);
+    });
     const onAbort = () => {
       finish(new OnvifError('closed', `The request to ${where()} was cancelled.`, { address: where(), operation: req.operation }));
       r.destroy();

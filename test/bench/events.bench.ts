@@ -10,11 +10,15 @@
  *
  *   npm run bench -- --only events [--rounds 5 --burst 30000 --rate 10000 --seconds 3 --devices 200]
  */
-import { OnvifDevice } from '../../lib/device/onvif-device';
-import { EventHub, type OnvifEvent } from '../../lib/events';
+import type { OnvifEvent } from '../../lib/events';
 import { arg } from './args';
 import { goalLine, heapAfterGc, machineState, median, percentile, spread } from './support/stats';
 import { monotonicMs, SimProcess } from './support/sim-process';
+import { built } from './support/built';
+
+const { OnvifDevice } = built<typeof import('../../lib/device/onvif-device')>('device/onvif-device');
+const { EventHub } = built<typeof import('../../lib/events')>('events/index');
+type EventHub = InstanceType<typeof EventHub>;
 
 const CREDENTIALS = { username: 'admin', password: 'Bench-pass1' };
 const SIM = { ...CREDENTIALS, processorUsageIntervalMs: 0, discovery: false as const, maxQueuedEvents: 200_000 };

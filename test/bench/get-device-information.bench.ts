@@ -14,13 +14,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { OnvifDevice } from '../../lib/device/onvif-device';
 import { buildEnvelope } from '../../lib/soap/envelope';
 import { el } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
 import { arg } from './args';
 import { goalLine, machineState, median, percentile, rotatedRounds, spread } from './support/stats';
 import { SimProcess } from './support/sim-process';
+import { built } from './support/built';
+
+const { OnvifDevice } = built<typeof import('../../lib/device/onvif-device')>('device/onvif-device');
 
 const { Cam } = require('onvif') as { Cam: new (o: Record<string, unknown>, cb?: (e?: Error) => void) => OnvifCam };
 interface OnvifCam {

@@ -5,7 +5,11 @@
  * same in every process) so the client can tell device→message latency.
  */
 import { createServer, type Server } from 'node:http';
-import { startSimulators, type SimulatedDevice, type SimulatorOptions } from '../../../lib/simulator';
+import type { SimulatedDevice, SimulatorOptions } from '../../../lib/simulator';
+import { built } from './built';
+
+// The simulator as `onvifq-sim` runs it (compiled).
+const { startSimulators } = built<typeof import('../../../lib/simulator')>('simulator/index');
 
 export type ChildCommand =
   | { cmd: 'start'; count: number; options: SimulatorOptions }
