@@ -6,7 +6,8 @@
  *   ONVIF client; WS-UsernameToken, its default) and the bare client;
  * - 8 concurrent calls on one digest session: HTTP requests per call (a nonce count arriving out of order must not
  *   cost a new challenge).
- * Rounds in rotated order; medians with the spread (min–max) over rounds; ratios taken within each round.
+ * The contenders are interleaved in blocks of 100 calls in rotated order, so the machine's changing load falls on all
+ * alike; several rounds (fresh devices each); medians with the spread (min–max) over rounds; ratios within each round.
  * A script that prints figures, not a test with a time limit.
  *
  *   npm run bench -- --only get-device-information [--rounds 5 --calls 2000 --warmup 1000]
@@ -18,7 +19,7 @@ import { buildEnvelope } from '../../lib/soap/envelope';
 import { el } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
 import { arg } from './args';
-import { goalLine, machineState, median, percentile, rotatedRounds, spread } from './support/stats';
+import { goalLine, machineState, median, percentile, spread } from './support/stats';
 import { SimProcess } from './support/sim-process';
 import { built } from './support/built';
 
@@ -57,28 +58,53 @@ interface Contender {
   close(): Promise<void> | void;
 }
 
-async function measure(c: Contender, calls: number, warmup: number, parallel = 1, requests?: () => Promise<number>): Promise<Figures> {
-  for (let i = 0; i < warmup; i += parallel) await Promise.all(Array.from({ length: parallel }, () => c.once()));
-  const r0 = requests ? await requests() : 0;
-  const lat: number[] = [];
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let i = 0; i < calls; i += parallel) {
-    const s = performance.now();
-    await Promise.all(Array.from({ length: parallel }, () => c.once()));
-    lat.push(performance.now() - s);
-  }
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const r1 = requests ? await requests() : 0;
-  lat.sort((a, b) => a - b);
-  return {
-    opsPerSec: (calls * 1000) / ms,
-    cpuUsPerCall: (cpu.user + cpu.system) / calls,
-    p50: percentile(lat, 50),
-    p99: percentile(lat, 99),
-    requestsPerCall: requests ? (r1 - r0) / calls : undefined,
+/** What one contender is measured with: its client, and how many calls it keeps in flight. */
+interface Entry {
+  client: Contender;
+  parallel: number;
+  /** Calls made so far, warm-up included. */
+  made?: number;
+}
+
+/**
+ * Measure several contenders interleaved: blocks of `block` calls, each block in a rotated order, so a change in the
+ * machine's load (other builds, other tests) falls on all of them alike and ratios stay meaningful. Time and client
+ * CPU are taken around each block only; latency per call (per batch of `parallel` calls).
+ */
+async function interleaved(entries: Record<string, Entry>, calls: number, warmup: number, block = 100): Promise<Record<string, Figures>> {
+  const names = Object.keys(entries);
+  /** `n` calls (a last batch of fewer than `parallel` when it does not divide). */
+  const run = async (e: Entry, n: number, lat?: number[]) => {
+    for (let i = 0; i < n; i += e.parallel) {
+      const batch = Math.min(e.parallel, n - i);
+      const s = performance.now();
+      await Promise.all(Array.from({ length: batch }, () => e.client.once()));
+      lat?.push(performance.now() - s);
+      e.made = (e.made ?? 0) + batch;
+    }
   };
+  for (let done = 0; done < warmup; done += block) for (const name of names) await run(entries[name]!, Math.min(block, warmup - done));
+  const tally = Object.fromEntries(names.map((n) => [n, { ms: 0, cpuUs: 0, lat: [] as number[] }]));
+  for (let b = 0, done = 0; done < calls; b++, done += block) {
+    const n = Math.min(block, calls - done);
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(b + k) % names.length]!;
+      const t = tally[name]!;
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await run(entries[name]!, n, t.lat);
+      t.ms += performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      t.cpuUs += cpu.user + cpu.system;
+    }
+  }
+  const out: Record<string, Figures> = {};
+  for (const name of names) {
+    const t = tally[name]!;
+    const lat = t.lat.sort((a, b) => a - b);
+    out[name] = { opsPerSec: (calls * 1000) / t.ms, cpuUsPerCall: t.cpuUs / calls, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+  }
+  return out;
 }
 
 /**
@@ -152,40 +178,58 @@ export async function benchGetDeviceInformation(): Promise<void> {
   const rounds = arg('rounds', 5);
   const calls = arg('calls', 2000);
   const warmup = arg('warmup', 1000);
-  console.log(`GetDeviceInformation; device side in its own process; ${rounds} rounds in rotated order, ${calls} calls each after ${warmup} warm-up`);
+  console.log(`GetDeviceInformation; device side in its own process; ${rounds} rounds, ${calls} calls each after ${warmup} warm-up, contenders interleaved in blocks of 100 in rotated order`);
   console.log(`machine: ${machineState()}`);
   const sim = await SimProcess.start();
   try {
     // 1. Client CPU per call against a fixed-answer server (the server's cost is not in it).
     const fixedUrl = await sim.send<string>({ cmd: 'fixed', answer: FIXED_ANSWER });
-    const cpuRounds = await rotatedRounds(rounds, ['ours', 'bare'], async (name) => {
-      const c = name === 'ours' ? await ours(fixedUrl, true) : await bareDigestClient(fixedUrl);
+    const cpuRounds: Array<Record<string, Figures>> = [];
+    for (let r = 0; r < rounds; r++) {
+      const ourClient = await ours(fixedUrl, true);
+      const bare = await bareDigestClient(fixedUrl);
       try {
-        return await measure(c, calls, warmup);
+        cpuRounds.push(await interleaved({ ours: { client: ourClient, parallel: 1 }, bare: { client: bare, parallel: 1 } }, calls, warmup));
       } finally {
-        await c.close();
+        await ourClient.close();
+        await bare.close();
       }
-    });
+    }
     const cpu = (name: string) => cpuRounds.map((r) => r[name]!.cpuUsPerCall);
     const cpuRatio = cpuRounds.map((r) => r.ours!.cpuUsPerCall / r.bare!.cpuUsPerCall);
     console.log('\nclient CPU per call, fixed-answer server (µs, median (min–max) over rounds)');
     console.log(`  @onvifq  OnvifDevice.call  ${spread(cpu('ours'))} µs   ${spread(cpuRounds.map((r) => r.ours!.opsPerSec))} ops/s`);
     console.log(`  bare node:http + digest    ${spread(cpu('bare'))} µs   ${spread(cpuRounds.map((r) => r.bare!.opsPerSec))} ops/s`);
 
-    // 2. Sequential ops/s against a fresh simulated device each; 3. eight at once on one digest session.
-    const fresh = async () => (await sim.startSimulators(1, SIM))[0]!;
+    // 2. Sequential ops/s against a fresh simulated device each; 3. eight at once on one digest session. Interleaved,
+    // each contender with a device of its own (fresh every round), so the request counts are each one's own.
     const contenders = ['ours', 'npm onvif', 'bare', 'ours x8'];
-    const opsRounds = await rotatedRounds(rounds, contenders, async (name) => {
-      const address = await fresh();
-      const c = name === 'npm onvif' ? await npmOnvif(address) : name === 'bare' ? await bareDigestClient(address) : await ours(address);
+    const opsRounds: Array<Record<string, Figures>> = [];
+    for (let r = 0; r < rounds; r++) {
+      const addresses = await sim.startSimulators(contenders.length, SIM);
+      const clients: Record<string, Entry> = {};
       try {
-        return await measure(c, calls, warmup, name === 'ours x8' ? 8 : 1, () => sim.requests());
-      } catch (e) {
-        return FAILED(e);
+        for (const [i, name] of contenders.entries()) {
+          const a = addresses[i]!;
+          const client = name === 'npm onvif' ? await npmOnvif(a) : name === 'bare' ? await bareDigestClient(a) : await ours(a);
+          clients[name] = { client, parallel: name === 'ours x8' ? 8 : 1 };
+        }
+        const before = await sim.send<number[]>({ cmd: 'requestsEach' });
+        let figures: Record<string, Figures>;
+        try {
+          figures = await interleaved(clients, calls, warmup);
+        } catch (e) {
+          figures = Object.fromEntries(contenders.map((n) => [n, FAILED(e)]));
+        }
+        const after = await sim.send<number[]>({ cmd: 'requestsEach' });
+        for (const [i, name] of contenders.entries()) {
+          if (!figures[name]!.error) figures[name]!.requestsPerCall = (after[i]! - before[i]!) / clients[name]!.made!;
+        }
+        opsRounds.push(figures);
       } finally {
-        await c.close();
+        for (const c of Object.values(clients)) await c.client.close();
       }
-    });
+    }
     const ops = (name: string) => opsRounds.map((r) => r[name]!.opsPerSec);
     const labels: Record<string, string> = {
       ours: '@onvifq (digest)',
@@ -193,7 +237,7 @@ export async function benchGetDeviceInformation(): Promise<void> {
       bare: 'bare node:http + digest',
       'ours x8': '@onvifq, 8 concurrent (digest)',
     };
-    console.log('\nagainst the simulator, a fresh one per measurement (median (min–max) over rounds)');
+    console.log('\nagainst the simulator, a fresh device per contender and round (median (min–max) over rounds)');
     for (const name of contenders) {
       const f = opsRounds.map((r) => r[name]!);
       for (const [round, x] of f.entries()) if (x.error) console.log(`  ${labels[name]} failed in round ${round + 1}: ${x.error}`);

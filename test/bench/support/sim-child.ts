@@ -16,6 +16,7 @@ export type ChildCommand =
   | { cmd: 'stop' }
   | { cmd: 'fixed'; answer: string }
   | { cmd: 'requests' }
+  | { cmd: 'requestsEach' }
   | { cmd: 'pulling' }
   | { cmd: 'burst'; count: number; chunk: number }
   | { cmd: 'paced'; rate: number; ms: number };
@@ -80,6 +81,8 @@ async function handle(m: ChildCommand): Promise<unknown> {
       return startFixed(m.answer);
     case 'requests':
       return sims.reduce((n, s) => n + s.stats.httpRequests, fixedRequests);
+    case 'requestsEach':
+      return sims.map((s) => s.stats.httpRequests);
     case 'pulling':
       return sims.filter((s) => s.pullPoints.some((p) => p.pulling)).length;
     case 'burst': {
