@@ -83,7 +83,17 @@ async function interleaved(entries: Record<string, Entry>, calls: number, warmup
       e.made = (e.made ?? 0) + batch;
     }
   };
-  for (let done = 0; done < warmup; done += block) for (const name of names) await run(entries[name]!, Math.min(block, warmup - done));
+  // A contender that fails is reported as failed and left out of the rest; the others go on.
+  const failed = new Map<string, unknown>();
+  const attempt = async (name: string, n: number, lat?: number[]) => {
+    if (failed.has(name)) return;
+    try {
+      await run(entries[name]!, n, lat);
+    } catch (e) {
+      failed.set(name, e);
+    }
+  };
+  for (let done = 0; done < warmup; done += block) for (const name of names) await attempt(name, Math.min(block, warmup - done));
   const tally = Object.fromEntries(names.map((n) => [n, { ms: 0, cpuUs: 0, lat: [] as number[] }]));
   for (let b = 0, done = 0; done < calls; b++, done += block) {
     const n = Math.min(block, calls - done);
@@ -92,7 +102,7 @@ async function interleaved(entries: Record<string, Entry>, calls: number, warmup
       const t = tally[name]!;
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      await run(entries[name]!, n, t.lat);
+      await attempt(name, n, t.lat);
       t.ms += performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
       t.cpuUs += cpu.user + cpu.system;
@@ -100,6 +110,10 @@ async function interleaved(entries: Record<string, Entry>, calls: number, warmup
   }
   const out: Record<string, Figures> = {};
   for (const name of names) {
+    if (failed.has(name)) {
+      out[name] = FAILED(failed.get(name));
+      continue;
+    }
     const t = tally[name]!;
     const lat = t.lat.sort((a, b) => a - b);
     out[name] = { opsPerSec: (calls * 1000) / t.ms, cpuUsPerCall: t.cpuUs / calls, p50: percentile(lat, 50), p99: percentile(lat, 99) };
@@ -215,12 +229,7 @@ export async function benchGetDeviceInformation(): Promise<void> {
           clients[name] = { client, parallel: name === 'ours x8' ? 8 : 1 };
         }
         const before = await sim.send<number[]>({ cmd: 'requestsEach' });
-        let figures: Record<string, Figures>;
-        try {
-          figures = await interleaved(clients, calls, warmup);
-        } catch (e) {
-          figures = Object.fromEntries(contenders.map((n) => [n, FAILED(e)]));
-        }
+        const figures = await interleaved(clients, calls, warmup);
         const after = await sim.send<number[]>({ cmd: 'requestsEach' });
         for (const [i, name] of contenders.entries()) {
           if (!figures[name]!.error) figures[name]!.requestsPerCall = (after[i]! - before[i]!) / clients[name]!.made!;
