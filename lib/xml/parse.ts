@@ -332,7 +332,7 @@ class TreeBuilder {
     const { attrNames, attrValues, attrSeen } = this;
     attrNames.length = 0;
     attrValues.length = 0;
-    attrSeen.clear();
+    if (attrSeen.size) attrSeen.clear();
     let i = nameTo;
     let selfClosing = false;
     for (;;) {
@@ -353,8 +353,14 @@ class TreeBuilder {
       const attrTo = this.nameEnd(i);
       const attrName = this.name(i, attrTo, 'Attribute');
       if (i === before) this.fail(`Attribute '${attrName.name}' has no space in starting.`, i);
-      if (attrSeen.has(attrName.name)) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
-      attrSeen.add(attrName.name);
+      // A few attributes are compared one by one; past that a set keeps a tag with thousands of them linear.
+      if (attrNames.length < 16) {
+        for (let j = 0; j < attrNames.length; j++) if (attrNames[j]!.name === attrName.name) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
+      } else {
+        if (attrSeen.size === 0) for (const a of attrNames) attrSeen.add(a.name);
+        if (attrSeen.has(attrName.name)) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
+        attrSeen.add(attrName.name);
+      }
       this.count(1);
       attrNames.push(attrName);
       const eq = this.skipSpace(attrTo);
