@@ -15,7 +15,6 @@ export type ChildCommand =
   | { cmd: 'start'; count: number; options: SimulatorOptions }
   | { cmd: 'stop' }
   | { cmd: 'fixed'; answer: string }
-  | { cmd: 'requests' }
   | { cmd: 'requestsEach' }
   | { cmd: 'pulling' }
   | { cmd: 'burst'; count: number; chunk: number }
@@ -23,7 +22,6 @@ export type ChildCommand =
 
 let sims: SimulatedDevice[] = [];
 let fixed: Server | undefined;
-let fixedRequests = 0;
 
 /** The monotonic clock in ms, as a Number (exact to the microsecond for years of uptime). */
 const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -49,9 +47,7 @@ async function stopAll(): Promise<void> {
 function startFixed(answer: string): Promise<string> {
   const challenge = 'Digest realm="bench", qop="auth", algorithm=SHA-256, nonce="6e6f6e63652d666f722d62656e6368", opaque="0a1b2c3d"';
   const body = Buffer.from(answer);
-  fixedRequests = 0;
   fixed = createServer((req, res) => {
-    fixedRequests++;
     req.resume();
     req.on('end', () => {
       if (!req.headers.authorization) {
@@ -79,8 +75,6 @@ async function handle(m: ChildCommand): Promise<unknown> {
     case 'fixed':
       await stopAll();
       return startFixed(m.answer);
-    case 'requests':
-      return sims.reduce((n, s) => n + s.stats.httpRequests, fixedRequests);
     case 'requestsEach':
       return sims.map((s) => s.stats.httpRequests);
     case 'pulling':

@@ -43,11 +43,6 @@ export class SimProcess {
     return this.send<string[]>({ cmd: 'start', count, options });
   }
 
-  /** HTTP requests the device side has answered so far. */
-  requests(): Promise<number> {
-    return this.send<number>({ cmd: 'requests' });
-  }
-
   async close(): Promise<void> {
     if (this.child.exitCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));

@@ -23,24 +23,6 @@ export function spread(values: number[], digits = 0): string {
   return `${f(median(values))} (${f(Math.min(...values))}–${f(Math.max(...values))})`;
 }
 
-/**
- * Run `contenders` for `rounds` rounds, each round in a rotated order (round r starts with contender r), so none
- * always runs first on a cold machine or last on a warm one. Returns every contender's figures per round, so ratios
- * can be taken within a round.
- */
-export async function rotatedRounds<T>(rounds: number, contenders: string[], run: (name: string, round: number) => Promise<T>): Promise<Array<Record<string, T>>> {
-  const out: Array<Record<string, T>> = [];
-  for (let r = 0; r < rounds; r++) {
-    const figures: Record<string, T> = {};
-    for (let k = 0; k < contenders.length; k++) {
-      const name = contenders[(r + k) % contenders.length]!;
-      figures[name] = await run(name, r);
-    }
-    out.push(figures);
-  }
-  return out;
-}
-
 /** One goal's line: the figure next to its target, and whether it is met. */
 export function goalLine(goal: string, figure: string, target: string, met: boolean): string {
   return `  GOAL ${goal.padEnd(46)} ${figure.padEnd(34)} target ${target.padEnd(16)} ${met ? 'met' : 'NOT met'}`;
