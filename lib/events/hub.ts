@@ -4,7 +4,7 @@ import { OnvifError, isOnvifError } from '../errors';
 import { backoffDelay, type BackoffOptions } from '../util/backoff';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock';
 import { NS } from '../xml/namespaces';
-import { parseNotifications, readEventTypes, type EventTypes, type OnvifEvent } from './notifications';
+import { parseNotifications, readEventTypes, shareEventTypes, type EventTypes, type OnvifEvent } from './notifications';
 import { getEventProperties } from './topic-set';
 import { PullPoint, isResourceUnknown, pullLimits, type LeaseTimes } from './pull-point';
 import { compileTopicFilter, type TopicFilter } from './topics';
@@ -307,7 +307,7 @@ export class EventHub {
       if (!device.session) await device.connect();
       if (!device.serviceAddress(NS.tev)) return undefined;
       const content = await getEventProperties(device, { timeoutMs: this.options.requestTimeoutMs, signal: run.abort.signal });
-      return content ? readEventTypes(content) : new Map();
+      return content ? shareEventTypes(readEventTypes(content)) : new Map();
     } catch (e) {
       const err = asOnvifError(e);
       // A fault (not offered) leaves this pull point's events untyped; anything else is retried with the subscription.
@@ -332,14 +332,16 @@ export class EventHub {
       try {
         // The HTTP timeout must outlast the long poll.
         const httpTimeoutMs = timeoutS * 1000 + Math.max(5000, timeoutS * 250);
-        const { response, lease } = await pp.pull(timeoutS, limit, { signal: pullAbort.signal, timeoutMs: httpTimeoutMs });
+        const { events, lease } = await this.pullEvents(pp, timeoutS, limit, { signal: pullAbort.signal, timeoutMs: httpTimeoutMs });
         if (run.stopped) return;
         if (probing || limitsAdopted) this.learned = { timeoutS, limit };
         probing = undefined;
         succeeded();
         this.noteLease(run, lease);
         if (this.subject.value.status !== 'active') this.setStatus('active', { subscriptionAddress: pp.url, pullTimeoutS: timeoutS });
-        this.deliver(run, parseNotifications(response, this.types));
+        this.deliver(run, events);
+        // This frame waits in the next long poll for as long as it lasts: it must not hold these events meanwhile.
+        events.length = 0;
       } catch (e) {
         if (run.failure) throw run.failure;
         if (run.stopped) return;
@@ -372,6 +374,15 @@ export class EventHub {
         run.pullAbort = undefined;
       }
     }
+  }
+
+  /**
+   * One PullMessages, read into events. Its own frame, so the answer's XML tree is gone when it returns: the pull loop
+   * would otherwise keep the last answer alive through the whole next long poll.
+   */
+  private async pullEvents(pp: PullPoint, timeoutS: number, limit: number, options: { signal: AbortSignal; timeoutMs: number }): Promise<{ events: OnvifEvent[]; lease: LeaseTimes }> {
+    const { response, lease } = await pp.pull(timeoutS, limit, options);
+    return { events: parseNotifications(response, this.types), lease };
   }
 
   private noteLease(run: Run, lease: LeaseTimes): void {

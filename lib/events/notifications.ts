@@ -48,6 +48,23 @@ export function topicKey(topic: string): string {
  * `wstop:topic="true"` is a topic; its tt:MessageDescription lists SimpleItemDescription/ElementItemDescription
  * with a QName Type. Unreadable parts are skipped; the result may be empty.
  */
+/**
+ * Event types read so far, by content. Devices of one model (and firmware) declare the same topic set: 200 such
+ * cameras share one copy instead of holding 200. Held weakly, so a model no longer watched is not kept.
+ */
+const sharedEventTypes = new Map<string, WeakRef<EventTypes>>();
+
+/** The one copy of `types` (read-only from here on) among the event types in use, by content. */
+export function shareEventTypes(types: EventTypes): EventTypes {
+  if (types.size === 0) return types;
+  const key = JSON.stringify([...types].map(([topic, items]) => [topic, [...items]]));
+  const known = sharedEventTypes.get(key)?.deref();
+  if (known) return known;
+  if (sharedEventTypes.size >= 64) for (const [k, ref] of sharedEventTypes) if (!ref.deref()) sharedEventTypes.delete(k);
+  sharedEventTypes.set(key, new WeakRef(types));
+  return types;
+}
+
 export function readEventTypes(response: XmlElement): EventTypes {
   const types: EventTypes = new Map();
   const topicSet = descendant(response, 'TopicSet');

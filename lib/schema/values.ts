@@ -24,6 +24,18 @@ export function normaliseDateTime(text: string): string {
 
 /** Like normaliseDateTime, but undefined for text that is not a valid date-time. */
 export function parseDateTime(text: string): string | undefined {
+  // Events of one burst carry the same few times: the last one read is answered at once.
+  if (text === lastDateTime.text) return lastDateTime.result;
+  const result = readDateTime(text);
+  if (text.length > 64) return result;
+  lastDateTime.text = text;
+  lastDateTime.result = result;
+  return result;
+}
+
+const lastDateTime: { text?: string; result?: string } = {};
+
+function readDateTime(text: string): string | undefined {
   const raw = text.trim();
   const m = DATETIME_RE.exec(raw);
   if (!m) return undefined;

@@ -34,14 +34,33 @@ export type DigestResult =
   | { ok: false; stale: boolean; why: string };
 
 /**
- * Server side of HTTP digest (RFC 2617 / RFC 7616, qop=auth). Nonces carry their issue time and an
- * HMAC, so an expired nonce can be told apart from a forged one (expired → stale=true) without
- * remembering every nonce ever issued; nonce counts are remembered per live nonce and must increase.
+ * How far below the highest nonce count seen a count may still arrive. Concurrent requests on one nonce can
+ * overtake each other on their way in; real devices accept a window of counts rather than a strictly rising one.
+ */
+export const NONCE_COUNT_WINDOW = 64;
+
+/** What the server remembers of a live nonce: when it was issued, and the counts used within the window. */
+interface LiveNonce {
+  issued: number;
+  highest: number;
+  /** Counts above `highest - NONCE_COUNT_WINDOW` already used. */
+  used: Set<number>;
+}
+
+/**
+ * Server side of HTTP digest (RFC 2617 / RFC 7616, qop=auth). Nonces carry their issue time, a serial and an
+ * HMAC, so an expired nonce can be told apart from a forged one (expired → stale=true) without remembering
+ * every nonce ever issued; the HMAC is checked once per nonce, which is then remembered while it lives. Each
+ * nonce count may be used once; counts may arrive out of order within NONCE_COUNT_WINDOW.
  */
 export class DigestServer {
   private readonly secret = randomBytes(32);
   readonly opaque = randomBytes(8).toString('hex');
-  private readonly lastNc = new Map<string, number>();
+  private readonly live = new Map<string, LiveNonce>();
+  /** Makes every nonce unique, also two issued in the same millisecond (each client's nonce counts start at 1). */
+  private serial = 0;
+  /** Digest answers are computed with the same HA1 and HA2 again and again: one hash each per combination. */
+  private readonly hashes = new Map<string, string>();
 
   constructor(
     readonly realm: string,
@@ -55,16 +74,37 @@ export class DigestServer {
   }
 
   newNonce(now = Date.now()): string {
-    const issued = now.toString(16);
+    this.serial = (this.serial + 1) % 0x100000000;
+    const issued = `${now.toString(16)}${this.serial.toString(16).padStart(8, '0')}`;
     return `${issued}${this.sign(issued)}`;
   }
 
   /** Issue time of a nonce we made, or undefined for a forged/unknown one. */
   private nonceIssued(nonce: string): number | undefined {
-    if (nonce.length <= 32) return undefined;
+    if (nonce.length <= 40) return undefined;
     const issued = nonce.slice(0, -32);
     if (!/^[0-9a-f]+$/.test(issued) || !safeEqual(nonce.slice(-32), this.sign(issued))) return undefined;
-    return parseInt(issued, 16);
+    return parseInt(issued.slice(0, -8), 16);
+  }
+
+  /** The nonce as remembered, checking its signature only the first time it is seen. */
+  private lookUp(nonce: string): LiveNonce | undefined {
+    const known = this.live.get(nonce);
+    if (known) return known;
+    const issued = this.nonceIssued(nonce);
+    return issued === undefined ? undefined : { issued, highest: 0, used: new Set() };
+  }
+
+  /** H(s), remembered for the strings that repeat (A1 and A2). */
+  private cachedHash(algorithm: DigestAlgorithm, s: string): string {
+    const key = `${algorithm}\u0000${s}`;
+    let h = this.hashes.get(key);
+    if (h === undefined) {
+      h = hash(algorithm, s);
+      if (this.hashes.size >= 1024) this.hashes.clear();
+      this.hashes.set(key, h);
+    }
+    return h;
   }
 
   /** One `WWW-Authenticate` value per algorithm, in the device's order of preference (Core §5.9.3.2). */
@@ -84,39 +124,43 @@ export class DigestServer {
     if (qop !== 'auth' || !cnonce || !nc || !/^[0-9a-fA-F]{1,8}$/.test(nc)) return { ok: false, stale: false, why: 'qop=auth with nc and cnonce required' };
     if (params.opaque !== undefined && params.opaque !== this.opaque) return { ok: false, stale: false, why: 'wrong opaque' };
     if (uri !== requestUri) return { ok: false, stale: false, why: 'digest uri does not match the request' };
-    const issued = this.nonceIssued(nonce);
-    if (issued === undefined) return { ok: false, stale: false, why: 'unknown nonce' };
+    const live = this.lookUp(nonce);
+    if (!live) return { ok: false, stale: false, why: 'unknown nonce' };
     const user = users.find((u) => u.username === username);
     if (!user) return { ok: false, stale: false, why: 'unknown user' };
     if (user.password === '' && !this.emptyPasswordsSignIn) return { ok: false, stale: false, why: 'empty passwords do not sign in' };
-    const ha1 = hash(algorithm, `${username}:${this.realm}:${user.password}`);
-    const ha2 = hash(algorithm, `${method}:${uri}`);
+    const ha1 = this.cachedHash(algorithm, `${username}:${this.realm}:${user.password}`);
+    const ha2 = this.cachedHash(algorithm, `${method}:${uri}`);
     const expected = hash(algorithm, `${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`);
     if (!safeEqual(expected, response.toLowerCase())) return { ok: false, stale: false, why: 'wrong password' };
     // Correct credentials on an old nonce: tell the client to retry with a fresh one, no password prompt.
-    if (Date.now() - issued > this.nonceLifetimeMs) {
-      this.lastNc.delete(nonce);
+    if (Date.now() - live.issued > this.nonceLifetimeMs) {
+      this.live.delete(nonce);
       return { ok: false, stale: true, why: 'nonce expired' };
     }
     const count = parseInt(nc, 16);
-    const last = this.lastNc.get(nonce) ?? 0;
-    if (count <= last) return { ok: false, stale: false, why: 'nonce count replayed' };
-    this.lastNc.set(nonce, count);
-    this.prune();
+    if (count <= live.highest - NONCE_COUNT_WINDOW || live.used.has(count)) return { ok: false, stale: false, why: 'nonce count replayed' };
+    live.used.add(count);
+    if (count > live.highest) {
+      live.highest = count;
+      if (live.used.size > 2 * NONCE_COUNT_WINDOW) for (const c of live.used) if (c <= count - NONCE_COUNT_WINDOW) live.used.delete(c);
+    }
+    if (!this.live.has(nonce)) {
+      this.prune();
+      this.live.set(nonce, live);
+    }
     return { ok: true, user };
   }
 
   private prune(): void {
-    if (this.lastNc.size < 1000) return;
-    for (const nonce of this.lastNc.keys()) {
-      const issued = this.nonceIssued(nonce);
-      if (issued === undefined || Date.now() - issued > this.nonceLifetimeMs) this.lastNc.delete(nonce);
-    }
+    if (this.live.size < 1000) return;
+    const now = Date.now();
+    for (const [nonce, l] of this.live) if (now - l.issued > this.nonceLifetimeMs) this.live.delete(nonce);
   }
 
   /** Forget nonce counts (a reboot). */
   reset(): void {
-    this.lastNc.clear();
+    this.live.clear();
   }
 }
 
@@ -165,8 +209,16 @@ export class UsernameTokenVerifier {
     return { ok: true, user };
   }
 
+  /**
+   * Forget nonces whose tokens can no longer pass the Created check. Oldest first, stopping at the first one still
+   * needed: tokens arrive roughly in Created order, so this costs what it removes, not the size of the map (a full
+   * pass on every request slowed every client over a long run). One that arrived out of order is kept a little longer.
+   */
   private prune(deviceNow: number): void {
-    for (const [nonce, until] of this.seen) if (until < deviceNow) this.seen.delete(nonce);
+    for (const [nonce, until] of this.seen) {
+      if (until >= deviceNow) break;
+      this.seen.delete(nonce);
+    }
   }
 
   reset(): void {

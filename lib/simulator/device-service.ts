@@ -833,6 +833,9 @@ export interface DeviceServiceHost {
   listings(): ServiceListing[];
 }
 
+/** Operations that only read the state (Get*): no snapshot to roll back to. */
+const READS_ONLY = /^Get/;
+
 /** The device service (Core Ch. 8) as a service of the simulated device, at DEVICE_SERVICE_PATH. */
 export function deviceService(host: DeviceServiceHost): SimulatedService {
   const context = (call: SoapCall): DeviceServiceContext => ({
@@ -851,17 +854,21 @@ export function deviceService(host: DeviceServiceHost): SimulatedService {
     afterResponse: (a) => call.afterResponse(a),
     reboot: () => host.reboot(),
     factoryReset: (kind) => host.factoryReset(kind),
-    services: host.listings().map((s) => ({ namespace: s.namespace, xaddr: `${call.baseUrl}${s.path}`, version: s.version, capabilities: s.capabilities })),
+    // Only GetServices and GetCapabilities read it: worked out when asked, not on every call.
+    get services() {
+      return host.listings().map((s) => ({ namespace: s.namespace, xaddr: `${call.baseUrl}${s.path}`, version: s.version, capabilities: s.capabilities }));
+    },
   });
-  const operation = (handler: Handler): OperationHandler => (request, call) => {
+  const operation = (name: string, handler: Handler): OperationHandler => (request, call) => {
     const wasFactoryDefault = host.state.factoryDefault;
     // Handlers validate before they change anything; a snapshot makes "all or nothing" hold even if one forgets.
-    const snapshot = JSON.stringify(host.state);
+    // Only operations that may write need one: serialising the whole state on every Get* was most of their cost.
+    const snapshot = READS_ONLY.test(name) ? undefined : JSON.stringify(host.state);
     let response: XmlNode;
     try {
       response = handler(request, context(call));
     } catch (e) {
-      if (e instanceof SimFault) host.state = JSON.parse(snapshot) as DeviceState;
+      if (e instanceof SimFault && snapshot !== undefined) host.state = JSON.parse(snapshot) as DeviceState;
       throw e;
     }
     if (wasFactoryDefault !== host.state.factoryDefault) host.profileQStateChanged(call);
@@ -873,7 +880,7 @@ export function deviceService(host: DeviceServiceHost): SimulatedService {
       {
         at: (path) => path === DEVICE_SERVICE_PATH,
         namespaces: [NS.tds],
-        operations: Object.fromEntries(Object.entries(DEVICE_OPERATIONS).map(([name, handler]) => [name, operation(handler)])),
+        operations: Object.fromEntries(Object.entries(DEVICE_OPERATIONS).map(([name, handler]) => [name, operation(name, handler)])),
         accessClass: (op) => accessClassOf(op, 'device'),
         unsupported: (op) => actionNotSupported(`The device service does not support ${op}.`),
       },

@@ -43,11 +43,17 @@ export interface ServerOptions {
 }
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
+/**
+ * The request log keeps the latest this many entries: a long run (a bench, a soak test) must not grow it without
+ * bound. Trimmed in one go when it reaches twice this, so logging stays O(1) per request and the log a plain array.
+ */
+export const REQUEST_LOG_LIMIT = 10_000;
 const SOAP_CONTENT_TYPE = 'application/soap+xml; charset=utf-8';
 const REALM = 'ONVIF-Q-Simulator';
 
 
 function redactPasswords(body: string): string {
+  if (!body.includes('Password')) return body;
   return body.replace(/(<(?:[\w.-]+:)?Password\b[^>]*>)[^<]*(<\/)/g, '$1***$2');
 }
 
@@ -204,6 +210,12 @@ export class SimulatorServer {
     return undefined;
   }
 
+  /** Add to the request log, dropping the oldest entries past REQUEST_LOG_LIMIT. */
+  private log(record: SimulatedRequest): void {
+    this.requests.push(record);
+    if (this.requests.length >= 2 * REQUEST_LOG_LIMIT) this.requests.splice(0, this.requests.length - REQUEST_LOG_LIMIT);
+  }
+
   private readBody(req: IncomingMessage): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
@@ -256,10 +268,11 @@ export class SimulatorServer {
     }
     const operation = parsed?.content?.local;
     const record: SimulatedRequest = {
-      time: new Date().toISOString(), method, path, headers: { ...req.headers }, body: redactPasswords(body), operation, status: 0,
+      // req.headers is this request's own object, never changed after it arrived: kept as it is.
+      time: new Date().toISOString(), method, path, headers: req.headers, body: redactPasswords(body), operation, status: 0,
     };
     if (operation) this.stats.byOperation[operation] = (this.stats.byOperation[operation] ?? 0) + 1;
-    this.requests.push(record);
+    this.log(record);
 
     const injected = this.takeFault(operation);
     if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
@@ -270,14 +283,26 @@ export class SimulatorServer {
       return;
     }
 
-    // A waiting PullMessages ends when its caller hangs up.
-    const hangUp = new AbortController();
-    res.on('close', () => hangUp.abort());
+    // A waiting PullMessages ends when its caller hangs up. The signal is made only for a handler that asks for it:
+    // aborting one builds an exception, which every other request would pay for on its close.
+    let hangUp: AbortController | undefined;
+    let hungUp = false;
+    res.on('close', () => {
+      hungUp = true;
+      hangUp?.abort();
+    });
+    const signal = (): AbortSignal => {
+      if (!hangUp) {
+        hangUp = new AbortController();
+        if (hungUp) hangUp.abort();
+      }
+      return hangUp.signal;
+    };
     let reply: HttpReply;
     try {
       if (injected && injected.kind !== 'delay') reply = this.injectedReply(injected.kind);
       else if (route) reply = await route.handle(req, record);
-      else reply = await this.answer(req, path, endpoint, parsed, parseError, hangUp.signal);
+      else reply = await this.answer(req, path, endpoint, parsed, parseError, signal);
     } catch (e) {
       if (e instanceof SimFault) reply = this.faultReply(e);
       else reply = this.faultReply(new SimFault('Receiver', ['Action'], 'The simulated device failed internally.'));
@@ -287,7 +312,7 @@ export class SimulatorServer {
       return;
     }
     record.status = reply.status;
-    if (reply.status === 401 || /NotAuthorized/.test(String(reply.body))) this.stats.unauthorized++;
+    if (reply.status === 401 || (reply.status >= 400 && /NotAuthorized/.test(String(reply.body)))) this.stats.unauthorized++;
     res.on('finish', () => {
       this.host.emit('request', record);
       // Let the bytes leave before a reboot or reset tears things down.
@@ -300,9 +325,9 @@ export class SimulatorServer {
   /** A route that reads the request itself: no injected faults, plain-text 500 when it fails. */
   private async onStream(req: IncomingMessage, res: ServerResponse, path: string, route: HttpRoute): Promise<void> {
     const record: SimulatedRequest = {
-      time: new Date().toISOString(), method: req.method ?? '', path, headers: { ...req.headers }, body: '', status: 0,
+      time: new Date().toISOString(), method: req.method ?? '', path, headers: req.headers, body: '', status: 0,
     };
-    this.requests.push(record);
+    this.log(record);
     let reply: HttpReply;
     try {
       if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
@@ -356,7 +381,7 @@ export class SimulatorServer {
   }
 
   private async answer(
-    req: IncomingMessage, path: string, endpoint: SoapEndpoint | undefined, parsed: ParsedEnvelope | undefined, parseError: unknown, signal: AbortSignal,
+    req: IncomingMessage, path: string, endpoint: SoapEndpoint | undefined, parsed: ParsedEnvelope | undefined, parseError: unknown, signal: () => AbortSignal,
   ): Promise<HttpReply> {
     if (!endpoint) return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `No service at ${path}. The device service is at ${this.options.homePath}.\n` };
     if (req.method !== 'POST') return { status: 405, headers: { 'Content-Type': 'text/plain; charset=utf-8', Allow: 'POST' }, body: 'Use POST.\n' };
@@ -376,7 +401,15 @@ export class SimulatorServer {
     }
 
     const after: Array<() => void> = [];
-    const call: SoapCall = { header: parsed.header, path, baseUrl: this.baseUrl(req), signal, afterResponse: (a) => after.push(a) };
+    const call: SoapCall = {
+      header: parsed.header,
+      path,
+      baseUrl: this.baseUrl(req),
+      get signal() {
+        return signal();
+      },
+      afterResponse: (a) => after.push(a),
+    };
     const ns = content.ns;
     const inNamespace = !endpoint.namespaces || endpoint.namespaces.includes(ns) || ns.startsWith(UNDECLARED_NS_PREFIX) || ns === '';
     const handler = inNamespace && hasOwn(endpoint.operations, operation) ? endpoint.operations[operation] : undefined;

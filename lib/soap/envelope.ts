@@ -4,8 +4,30 @@ import { parseXml, type ParseOptions, type XmlElement } from '../xml/parse';
 import { child, isElement } from '../xml/query';
 import { isFaultElement, parseFault, type SoapFault } from './fault';
 
+/** Envelopes around one empty element (parameterless requests, empty responses) by `ns local`: they never change. */
+const emptyElementEnvelopes = new Map<string, string>();
+
+/** An element without attributes, children or raw content: its envelope depends on its name alone. */
+function isEmptyElement(c: XmlContent | XmlContent[]): c is XmlNode {
+  if (!c || typeof c !== 'object' || Array.isArray(c)) return false;
+  if (c.raw) return false;
+  if (c.attrs) for (const k in c.attrs) if (c.attrs[k] !== undefined) return false;
+  if (c.children) for (const k of c.children) if (k !== undefined && k !== null) return false;
+  return true;
+}
+
 /** Wrap body content (and optional header blocks) in a SOAP 1.2 envelope. */
 export function buildEnvelope(body: XmlContent | XmlContent[], header: XmlContent[] = []): string {
+  if (header.length === 0 && isEmptyElement(body)) {
+    const key = `${body.ns} ${body.local}`;
+    let known = emptyElementEnvelopes.get(key);
+    if (known === undefined) {
+      known = serializeXml(el(NS.soap, 'Envelope', undefined, el(NS.soap, 'Body', undefined, body)));
+      if (emptyElementEnvelopes.size >= 1024) emptyElementEnvelopes.clear();
+      emptyElementEnvelopes.set(key, known);
+    }
+    return known;
+  }
   const bodyChildren = Array.isArray(body) ? body : [body];
   const env: XmlNode = el(
     NS.soap,

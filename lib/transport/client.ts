@@ -143,8 +143,8 @@ export class SoapClient {
 
   async call(url: string, body: XmlContent, options: SoapCallOptions = {}): Promise<SoapResponse> {
     const target = parseUrl(url);
-    const where = hostPort(target);
-    const contentType = `application/soap+xml; charset=utf-8${options.action ? `; action="${options.action.replace(/"/g, '')}"` : ''}`;
+    const where = targetOf(target).where;
+    const contentType = contentTypeFor(options.action);
     const extraHeaders = options.headers ?? [];
     const ex: Exchange = {
       method: 'POST',
@@ -168,6 +168,7 @@ export class SoapClient {
         sendOnce(this.agents, {
           method: ex.method,
           url: target,
+          where,
           headers,
           body: requestBody as Buffer | string | undefined,
           timeoutMs: ex.timeoutMs,
@@ -212,7 +213,7 @@ export class SoapClient {
    */
   async transfer(url: string, init: TransferInit): Promise<StreamResult> {
     const target = parseUrl(url);
-    const where = hostPort(target);
+    const where = targetOf(target).where;
     const ex: Exchange = {
       method: init.method,
       headers: init.headers ?? {},
@@ -260,7 +261,7 @@ export class SoapClient {
         if (res.bodyStarted) bodyUsed = true;
         if (res.status === 401) return { authenticate: true };
         // Remember the nonce for the next call, without letting a file transfer change what SOAP calls use.
-        if (plan.kind === 'digest') this.digestSessions.set(target.origin, plan.session);
+        if (plan.kind === 'digest') this.digestSessions.set(targetOf(target).origin, plan.session);
         return { authenticate: false, result: res };
       },
     });
@@ -293,9 +294,9 @@ export class SoapClient {
     // Plain HTTP (file transfers) cannot carry a UsernameToken: those use digest even in a WS-Security session.
     if (this.mode === 'ws-security' || (this.mode === 'auto' && this.learned === 'ws-security')) {
       if (ex.soap) return { kind: 'wsse' };
-      if (this.mode === 'ws-security' && !this.digestSessions.has(url.origin)) return { kind: 'none' };
+      if (this.mode === 'ws-security' && !this.digestSessions.has(targetOf(url).origin)) return { kind: 'none' };
     }
-    const session = this.digestSessions.get(url.origin);
+    const session = this.digestSessions.get(targetOf(url).origin);
     if (session) return { kind: 'digest', session, reused: true };
     if (this.mode === 'auto' && this.learned === 'basic' && this.basicAllowed(url)) return { kind: 'basic' };
     return { kind: 'none' };
@@ -310,7 +311,7 @@ export class SoapClient {
    * (nextPlan), never repeating a step and never more than MAX_ROUNDS requests; returns the final answer's result.
    */
   private async roundTrip<R extends SendResult, T>(url: URL, ex: Exchange, rounds: Rounds<R, T>): Promise<T> {
-    const where = hostPort(url);
+    const where = targetOf(url).where;
     this.holdBackRefused(where, ex);
     const attempts: Attempts = { freshNonceRetried: false, remeasured: false };
     let plan = this.initialPlan(url, ex);
@@ -331,7 +332,7 @@ export class SoapClient {
 
   /** Decide the next attempt after a 401 or NotAuthorized, or throw when there must be none. */
   private async nextPlan(url: URL, ex: Exchange, res: RawResponse, fault: SoapFault | undefined, plan: Plan, attempts: Attempts): Promise<Plan> {
-    const where = hostPort(url);
+    const where = targetOf(url).where;
     const challenges = res.status === 401 ? parseAuthChallenges(res.wwwAuthenticate) : [];
     const details = { httpStatus: res.status, address: where, operation: ex.operation, ...faultFields(fault) };
     const user = `'${this.username ?? ''}'`;
@@ -360,7 +361,7 @@ export class SoapClient {
       const chosen = chooseDigestChallenge(digestChallenges);
       if (chosen) {
         if (plan.kind === 'digest') {
-          this.digestSessions.delete(url.origin);
+          this.digestSessions.delete(targetOf(url).origin);
           // A nonce from an earlier call, or one the device calls stale, says nothing about the password: one fresh try.
           if (!attempts.freshNonceRetried && (plan.reused || chosen.stale)) {
             attempts.freshNonceRetried = true;
@@ -472,7 +473,7 @@ export class SoapClient {
   private recordSuccess(url: URL, plan: Plan): void {
     switch (plan.kind) {
       case 'digest':
-        this.digestSessions.set(url.origin, plan.session);
+        this.digestSessions.set(targetOf(url).origin, plan.session);
         this.learned = 'digest';
         this._authMethod = `digest-${plan.session.algorithm}`;
         break;
@@ -495,16 +496,16 @@ export class SoapClient {
     for (let attempt = 0; ; attempt++) {
       const body = rounds.body(plan);
       const streamBody = body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body) ? body : undefined;
-      const headers = { ...ex.headers };
+      const headers = Object.assign({}, ex.headers);
       if (plan.kind === 'digest') {
         if (plan.session.qop === 'auth-int' && streamBody) {
-          const where = hostPort(url);
+          const where = targetOf(url).where;
           throw new OnvifError('unsupported', `The device at ${where} wants HTTP digest with auth-int, which needs the whole body hashed first; streamed uploads cannot do that.`, {
             address: where,
             operation: ex.operation,
           });
         }
-        headers.Authorization = plan.session.authorization(this.username ?? '', this.password ?? '', ex.method, url.pathname + url.search, streamBody ? undefined : (body as Buffer | string | undefined));
+        headers.Authorization = plan.session.authorization(this.username ?? '', this.password ?? '', ex.method, targetOf(url).requestTarget, streamBody ? undefined : (body as Buffer | string | undefined));
       } else if (plan.kind === 'basic') {
         headers.Authorization = `Basic ${Buffer.from(`${this.username ?? ''}:${this.password ?? ''}`, 'utf8').toString('base64')}`;
       }
@@ -521,7 +522,7 @@ export class SoapClient {
         streamBody?.destroy();
         const err = e as OnvifError & { reusedSocket?: boolean };
         if (attempt === 0 && err.reusedSocket && err.kind === 'unreachable' && rounds.resendable()) continue;
-        if (err.address === undefined) err.address = hostPort(url);
+        if (err.address === undefined) err.address = targetOf(url).where;
         if (err.operation === undefined) err.operation = ex.operation;
         throw err;
       }
@@ -547,7 +548,48 @@ export interface TransferInit {
   onBodyBytes?(sent: number): void;
 }
 
+/** What the round loop needs of an address, worked out once per parsed URL. */
+interface Target {
+  /** host:port, for messages. */
+  where: string;
+  /** Digest sessions are kept per origin. */
+  origin: string;
+  /** Path and query as sent (the digest uri). */
+  requestTarget: string;
+}
+
+const targets = new WeakMap<URL, Target>();
+
+function targetOf(url: URL): Target {
+  let t = targets.get(url);
+  if (!t) {
+    t = { where: hostPort(url), origin: url.origin, requestTarget: url.pathname + url.search };
+    targets.set(url, t);
+  }
+  return t;
+}
+
+const contentTypes = new Map<string, string>();
+
+/** The SOAP 1.2 Content-Type, with the action parameter when there is one (one string per action). */
+function contentTypeFor(action: string | undefined): string {
+  if (!action) return 'application/soap+xml; charset=utf-8';
+  let t = contentTypes.get(action);
+  if (!t) {
+    t = `application/soap+xml; charset=utf-8; action="${action.replace(/"/g, '')}"`;
+    if (contentTypes.size >= 1024) contentTypes.clear();
+    contentTypes.set(action, t);
+  }
+  return t;
+}
+
+/** Addresses parsed so far: a session calls a handful of service addresses over and over. */
+const parsedUrls = new Map<string, URL>();
+
+/** The URL of an address, credentials removed; parsed once per address (the URL objects are never changed after). */
 function parseUrl(url: string): URL {
+  const known = parsedUrls.get(url);
+  if (known) return known;
   let u: URL;
   try {
     u = new URL(url);
@@ -560,6 +602,8 @@ function parseUrl(url: string): URL {
   // Credentials never travel in the URL (and must never show up in messages).
   u.username = '';
   u.password = '';
+  if (parsedUrls.size >= 256) parsedUrls.clear();
+  parsedUrls.set(url, u);
   return u;
 }
 

@@ -186,13 +186,27 @@ function quote(v: string): string {
 }
 
 /**
- * A nonce we answer repeatedly: nc counts up, each request gets a fresh cnonce, so after the first
- * challenge every operation costs one request (RFC 7616 §3.4 nonce reuse).
+ * A nonce we answer repeatedly: nc counts up, each request gets its own cnonce, so after the first
+ * challenge every operation costs one request (RFC 7616 §3.4 nonce reuse). What does not change between
+ * requests is computed once: HA1 (per username and password), HA2 (per method and URI, without auth-int) and
+ * the header's fixed parameters; a request then costs one hash.
  */
 export class DigestSession {
   readonly algorithm: DigestAlgorithm;
   readonly qop?: 'auth' | 'auth-int';
   private nc = 0;
+  private readonly hash: (data: string | Buffer) => string;
+  /**
+   * cnonce = a random per-session prefix and the request's count: unpredictable to the server and never repeated
+   * within the nonce, without asking the system for random bytes on every request.
+   */
+  private readonly cnoncePrefix = randomBytes(8).toString('hex');
+  private ha1?: { username: string; password: string; value: string; identity: string };
+  /** HA2 and the quoted uri per `method uri`; a device has a handful of service paths. */
+  private readonly perUri = new Map<string, { ha2: string; uri: string }>();
+  /** `, realm=..., nonce=..., ` as sent, and what follows the response (opaque, qop). */
+  private readonly realmAndNonce: string;
+  private readonly opaquePart: string;
 
   constructor(readonly challenge: DigestChallenge) {
     const alg = supportedAlgorithm(challenge);
@@ -200,6 +214,9 @@ export class DigestSession {
     this.algorithm = alg;
     if (challenge.qop.includes('auth')) this.qop = 'auth';
     else if (challenge.qop.includes('auth-int')) this.qop = 'auth-int';
+    this.hash = hashFor(alg);
+    this.realmAndNonce = `realm=${quote(challenge.realm)}, nonce=${quote(challenge.nonce)}`;
+    this.opaquePart = challenge.opaque !== undefined ? `, opaque=${quote(challenge.opaque)}` : '';
   }
 
   /** Requests answered with this nonce so far. */
@@ -207,38 +224,46 @@ export class DigestSession {
     return this.nc;
   }
 
+  /** HA1 before any -sess folding, and the username parameter as sent; recomputed only when the credentials change. */
+  private credentials(username: string, password: string): { value: string; identity: string } {
+    const cached = this.ha1;
+    if (cached && cached.username === username && cached.password === password) return cached;
+    const c = this.challenge;
+    let identity: string;
+    if (c.userhash) identity = `username=${quote(this.hash(`${username}:${c.realm}`))}, userhash=true`;
+    else if (/^[\x20-\x7e]*$/.test(username)) identity = `username=${quote(username)}`;
+    // RFC 7616 §3.4.4: non-ASCII names go in username* (RFC 5987 encoding).
+    else identity = `username*=UTF-8''${encodeURIComponent(username)}`;
+    this.ha1 = { username, password, value: this.hash(`${username}:${c.realm}:${password}`), identity };
+    return this.ha1;
+  }
+
+  private forUri(method: string, uri: string): { ha2: string; uri: string } {
+    const key = `${method} ${uri}`;
+    let entry = this.perUri.get(key);
+    if (!entry) {
+      entry = { ha2: this.hash(`${method}:${uri}`), uri: quote(uri) };
+      if (this.perUri.size >= 64) this.perUri.clear();
+      this.perUri.set(key, entry);
+    }
+    return entry;
+  }
+
   /** The Authorization header value for the next request. */
   authorization(username: string, password: string, method: string, uri: string, body?: Buffer | string): string {
     const c = this.challenge;
-    this.nc++;
-    const nc = this.nc.toString(16).padStart(8, '0');
-    const cnonce = randomBytes(16).toString('hex');
-    const response = computeDigestResponse({
-      algorithm: this.algorithm,
-      username,
-      password,
-      realm: c.realm,
-      nonce: c.nonce,
-      method,
-      uri,
-      qop: this.qop,
-      nc,
-      cnonce,
-      body,
-    });
-    const parts: string[] = [];
-    if (c.userhash) {
-      parts.push(`username=${quote(hashFor(this.algorithm)(`${username}:${c.realm}`))}`, 'userhash=true');
-    } else if (/^[\x20-\x7e]*$/.test(username)) {
-      parts.push(`username=${quote(username)}`);
-    } else {
-      // RFC 7616 §3.4.4: non-ASCII names go in username* (RFC 5987 encoding).
-      parts.push(`username*=UTF-8''${encodeURIComponent(username)}`);
-    }
-    parts.push(`realm=${quote(c.realm)}`, `nonce=${quote(c.nonce)}`, `uri=${quote(uri)}`, `algorithm=${this.algorithm}`, `response=${quote(response)}`);
-    if (c.opaque !== undefined) parts.push(`opaque=${quote(c.opaque)}`);
-    if (this.qop) parts.push(`qop=${this.qop}`, `nc=${nc}`, `cnonce=${quote(cnonce)}`);
-    else if (this.algorithm.endsWith('-sess')) parts.push(`cnonce=${quote(cnonce)}`);
-    return `Digest ${parts.join(', ')}`;
+    const count = ++this.nc;
+    const nc = count.toString(16).padStart(8, '0');
+    const cnonce = `${this.cnoncePrefix}${nc}`;
+    const { value: baseHa1, identity } = this.credentials(username, password);
+    const sess = this.algorithm.endsWith('-sess');
+    const ha1 = sess ? this.hash(`${baseHa1}:${c.nonce}:${cnonce}`) : baseHa1;
+    const target = this.forUri(method, uri);
+    const ha2 = this.qop === 'auth-int' ? this.hash(`${method}:${uri}:${this.hash(body ?? '')}`) : target.ha2;
+    const response = this.qop ? this.hash(`${ha1}:${c.nonce}:${nc}:${cnonce}:${this.qop}:${ha2}`) : this.hash(`${ha1}:${c.nonce}:${ha2}`);
+    let header = `Digest ${identity}, ${this.realmAndNonce}, uri=${target.uri}, algorithm=${this.algorithm}, response="${response}"${this.opaquePart}`;
+    if (this.qop) header += `, qop=${this.qop}, nc=${nc}, cnonce="${cnonce}"`;
+    else if (sess) header += `, cnonce="${cnonce}"`;
+    return header;
   }
 }

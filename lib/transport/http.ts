@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { urlToHttpOptions } from 'node:url';
 import { OnvifError, deviceText } from '../errors';
 import { formatBytes } from '../util/format';
 import type { TlsOptions } from './types';
@@ -24,6 +25,8 @@ export interface RawRequest {
   maxResponseBytes: number;
   operation?: string;
   signal?: AbortSignal;
+  /** `host:port` of `url` for messages, when the caller has it already. */
+  where?: string;
 }
 
 /** `host:port` for messages; never includes credentials from the URL. */
@@ -220,21 +223,101 @@ export interface SendResult extends RawResponse {
   reusedSocket: boolean;
 }
 
-/** One HTTP exchange with a hard overall timeout and a streamed size cap. Always settles with a RawResponse or an OnvifError. */
+/** A request's overall time limit; `fire` runs once it passes. */
+interface Deadline {
+  at: number;
+  fire(): void;
+}
+
+/**
+ * The overall time limits of the requests in flight, on one timer armed for the earliest of them. A later deadline
+ * (the usual case: calls one after another with the same timeout) leaves the timer as it is; when it fires, what is due
+ * fires and it is armed again for the earliest left. So a request costs a Set entry rather than a timer of its own.
+ * The timer holds the process open only while a request is in flight, as a timer per request did.
+ */
+class Deadlines {
+  private readonly pending = new Set<Deadline>();
+  private timer?: NodeJS.Timeout;
+  private armedFor = Infinity;
+
+  add(ms: number, fire: () => void): Deadline {
+    const d: Deadline = { at: performance.now() + ms, fire };
+    this.pending.add(d);
+    if (d.at < this.armedFor) this.arm(d.at);
+    else if (this.pending.size === 1) this.timer?.ref();
+    return d;
+  }
+
+  remove(d: Deadline): void {
+    if (this.pending.delete(d) && this.pending.size === 0) this.timer?.unref();
+  }
+
+  private arm(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.armedFor = at;
+    // Rounded up: a timer never fires early, so nothing is found "not yet due" by a fraction of a millisecond.
+    this.timer = setTimeout(() => this.due(), Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(at - performance.now()))));
+  }
+
+  private due(): void {
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const d of this.pending) {
+      if (d.at <= now) {
+        this.pending.delete(d);
+        d.fire();
+      } else if (d.at < next) next = d.at;
+    }
+    if (next < this.armedFor && this.pending.size > 0) this.arm(next);
+  }
+}
+
+const deadlines = new Deadlines();
+/** setTimeout's longest wait; a later deadline is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** node:http options for a URL, worked out once per URL (the request copies them). */
+const requestOptions = new WeakMap<URL, http.RequestOptions>();
+
+function requestOptionsOf(url: URL): http.RequestOptions {
+  let o = requestOptions.get(url);
+  if (!o) {
+    o = urlToHttpOptions(url);
+    requestOptions.set(url, o);
+  }
+  return o;
+}
+
+/** The WWW-Authenticate values of an answer, one per header line; read from the raw headers only when there are any. */
+function wwwAuthenticateOf(res: http.IncomingMessage): string[] {
+  if (res.headers['www-authenticate'] === undefined) return [];
+  const out: string[] = [];
+  const raw = res.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 16 && raw[i]!.toLowerCase() === 'www-authenticate') out.push(raw[i + 1]!);
+  return out;
+}
+
+/**
+ * One HTTP exchange with a hard overall timeout and a streamed size cap. Always settles with a RawResponse or an OnvifError.
+ * `req.headers` is sent as given (Content-Length is added to it): pass an object of this request's own.
+ */
 export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: RawRequest): Promise<SendResult> {
-  const where = hostPort(req.url);
   const isHttps = req.url.protocol === 'https:';
   const mod = isHttps ? https : http;
   return new Promise<SendResult>((resolve, reject) => {
     let settled = false;
     let reused = false;
     const body = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
-    const headers: Record<string, string> = { ...req.headers };
+    const headers = req.headers;
     if (body) headers['Content-Length'] = String(body.length);
+    // Only messages need host:port; most exchanges end without one.
+    const where = () => req.where ?? hostPort(req.url);
     const finish = (err: OnvifError | undefined, res?: SendResult) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadlines.remove(deadline);
       req.signal?.removeEventListener('abort', onAbort);
       if (err) {
         (err as OnvifError & { reusedSocket?: boolean }).reusedSocket = reused;
@@ -242,26 +325,33 @@ export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: 
       } else resolve(res!);
     };
     const r = mod.request(
-      req.url,
-      {
+      Object.assign({}, requestOptionsOf(req.url), {
         method: req.method,
         headers,
         agent: isHttps ? agents.https : agents.http,
-      },
+      }),
       (res) => {
         const declared = Number(res.headers['content-length']);
         const tooLarge = () =>
           new OnvifError(
             'too-large',
-            `The answer from ${where} is larger than the ${formatBytes(req.maxResponseBytes)} limit; it was not read. Raise maxResponseBytes if this is expected.`,
-            { address: where, operation: req.operation, httpStatus: res.statusCode },
+            `The answer from ${where()} is larger than the ${formatBytes(req.maxResponseBytes)} limit; it was not read. Raise maxResponseBytes if this is expected.`,
+            { address: where(), operation: req.operation, httpStatus: res.statusCode },
           );
         if (Number.isFinite(declared) && declared > req.maxResponseBytes) {
           finish(tooLarge());
           r.destroy();
           return;
         }
-        const chunks = new BodyCollector();
+        const cutOff = () =>
+          new OnvifError('bad-response', `The answer from ${where()} was cut off before it was complete (HTTP ${res.statusCode}).`, {
+            address: where(),
+            operation: req.operation,
+            httpStatus: res.statusCode,
+          });
+        // Most answers come in one chunk: keep it as it is, and gather only when a second one comes.
+        let first: Buffer | undefined;
+        let chunks: BodyCollector | undefined;
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
@@ -271,57 +361,46 @@ export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: 
             r.destroy();
             return;
           }
-          chunks.add(chunk);
+          if (chunks) chunks.add(chunk);
+          else if (!first) first = chunk;
+          else {
+            chunks = new BodyCollector();
+            chunks.add(first);
+            chunks.add(chunk);
+          }
         });
         res.on('end', () => {
-          if (!res.complete) {
-            finish(
-              new OnvifError('bad-response', `The answer from ${where} was cut off before it was complete (HTTP ${res.statusCode}).`, {
-                address: where,
-                operation: req.operation,
-                httpStatus: res.statusCode,
-              }),
-            );
-            return;
-          }
+          if (!res.complete) return finish(cutOff());
           finish(undefined, {
             status: res.statusCode ?? 0,
             headers: res.headers,
-            wwwAuthenticate: res.headersDistinct['www-authenticate'] ?? [],
-            body: chunks.result(),
+            wwwAuthenticate: wwwAuthenticateOf(res),
+            body: chunks ? chunks.result() : (first ?? EMPTY),
             reusedSocket: reused,
           });
         });
-        res.on('aborted', () => {
-          finish(
-            new OnvifError('bad-response', `The answer from ${where} was cut off before it was complete (HTTP ${res.statusCode}).`, {
-              address: where,
-              operation: req.operation,
-              httpStatus: res.statusCode,
-            }),
-          );
-        });
-        res.on('error', (e) => finish(networkError(e, where, req.operation)));
+        res.on('aborted', () => finish(cutOff()));
+        res.on('error', (e) => finish(networkError(e, where(), req.operation)));
       },
     );
     r.on('socket', () => {
       reused = r.reusedSocket;
     });
-    r.on('error', (e: NodeJS.ErrnoException) => finish(networkError(e, where, req.operation)));
-    const timer = setTimeout(() => {
+    r.on('error', (e: NodeJS.ErrnoException) => finish(networkError(e, where(), req.operation)));
+    const deadline = deadlines.add(req.timeoutMs, () => {
       const secs = req.timeoutMs / 1000;
       finish(
         new OnvifError(
           'timeout',
-          `No complete answer from ${where} within ${secs} s${req.operation ? ` (${req.operation})` : ''}. ` +
+          `No complete answer from ${where()} within ${secs} s${req.operation ? ` (${req.operation})` : ''}. ` +
             'Check that the device is on and the address is right; raise the timeout for slow operations.',
-          { address: where, operation: req.operation },
+          { address: where(), operation: req.operation },
         ),
       );
       r.destroy();
-    }, req.timeoutMs);
+    });
     const onAbort = () => {
-      finish(new OnvifError('closed', `The request to ${where} was cancelled.`, { address: where, operation: req.operation }));
+      finish(new OnvifError('closed', `The request to ${where()} was cancelled.`, { address: where(), operation: req.operation }));
       r.destroy();
     };
     if (req.signal?.aborted) {
@@ -332,6 +411,8 @@ export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: 
     r.end(body);
   });
 }
+
+const EMPTY = Buffer.alloc(0);
 
 export interface StreamRequest {
   method: 'GET' | 'POST';
@@ -449,7 +530,7 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
       // An answer before the body went out (a challenge, a refusal): do not send it at all.
       if (!bodyStarted && continueTimer) clearTimeout(continueTimer);
       const status = res.statusCode ?? 0;
-      const base = { status, headers: res.headers, wwwAuthenticate: res.headersDistinct['www-authenticate'] ?? [], reusedSocket: reused, bodyStarted };
+      const base = { status, headers: res.headers, wwwAuthenticate: wwwAuthenticateOf(res), reusedSocket: reused, bodyStarted };
       const cutOff = () =>
         new OnvifError('bad-response', `The answer from ${where} was cut off before it was complete (HTTP ${status}).`, {
           address: where,

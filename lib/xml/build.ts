@@ -19,11 +19,17 @@ export function el(ns: string, local: string, attrs?: XmlNode['attrs'], ...child
   return { ns, local, attrs, children };
 }
 
+// Most values need no escaping: one test, and the replacements only when they have work to do.
+const TEXT_SPECIAL = /[&<>]/;
+const ATTR_SPECIAL = /[&<"\r\n\t]/;
+
 export function escapeText(s: string): string {
+  if (!TEXT_SPECIAL.test(s)) return s;
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 export function escapeAttr(s: string): string {
+  if (!ATTR_SPECIAL.test(s)) return s;
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
 }
 
@@ -65,6 +71,8 @@ export function serializeXml(root: XmlNode, options: SerializeOptions = {}): str
   return out.join('');
 }
 
+const NO_CHILDREN: XmlContent[] = [];
+
 function qname(ns: string, local: string, prefixOf: Map<string, string>): string {
   return ns ? `${prefixOf.get(ns)}:${local}` : local;
 }
@@ -73,7 +81,8 @@ function write(n: XmlNode, out: string[], prefixOf: Map<string, string>, rootDec
   const name = qname(n.ns, n.local, prefixOf);
   out.push('<', name);
   if (rootDecls) out.push(rootDecls);
-  for (const [k, v] of Object.entries(n.attrs ?? {})) {
+  for (const k in n.attrs) {
+    const v = n.attrs[k];
     if (v === undefined) continue;
     let an = k;
     if (k.startsWith('{')) {
@@ -82,14 +91,17 @@ function write(n: XmlNode, out: string[], prefixOf: Map<string, string>, rootDec
     }
     out.push(' ', an, '="', escapeAttr(String(v)), '"');
   }
-  const kids = (n.children ?? []).filter((c) => c !== undefined && c !== null);
-  if (kids.length === 0 && !n.raw) {
+  const kids = n.children ?? NO_CHILDREN;
+  let empty = !n.raw;
+  for (let i = 0; empty && i < kids.length; i++) if (kids[i] !== undefined && kids[i] !== null) empty = false;
+  if (empty) {
     out.push('/>');
     return;
   }
   out.push('>');
   for (const c of kids) {
-    if (typeof c === 'object') write(c as XmlNode, out, prefixOf);
+    if (c === undefined || c === null) continue;
+    if (typeof c === 'object') write(c, out, prefixOf);
     else out.push(escapeText(String(c)));
   }
   if (n.raw) out.push(n.raw);

@@ -222,6 +222,7 @@ function describeChar(code: number): string {
 const MAX_SHARED_NAMES = 10_000;
 const MAX_SHARED_STRINGS = 20_000;
 const MAX_SHARED_LENGTH = 64;
+const MAX_SHARED_SCOPES = 1_000;
 /** Leaf elements (most of a large answer) share these instead of holding two empty arrays each. */
 const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
 const NO_ATTRIBUTES: XmlAttribute[] = Object.freeze([]) as unknown as XmlAttribute[];
@@ -251,6 +252,8 @@ class TreeBuilder {
   private readonly names = new Map<string, Name>();
   /** Short texts and values seen so far (tokens, booleans, the whitespace between elements), one copy of each. */
   private readonly strings = new Map<string, string>();
+  /** Scopes made so far, by parent scope and the declarations written; a repeat of both reuses the scope. */
+  private readonly scopes = new Map<Record<string, string>, { size: number; made: Map<string, Record<string, string>> }>();
   private readonly rootScope: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { '': '', xml: NS.xml });
   private root?: XmlElement;
 
@@ -381,7 +384,7 @@ class TreeBuilder {
     const { attrNames, attrValues, attrSeen } = this;
     attrNames.length = 0;
     attrValues.length = 0;
-    attrSeen.clear();
+    if (attrSeen.size) attrSeen.clear();
     let i = nameTo;
     let selfClosing = false;
     for (;;) {
@@ -402,8 +405,14 @@ class TreeBuilder {
       const attrTo = nameEnd(src, i);
       const attrName = this.name(i, attrTo, 'Attribute');
       if (i === before) this.fail(`Attribute '${attrName.name}' has no space in starting.`, i);
-      if (attrSeen.has(attrName.name)) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
-      attrSeen.add(attrName.name);
+      // A few attributes are compared one by one; past that a set keeps a tag with thousands of them linear.
+      if (attrNames.length < 16) {
+        for (let j = 0; j < attrNames.length; j++) if (attrNames[j]!.name === attrName.name) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
+      } else {
+        if (attrSeen.size === 0) for (const a of attrNames) attrSeen.add(a.name);
+        if (attrSeen.has(attrName.name)) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
+        attrSeen.add(attrName.name);
+      }
       this.count(1);
       attrNames.push(attrName);
       const eq = skipSpace(src, attrTo);
@@ -437,16 +446,31 @@ class TreeBuilder {
     const { attrNames, attrValues } = this;
     let scope = parentScope;
     let declared = 0;
+    let declarations = '';
     for (let k = 0; k < attrNames.length; k++) {
       const a = attrNames[k]!;
       if (a.prefix === 'xmlns' || a.name === 'xmlns') {
-        if (scope === parentScope) {
-          scope = Object.assign(Object.create(null) as Record<string, string>, parentScope);
-          // Copying the parent's bindings costs memory too: count them, so declarations on every element stay bounded.
-          this.count(Object.keys(parentScope).length);
-        }
-        scope[a.name === 'xmlns' ? '' : a.local] = this.keep(decodeEntities(attrValues[k]!).trim(), true);
+        declarations += `${a.name}=${attrValues[k]!}\u0000`;
         declared++;
+      }
+    }
+    if (declared) {
+      // Siblings that declare the same namespaces (every message of a PullMessagesResponse, as many devices write
+      // them) share one scope: the scopes are read-only, and a copy per element is most of what parsing them costs.
+      // The limit still counts a copy of the parent's bindings per declaring element, as if each had its own, so
+      // what a document may hold does not depend on this sharing.
+      let children = this.scopes.get(parentScope);
+      if (!children) this.scopes.set(parentScope, (children = { size: Object.keys(parentScope).length, made: new Map() }));
+      this.count(children.size);
+      const known = children.made.get(declarations);
+      if (known) scope = known;
+      else {
+        scope = Object.assign(Object.create(null) as Record<string, string>, parentScope);
+        for (let k = 0; k < attrNames.length; k++) {
+          const a = attrNames[k]!;
+          if (a.prefix === 'xmlns' || a.name === 'xmlns') scope[a.name === 'xmlns' ? '' : a.local] = this.keep(decodeEntities(attrValues[k]!).trim(), true);
+        }
+        if (children.made.size < MAX_SHARED_SCOPES) children.made.set(declarations, scope);
       }
     }
     let attributes = NO_ATTRIBUTES;

@@ -1,126 +1,168 @@
 /**
- * Benchmark: events through the shared pull point, against simulated devices on 127.0.0.1.
- * - latency from sim.raiseEvent() to the event leaving the hub's Observable (p50, p99), one event at a time;
- * - events per second through one pull point (a burst raised at once, MessageLimit 100);
- * - memory per live subscription with 200 simulated devices (heap delta / 200; the simulators' own pull
- *   points live in the same process and are included, so this is an upper bound for the client side).
- * A script that prints figures, not a test with a time limit.
+ * Benchmark: events through the shared pull point (EventHub), the simulated devices in a process of their own
+ * (support/sim-child.ts), which stamps every event with its raise time on the machine's monotonic clock.
+ * - events per second through one pull point: a burst raised in the device process (in slices, so it serves pulls
+ *   while raising), from the first raise to the last event leaving the hub;
+ * - device→message latency (p50, p99) at a steady offered load (10 000 events/s by default);
+ * - memory per live subscription on the client side only: 200 devices, heap after gc with every hub long-polling,
+ *   minus the heap with the same sessions connected and no subscriptions.
+ * Rounds (fresh device each), medians with the spread (min–max). A script that prints figures, not a test.
  *
- *   npm run bench -- --only events [--latency-events 500] [--burst 20000] [--devices 200]
+ *   npm run bench -- --only events [--rounds 5 --burst 30000 --rate 10000 --seconds 3 --devices 200]
  */
-import { performance } from 'node:perf_hooks';
-import { OnvifDevice } from '../../lib/device/onvif-device';
-import { EventHub, type OnvifEvent } from '../../lib/events';
-import { SimulatedDevice, startSimulators } from '../../lib/simulator';
+import type { OnvifEvent } from '../../lib/events';
 import { arg } from './args';
+import { goalLine, heapAfterGc, machineState, median, percentile, spread } from './support/stats';
+import { monotonicMs, SimProcess } from './support/sim-process';
+import { built } from './support/built';
+
+const { OnvifDevice } = built<typeof import('../../lib/device/onvif-device')>('device/onvif-device');
+const { EventHub } = built<typeof import('../../lib/events')>('events/index');
+type EventHub = InstanceType<typeof EventHub>;
 
 const CREDENTIALS = { username: 'admin', password: 'Bench-pass1' };
 const SIM = { ...CREDENTIALS, processorUsageIntervalMs: 0, discovery: false as const, maxQueuedEvents: 200_000 };
 
-function until(what: string, probe: () => boolean, timeoutMs = 60_000): Promise<void> {
+async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (probe()) return resolve();
-      if (Date.now() > end) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 1);
-    };
-    tick();
-  });
-}
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-
-function heapMb(): number {
-  (globalThis as { gc?: () => void }).gc?.();
-  return process.memoryUsage().heapUsed / 1048576;
-}
-
-async function oneDevice(): Promise<void> {
-  const latencyEvents = arg('latency-events', 500);
-  const burst = arg('burst', 20_000);
-  const sim = new SimulatedDevice(SIM);
-  await sim.start();
-  const device = new OnvifDevice({ address: sim.xaddr, ...CREDENTIALS });
-  const hub = new EventHub(async () => device);
-  try {
-    let received: OnvifEvent | undefined;
-    let receivedAt = 0;
-    let count = 0;
-    const sub = hub.events('tns1:Bench//.').subscribe((e) => {
-      received = e;
-      receivedAt = performance.now();
-      count++;
-    });
-    await until('active', () => hub.state.status === 'active' && sim.pullPoints[0]?.pulling === true);
-
-    const lat: number[] = [];
-    for (let i = 0; i < latencyEvents; i++) {
-      received = undefined;
-      // Raise only while the long poll waits, as a real event would arrive.
-      await until('pulling', () => sim.pullPoints[0]?.pulling === true);
-      const t0 = performance.now();
-      sim.raiseEvent('tns1:Bench/Latency', { data: { Seq: String(i) } });
-      await until('event', () => received?.data.Seq === i);
-      lat.push(receivedAt - t0);
-    }
-    lat.sort((a, b) => a - b);
-    console.log(`latency raise → subscriber, ${latencyEvents} events one at a time: p50 ${pct(lat, 50).toFixed(2)} ms   p99 ${pct(lat, 99).toFixed(2)} ms`);
-
-    await until('pulling', () => sim.pullPoints[0]?.pulling === true);
-    const before = count;
-    const t0 = performance.now();
-    for (let i = 0; i < burst; i++) sim.raiseEvent('tns1:Bench/Burst', { data: { Seq: String(i) } });
-    const raisedMs = performance.now() - t0;
-    await until('burst', () => count - before >= burst, 120_000);
-    const ms = performance.now() - t0;
-    console.log(
-      `throughput through one pull point: ${burst} events in ${ms.toFixed(0)} ms = ${((burst * 1000) / ms).toFixed(0)} events/s ` +
-        `(raising took ${raisedMs.toFixed(0)} ms; ${sim.requests.filter((r) => r.operation === 'PullMessages').length} PullMessages so far)`,
-    );
-    sub.unsubscribe();
-  } finally {
-    await hub.close();
-    await device.close();
-    await sim.stop();
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
 
-async function manyDevices(): Promise<void> {
-  const n = arg('devices', 200);
-  const sims = await startSimulators(n, SIM);
-  const devices = sims.map((s) => new OnvifDevice({ address: s.xaddr, ...CREDENTIALS }));
+interface Round {
+  eventsPerSec: number;
+  p50: number;
+  p99: number;
+  pacedPerSec: number;
+}
+
+/** Counts what leaves the hub and when, and resolves `reached(n)` from the subscriber itself (no polling in the measured path). */
+class Receiver {
+  count = 0;
+  lastAt = 0;
+  latencies: number[] = [];
+  private target = Infinity;
+  private onTarget?: () => void;
+
+  take(e: OnvifEvent): void {
+    const now = monotonicMs();
+    this.count++;
+    this.lastAt = now;
+    this.latencies.push(now - Number(e.data.T));
+    if (this.count >= this.target) {
+      this.target = Infinity;
+      this.onTarget?.();
+    }
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.latencies = [];
+  }
+
+  reached(n: number, timeoutMs = 120_000): Promise<void> {
+    if (this.count >= n) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out: ${this.count} of ${n} events arrived`)), timeoutMs);
+      this.target = n;
+      this.onTarget = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+async function oneRound(sim: SimProcess, burst: number, rate: number, seconds: number): Promise<Round> {
+  const [address] = await sim.startSimulators(1, SIM);
+  const device = new OnvifDevice({ address: address!, ...CREDENTIALS });
+  const hub = new EventHub(async () => device);
+  const rx = new Receiver();
+  const sub = hub.events('tns1:Bench//.').subscribe((e) => rx.take(e));
+  const pulling = async () => hub.state.status === 'active' && (await sim.send<number>({ cmd: 'pulling' })) === 1;
+  try {
+    await until('the pull point', pulling);
+    // A short warm-up so the first figures are not the JIT's.
+    await sim.send({ cmd: 'burst', count: 2000, chunk: 500 });
+    await rx.reached(2000);
+
+    rx.reset();
+    await until('the long poll', pulling);
+    const b = await sim.send<{ startedAt: number }>({ cmd: 'burst', count: burst, chunk: 500 });
+    await rx.reached(burst);
+    const eventsPerSec = (burst * 1000) / (rx.lastAt - b.startedAt);
+
+    rx.reset();
+    await until('the long poll', pulling);
+    const t0 = monotonicMs();
+    const p = await sim.send<{ raised: number }>({ cmd: 'paced', rate, ms: seconds * 1000 });
+    await rx.reached(p.raised);
+    const lat = rx.latencies.sort((x, y) => x - y);
+    return { eventsPerSec, p50: percentile(lat, 50), p99: percentile(lat, 99), pacedPerSec: (p.raised * 1000) / (rx.lastAt - t0) };
+  } finally {
+    sub.unsubscribe();
+    await hub.close();
+    await device.close();
+  }
+}
+
+/** Client-side heap per live subscription: `devices` sessions, then one hub each, long-polling. */
+async function memoryPerSubscription(sim: SimProcess, devices: number): Promise<number> {
+  const addresses = await sim.startSimulators(devices, SIM);
+  const sessions = addresses.map((a) => new OnvifDevice({ address: a, ...CREDENTIALS }));
   const hubs: EventHub[] = [];
   try {
-    // Baseline: simulators up and client sessions connected, no subscriptions.
-    await Promise.all(devices.map((d) => d.connect()));
-    const base = heapMb();
-    const t0 = performance.now();
-    const subs = devices.map((d) => {
+    await Promise.all(sessions.map((d) => d.connect()));
+    const base = heapAfterGc();
+    const subs = sessions.map((d) => {
       const hub = new EventHub(async () => d);
       hubs.push(hub);
       return hub.events().subscribe(() => undefined);
     });
-    await until('all active', () => hubs.every((h) => h.state.status === 'active') && sims.every((s) => s.pullPoints[0]?.pulling === true), 120_000);
-    const upMs = performance.now() - t0;
-    const live = heapMb();
-    const gcNote = (globalThis as { gc?: () => void }).gc ? 'after gc' : 'no --expose-gc: heap figures include garbage';
-    console.log(
-      `${n} devices, one live subscription each (all long-polling after ${upMs.toFixed(0)} ms): heap ${base.toFixed(1)} → ${live.toFixed(1)} MB, ` +
-        `${(((live - base) * 1024) / n).toFixed(1)} kB per subscription incl. the simulator's pull point (${gcNote}); rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB`,
-    );
+    await until('every hub long-polling', async () => hubs.every((h) => h.state.status === 'active') && (await sim.send<number>({ cmd: 'pulling' })) === devices);
+    const live = heapAfterGc();
     for (const s of subs) s.unsubscribe();
-    await until('all unsubscribed', () => sims.every((s) => s.pullPoints.length === 0), 30_000);
+    return (live - base) / devices;
   } finally {
     await Promise.all(hubs.map((h) => h.close()));
-    await Promise.all(devices.map((d) => d.close()));
-    await Promise.all(sims.map((s) => s.stop()));
+    await Promise.all(sessions.map((d) => d.close()));
+    await sim.send({ cmd: 'stop' });
   }
 }
 
 /** Run and print the figures. */
 export async function benchEvents(): Promise<void> {
-  console.log(`Events through the shared pull point, simulator on 127.0.0.1 (Node ${process.version})`);
-  await oneDevice();
-  await manyDevices();
+  const rounds = arg('rounds', 5);
+  const burst = arg('burst', 30_000);
+  const rate = arg('rate', 10_000);
+  const seconds = arg('seconds', 3);
+  const devices = arg('devices', 200);
+  console.log(`Events through the shared pull point; devices in their own process; ${rounds} rounds, a fresh device each`);
+  console.log(`machine: ${machineState()}`);
+  const sim = await SimProcess.start();
+  try {
+    const all: Round[] = [];
+    for (let r = 0; r < rounds; r++) all.push(await oneRound(sim, burst, rate, seconds));
+    const memory: number[] = [];
+    for (let r = 0; r < Math.min(rounds, arg('memory-rounds', 2)); r++) memory.push(await memoryPerSubscription(sim, devices));
+    const eps = all.map((x) => x.eventsPerSec);
+    const p99 = all.map((x) => x.p99);
+    const kb = memory.map((b) => b / 1024);
+    console.log(`\nmedian (min–max) over rounds`);
+    console.log(`  burst of ${burst}: ${spread(eps)} events/s through one pull point`);
+    console.log(
+      `  steady ${rate} events/s offered for ${seconds} s: ${spread(all.map((x) => x.pacedPerSec))} delivered/s, ` +
+        `device→message p50 ${spread(all.map((x) => x.p50), 2)} ms, p99 ${spread(p99, 2)} ms`,
+    );
+    console.log(`  ${devices} devices, one live subscription each: ${spread(kb, 1)} kB client heap per subscription (after gc; ${memory.length} rounds)`);
+    console.log('\ngoals');
+    console.log(goalLine('events/s through one pull point', spread(eps), '>= 10000', median(eps) >= 10_000));
+    console.log(goalLine(`p99 device→message at ${rate} events/s`, `${spread(p99, 2)} ms`, '< 20 ms', median(p99) < 20));
+    console.log(goalLine(`client heap per live subscription (${devices} devices)`, `${spread(kb, 1)} kB`, '<= 30 kB', median(kb) <= 30));
+    console.log(`machine after: ${machineState()}`);
+  } finally {
+    await sim.close();
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark in turn, each printing its own figures. Scripts that print numbers,
- * not tests with time limits. `npm run bench -- --only <name>` runs one.
+ * not tests with time limits. `npm run bench -- --only <name>` runs one. The device side runs in a process of its
+ * own (support/sim-process.ts); each goal's figure is printed next to its target (issue 15).
  */
 import { benchDiscovery } from './discovery.bench';
 import { benchEvents } from './events.bench';

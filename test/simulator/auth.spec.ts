@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { OnvifDevice } from '../../lib/device/onvif-device';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
 import { clockPast } from '../support/wait';
 import { allTexts, challenges, digestCall, digestHeader, envelope, faultOf, post, textOf, usernameToken } from './client';
@@ -151,6 +152,42 @@ describe('simulator: Profile Q states and authentication', function () {
     assert.ok(challenges(stale).every((c) => c.stale === 'true'), 'expired nonce with right password → stale=true');
     const wrongAfterExpiry = await post(d.xaddr, envelope('GetNTP'), { Authorization: digestHeader(session, ADMIN, 'nope') });
     assert.ok(challenges(wrongAfterExpiry).every((c) => c.stale === undefined), 'a wrong password is never stale');
+  });
+
+  it('digest nonce counts may arrive out of order within a window, as on real devices; each is still used once', async () => {
+    const d = await make({ username: ADMIN, password: ADMIN_PASS });
+    const first = await digestCall(d.xaddr, envelope('GetNTP'), ADMIN, ADMIN_PASS, 'SHA-256');
+    assert.equal(first.status, 200);
+    const session = first.session!;
+    const withNc = (nc: number) => post(d.xaddr, envelope('GetNTP'), { Authorization: digestHeader(session, ADMIN, ADMIN_PASS, undefined, undefined, nc) });
+    // Concurrent requests overtake each other: 5 arrives before 2, 3 and 4.
+    assert.equal((await withNc(5)).status, 200);
+    for (const nc of [3, 2, 4]) assert.equal((await withNc(nc)).status, 200, `nc ${nc} after 5`);
+    assert.equal((await withNc(3)).status, 401, 'a count already used is refused');
+    assert.equal((await withNc(100)).status, 200);
+    assert.equal((await withNc(36)).status, 401, 'a count too far below the highest one (outside the window of 64) is refused');
+    assert.equal((await withNc(37)).status, 200, 'the lowest count inside the window is accepted');
+  });
+
+  it('OnvifDevice: 40 calls, 8 at a time on one digest session, take one HTTP request each', async () => {
+    const d = await make({ username: ADMIN, password: ADMIN_PASS });
+    const device = new OnvifDevice({ address: d.xaddr, username: ADMIN, password: ADMIN_PASS });
+    try {
+      await device.connect();
+      const before = d.stats.httpRequests;
+      for (let batch = 0; batch < 5; batch++) await Promise.all(Array.from({ length: 8 }, () => device.call('GetDeviceInformation')));
+      assert.equal(d.stats.httpRequests - before, 40);
+      assert.equal(device.session?.authMethod, 'digest-SHA-256');
+    } finally {
+      await device.close();
+    }
+  });
+
+  it('two challenges issued in the same millisecond carry different nonces', async () => {
+    const d = await make({ username: ADMIN, password: ADMIN_PASS });
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post(d.xaddr, envelope('GetNTP'))));
+    const nonces = answers.map((a) => challenges(a)[0]!.nonce);
+    assert.equal(new Set(nonces).size, nonces.length, nonces.join('\n'));
   });
 
   it('WS-UsernameToken: accepted within the window of the DEVICE clock, refused outside it and when replayed', async () => {

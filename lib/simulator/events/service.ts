@@ -208,8 +208,16 @@ export class EventService implements SimulatedService {
     const description = describeTopic(`tns1:${path.segments.join('/')}`, this.topics);
     let source = item.source;
     if (!source) {
-      const instances = [...this.properties.values()].filter((p) => topicKey(p.path) === topicKey(path));
-      source = instances.length === 1 ? { ...instances[0]!.source } : {};
+      // The only live instance of this topic, if there is exactly one (without building a list per raise).
+      const wanted = topicKey(path);
+      let only: LiveProperty | undefined;
+      let found = 0;
+      for (const p of this.properties.values()) {
+        if (topicKey(p.path) !== wanted) continue;
+        only = p;
+        if (++found > 1) break;
+      }
+      source = found === 1 ? { ...only!.source } : {};
     }
     const isProperty = item.operation !== undefined || (description?.isProperty ?? false);
     const operation = item.operation ?? (isProperty ? 'Changed' : undefined);

@@ -36,5 +36,12 @@ export function utc(ms: number): string {
 
 /** UTC with milliseconds, for message UtcTime (several messages can share one second). */
 export function utcPrecise(ms: number): string {
-  return new Date(ms).toISOString();
+  // Events raised together share their millisecond: format it once.
+  if (ms !== lastPrecise.ms) {
+    lastPrecise.ms = ms;
+    lastPrecise.text = new Date(ms).toISOString();
+  }
+  return lastPrecise.text;
 }
+
+const lastPrecise = { ms: NaN, text: '' };

@@ -72,7 +72,19 @@ export interface TopicPath {
  * Read 'tns1:A/B/C' (the only prefix the simulator's own API accepts is tns1, or a Clark-style
  * '{uri}A/B/C'). Throws a plain Error for anything else.
  */
+/** Paths parsed so far by topic text: a device raises the same few topics over and over. Shared, never changed. */
+const parsedTopics = new Map<string, TopicPath>();
+
 export function parseTopic(topic: string): TopicPath {
+  const known = parsedTopics.get(topic);
+  if (known) return known;
+  const path = parseTopicText(topic);
+  if (parsedTopics.size >= 1024) parsedTopics.clear();
+  parsedTopics.set(topic, path);
+  return path;
+}
+
+function parseTopicText(topic: string): TopicPath {
   const t = topic.trim();
   let rootNs: string = NS.tns1;
   let rest: string;
@@ -90,8 +102,16 @@ export function parseTopic(topic: string): TopicPath {
   return { rootNs, segments };
 }
 
+const topicKeys = new WeakMap<TopicPath, string>();
+
+/** `{namespace}A/B/C`, worked out once per parsed path (a raise compares it with every live property's). */
 export function topicKey(p: TopicPath): string {
-  return `{${p.rootNs}}${p.segments.join('/')}`;
+  let k = topicKeys.get(p);
+  if (k === undefined) {
+    k = `{${p.rootNs}}${p.segments.join('/')}`;
+    topicKeys.set(p, k);
+  }
+  return k;
 }
 
 export function describeTopic(topic: string, topics: readonly TopicDescription[]): TopicDescription | undefined {
