@@ -152,6 +152,8 @@ export interface NodeRedProcessOptions {
   loadRepo?: boolean;
   /** More environment for Node-RED and the npm it runs (e.g. npm_config_registry). */
   env?: NodeJS.ProcessEnv;
+  /** An existing user directory (stop() removes it too); by default a fresh temporary one. */
+  userDir?: string;
 }
 
 export class NodeRedProcess {
@@ -168,7 +170,7 @@ export class NodeRedProcess {
     readonly runtime: NodeRedRuntime = NODE_RED_DEV,
     private readonly options: NodeRedProcessOptions = {},
   ) {
-    this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-e2e-nr-'));
+    this.userDir = options.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-e2e-nr-'));
   }
 
   get url(): string {

@@ -20,14 +20,20 @@ interface ServedPackage {
   tarball: Buffer;
 }
 
+/** Packed once per test run: packing rxjs takes seconds. */
+const packedDependencies = new Map<string, ServedPackage>();
+
 export class LocalRegistry {
   /** Every path npm asked for, in order (decoded). */
   readonly requests: string[] = [];
   private server?: http.Server;
   private readonly packages = new Map<string, ServedPackage>();
-  private readonly workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-registry-'));
+  private workDir = '';
+
   /** A fresh npm cache, so nothing comes from the machine's own. */
-  readonly cacheDir = path.join(this.workDir, 'npm-cache');
+  get cacheDir(): string {
+    return path.join(this.workDir, 'npm-cache');
+  }
 
   get url(): string {
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/`;
@@ -51,6 +57,7 @@ export class LocalRegistry {
 
   /** Pack the runtime dependencies of the repo's package.json (recursively) and listen on a free port. */
   async start(): Promise<void> {
+    this.workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-registry-'));
     const root = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
     this.addDependencies(root.dependencies ?? {}, REPO_ROOT);
     this.server = http.createServer((req, res) => this.answer(req, res));
@@ -58,21 +65,30 @@ export class LocalRegistry {
   }
 
   async stop(): Promise<void> {
-    if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-    this.server?.closeAllConnections();
-    fs.rmSync(this.workDir, { recursive: true, force: true });
+    const server = this.server;
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    }
+    if (this.workDir) fs.rmSync(this.workDir, { recursive: true, force: true });
   }
 
   private addDependencies(deps: Record<string, string>, fromDir: string): void {
     for (const name of Object.keys(deps)) {
       if (this.packages.has(name)) continue;
       const dir = path.dirname(require.resolve(`${name}/package.json`, { paths: [fromDir] }));
-      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-      const out = runNpm(['pack', dir, '--json', '--ignore-scripts', '--pack-destination', this.workDir]);
-      const [{ filename }] = JSON.parse(out) as Array<{ filename: string }>;
-      const tarball = fs.readFileSync(path.join(this.workDir, filename));
-      this.packages.set(name, { name, version: manifest.version, dependencies: manifest.dependencies ?? {}, tarball });
-      this.addDependencies(manifest.dependencies ?? {}, dir);
+      let served = packedDependencies.get(dir);
+      if (!served) {
+        const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+        const out = runNpm(['pack', dir, '--json', '--ignore-scripts', '--pack-destination', this.workDir]);
+        const [{ filename }] = JSON.parse(out) as Array<{ filename: string }>;
+        const tarball = fs.readFileSync(path.join(this.workDir, filename));
+        served = { name, version: manifest.version, dependencies: manifest.dependencies ?? {}, tarball };
+        packedDependencies.set(dir, served);
+      }
+      this.packages.set(name, served);
+      this.addDependencies(served.dependencies, dir);
     }
   }
 

@@ -3,7 +3,7 @@
  * where Node-RED's dependency npm 10 sits; that npm writes a different lock file (it drops the `libc`
  * fields npm 11 keeps), so `npm` from PATH would test the wrong tool.
  */
-import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { execFile, execFileSync, type ExecFileOptions, type ExecFileSyncOptions } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../e2e/node-red-process';
@@ -31,4 +31,17 @@ export function userNpmCli(): string {
 /** Run the user's npm; returns stdout. */
 export function runNpm(args: string[], options: ExecFileSyncOptions = {}): string {
   return execFileSync(process.execPath, [userNpmCli(), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options }) as string;
+}
+
+/**
+ * Run the user's npm without blocking this process: needed whenever npm talks to a server this process runs
+ * (the local registry). Resolves with stdout; rejects with npm's stderr.
+ */
+export function runNpmAsync(args: string[], options: ExecFileOptions = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [userNpmCli(), ...args], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 180000, ...options }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`npm ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
 }
