@@ -41,7 +41,7 @@ export function runNpmAsync(args: string[], options: ExecFileOptions = {}): Prom
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [userNpmCli(), ...args], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 180000, ...options }, (err, stdout, stderr) => {
       if (err) reject(new Error(`npm ${args.join(' ')} failed: ${err.message}\n${stderr}`));
-      else resolve(stdout);
+      else resolve(String(stdout));
     });
   });
 }
