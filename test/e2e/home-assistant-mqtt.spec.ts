@@ -48,6 +48,8 @@ describe('e2e: examples/home-assistant-mqtt.json with a real MQTT broker', funct
   /** Discovery messages by topic, as Home Assistant keeps them. */
   const configs = new Map<string, any>();
   let base = '';
+  /** The example's device config node name: the device's name in Home Assistant. */
+  let deviceName = '';
 
   before(async function () {
     const why = mosquittoUnavailable();
@@ -71,6 +73,7 @@ describe('e2e: examples/home-assistant-mqtt.json with a real MQTT broker', funct
     brokerNode.port = String(broker.port);
     const device = flow.find((n) => n.type === 'onvifq-device')!;
     device.address = sim.xaddr;
+    deviceName = device.name;
     device.credentials = { username: USERNAME, password: PASSWORD };
     await red.deploy(flow);
   });
@@ -104,7 +107,7 @@ describe('e2e: examples/home-assistant-mqtt.json with a real MQTT broker', funct
       assert.equal(config.device.model, info.Model);
       assert.equal(config.device.sw_version, info.FirmwareVersion);
       assert.equal(config.device.serial_number, info.SerialNumber);
-      assert.equal(config.device.name, 'Demo device');
+      assert.equal(config.device.name, deviceName);
       assert.equal(config.unique_id, `${uuid}_${e.split('/')[1]}`);
     }
     assert.equal(configs.get('binary_sensor/motion').device_class, 'motion');
