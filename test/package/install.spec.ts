@@ -107,7 +107,8 @@ describe('npm install <tarball> into a fresh user directory', function () {
     assertOnlyDependenciesFetched(registry);
     const installed = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
     assert.equal(JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8')).name, PACKAGE_NAME);
-    assert.ok(fs.existsSync(path.join(userDir, 'node_modules', '.bin', 'onvifq')), 'the onvifq CLI is linked');
+    const help = execFileSync(path.join(userDir, 'node_modules', '.bin', 'onvifq'), ['--help'], { cwd: userDir, encoding: 'utf8' });
+    assert.match(help, /^Usage:\n {2}onvifq info /, 'the onvifq CLI is linked and runs');
     // The library loads from the install, with its dependencies from there (not the repo's).
     const lib = execFileSync(process.execPath, ['-e',
       `const m=require(${JSON.stringify(PACKAGE_NAME)});console.log(typeof m.OnvifDevice, require.resolve('rxjs').startsWith(${JSON.stringify(userDir)}))`],
@@ -149,6 +150,12 @@ describeOnEachNodeRed('Palette manager: Upload module of the tarball', (runtime)
     assert.deepEqual(info.nodes.flatMap((n) => n.types).sort(), NODE_TYPES);
     assertOnlyDependenciesFetched(registry);
     await assertEveryNodeLoaded(red!);
+    // Its example flows are offered under Import > Examples, as the README says.
+    const examples = await red!.request('GET', `/library/examples/flows/${PACKAGE_NAME}/`);
+    assert.equal(examples.status, 200, examples.body);
+    const offered = examples.json<unknown[]>().filter((e): e is { fn: string } => typeof e === 'object' && e !== null && 'fn' in e).map((e) => e.fn);
+    const shipped = fs.readdirSync(path.join(REPO_ROOT, 'examples')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+    assert.deepEqual(offered.sort(), shipped.sort());
     // Installed the way the palette manager records it: in the user directory's package.json.
     const userPkg = JSON.parse(fs.readFileSync(path.join(red!.userDir, 'package.json'), 'utf8'));
     assert.ok(userPkg.dependencies?.[PACKAGE_NAME], `package.json of the user directory: ${JSON.stringify(userPkg)}`);
