@@ -75,10 +75,17 @@ export function deviceOptions(address: string, flags: ParsedArgs['flags']): Onvi
       throw new UsageError(`cannot read the CA file ${flags.ca}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
+  const username = (flags.user as string | undefined) ?? process.env.ONVIFQ_USER;
+  const password = (flags.password as string | undefined) ?? process.env.ONVIFQ_PASSWORD;
+  // A user without a password is nearly always a forgotten ONVIFQ_PASSWORD; sending it would only earn a
+  // rejection from the device (and count towards its lock-out).
+  if (username && password === undefined) {
+    throw new UsageError(`no password given for user '${username}': add --password P, or set ONVIFQ_PASSWORD (keeps it out of the shell history); for an account without a password give --password ''`);
+  }
   return {
     address,
-    username: (flags.user as string | undefined) ?? process.env.ONVIFQ_USER,
-    password: (flags.password as string | undefined) ?? process.env.ONVIFQ_PASSWORD,
+    username,
+    password,
     auth: auth as AuthMode,
     timeoutMs: secondsFlag(flags, 'timeout'),
     tls: ca || flags.fingerprint || flags.insecure

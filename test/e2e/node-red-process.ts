@@ -146,6 +146,16 @@ export interface HttpAnswer {
   json<T = any>(): T;
 }
 
+/** How to start Node-RED besides its -D settings. */
+export interface NodeRedProcessOptions {
+  /** Load the package from the repo root (nodesDir, the default), or not: a fresh Node-RED that installs it. */
+  loadRepo?: boolean;
+  /** More environment for Node-RED and the npm it runs (e.g. npm_config_registry). */
+  env?: NodeJS.ProcessEnv;
+  /** An existing user directory (stop() removes it too); by default a fresh temporary one. */
+  userDir?: string;
+}
+
 export class NodeRedProcess {
   readonly userDir: string;
   port = 0;
@@ -158,8 +168,9 @@ export class NodeRedProcess {
   constructor(
     private readonly extraArgs: string[] = [],
     readonly runtime: NodeRedRuntime = NODE_RED_DEV,
+    private readonly options: NodeRedProcessOptions = {},
   ) {
-    this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-e2e-nr-'));
+    this.userDir = options.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-e2e-nr-'));
   }
 
   get url(): string {
@@ -170,9 +181,10 @@ export class NodeRedProcess {
     this.port = await freeTcpPort();
     const child = spawn(
       this.runtime.node,
-      [this.runtime.redJs, '-u', this.userDir, '-p', String(this.port), '-D', 'uiHost=127.0.0.1', '-D', `nodesDir=${REPO_ROOT}`,
+      [this.runtime.redJs, '-u', this.userDir, '-p', String(this.port), '-D', 'uiHost=127.0.0.1',
+        ...(this.options.loadRepo === false ? [] : ['-D', `nodesDir=${REPO_ROOT}`]),
         '-D', 'credentialSecret=e2e-secret', '-D', 'telemetry.enabled=false', ...this.extraArgs],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.options.env } },
     );
     this.child = child;
     child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));

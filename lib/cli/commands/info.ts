@@ -2,7 +2,7 @@ import { OnvifDevice } from '../../device/onvif-device';
 import { UsageError, deviceOptions, parseArgs, type Command } from '../args';
 
 export const info: Command = {
-  usage: ['onvifq info <address> [options]                       print the device\'s inventory as JSON (what is unknown without credentials on stderr)'],
+  usage: ['onvifq info <address> [options]                       who the device is, as JSON (device information, Profile Q state, authentication, scopes, services, capabilities; what is unknown without credentials on stderr)'],
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
     const [address, extra] = positional;
