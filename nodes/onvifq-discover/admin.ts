@@ -61,7 +61,7 @@ async function search(req: Request, res: Response): Promise<void> {
     const devices = await probe(options);
     res.json({ ok: true, devices: devices.map(toRow).sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || (a.xaddr ?? '').localeCompare(b.xaddr ?? '')) });
   } catch (err) {
-    const e = discoveryError(err);
+    const e = discoveryError(err, 'dialog');
     res.status(e.kind === 'invalid-input' ? 400 : 502).json({ ok: false, kind: e.kind, message: e.message });
   }
 }

@@ -14,6 +14,56 @@ export interface NodeErrorFields {
 
 export type NodeError = Error & Partial<NodeErrorFields>;
 
+/**
+ * msg.error.cause: the fault fields as a plain-data object (a Catch node branches on `kind`, `code`, …) that also
+ * reads as a sentence where Node-RED turns it into text (the debug sidebar shows an error's cause as `cause + ""`,
+ * which for a bare object is "[object Object]"). toString lives on the prototype, so JSON and the debug node's
+ * object view show only the fields, and Node-RED's message cloning (which keeps prototypes) keeps it readable.
+ */
+export class ErrorCause {
+  kind!: string;
+  [field: string]: unknown;
+
+  constructor(fields: NodeErrorFields & Record<string, unknown>) {
+    Object.assign(this, fields);
+  }
+
+  toString(): string {
+    return describeCause(this as unknown as NodeErrorFields);
+  }
+}
+
+/** `fault ter:InvalidArgVal, ter:NoSuchService: "Service not available" (HTTP 500, operation GetScopes)`. */
+export function describeCause(f: NodeErrorFields): string {
+  let text = f.kind || 'error';
+  if (f.subcodes?.length) text += ` ${f.subcodes.join(', ')}`;
+  else if (f.code) text += ` ${f.code}`;
+  if (f.reason) text += `: "${f.reason}"`;
+  const where: string[] = [];
+  if (f.httpStatus !== undefined) where.push(`HTTP ${f.httpStatus}`);
+  if (f.operation) where.push(`operation ${f.operation}`);
+  if (where.length) text += ` (${where.join(', ')})`;
+  return text;
+}
+
+/**
+ * The error class flow nodes hand to done() and node.error(). Node-RED builds msg.error.message from the error's
+ * toString(), which for an Error named 'OnvifError' would start every message with "OnvifError: ": the message is
+ * written for a person, so toString() is the message alone. `name` stays, for code that branches on it.
+ */
+export class OnvifNodeError extends Error {
+  constructor(message: string, fields: NodeErrorFields & Record<string, unknown>) {
+    super(message);
+    this.name = 'OnvifError';
+    Object.assign(this, fields);
+    (this as { cause?: unknown }).cause = new ErrorCause(fields);
+  }
+
+  override toString(): string {
+    return this.message;
+  }
+}
+
 /** Replace every occurrence of each secret in `text` (defence in depth: the library should never echo them). */
 export function redact(text: string, secrets: Array<string | undefined>): string {
   let out = text;
@@ -40,7 +90,6 @@ export function toNodeError(err: unknown, configLabel: string, secrets: Array<st
     else if (!/credential|password/i.test(message)) message += ` Check the username and password in ${where}.`;
   }
   if (!message.includes(configLabel)) message += ` (${where})`;
-  const out = new Error(redact(message, secrets)) as NodeError;
   const fields: NodeErrorFields = { kind: onvif.kind };
   if (onvif.code !== undefined) fields.code = onvif.code;
   if (onvif.subcodes !== undefined) fields.subcodes = [...onvif.subcodes];
@@ -48,17 +97,10 @@ export function toNodeError(err: unknown, configLabel: string, secrets: Array<st
   if (onvif.reasons !== undefined) fields.reasons = onvif.reasons.map((r) => ({ lang: r.lang, text: redact(r.text, secrets) }));
   if (onvif.httpStatus !== undefined) fields.httpStatus = onvif.httpStatus;
   if (onvif.operation !== undefined) fields.operation = onvif.operation;
-  Object.assign(out, fields);
-  out.name = 'OnvifError';
-  (out as { cause?: unknown }).cause = { ...fields };
-  return out;
+  return new OnvifNodeError(redact(message, secrets), fields) as NodeError;
 }
 
 /** Bad input from the msg: nothing was sent to the device. */
 export function inputError(message: string): NodeError {
-  const out = new Error(message) as NodeError;
-  out.name = 'OnvifError';
-  out.kind = 'invalid-input';
-  (out as { cause?: unknown }).cause = { kind: 'invalid-input' };
-  return out;
+  return new OnvifNodeError(message, { kind: 'invalid-input' }) as NodeError;
 }
