@@ -10,6 +10,7 @@ import { findOperation } from '../../lib/schema';
 import type { DeviceConfigNode, MsgDevice } from '../shared/device-config';
 import { inputError, redact, toNodeError, type NodeError } from '../shared/errors';
 import { callFailedStatus, linkStatus } from '../shared/status';
+import { RetryCountdown } from '../shared/countdown';
 import { CATALOGUE, GROUPS, OPERATION_FROM_MSG, OPERATION_OTHER, PASSWORD_TARGETS, isConfigureOperation, isTask } from './operations';
 import { buildParams, parseNodeParams } from './params';
 import { changeStatus, progressStatus, taskDoneStatus } from './status';
@@ -54,6 +55,7 @@ export default function (RED: NodeAPI): void {
       subscriptions.push(device.changes$.subscribe((c) => onChange(c, address)));
     });
     let link: DeviceLink | undefined;
+    const countdown = new RetryCountdown(() => link && node.status(linkStatus(link.state)));
     /** When the device last said it moved: a call that ends after that keeps 'device moved' in the status. */
     let movedAt = 0;
 
@@ -65,7 +67,10 @@ export default function (RED: NodeAPI): void {
     } else {
       try {
         link = config.link();
-        subscriptions.push(link.state$.subscribe((state) => node.status(linkStatus(state))));
+        subscriptions.push(link.state$.subscribe((state) => {
+          countdown.follow(state.status === 'retrying' ? state.retryAt : undefined);
+          node.status(linkStatus(state));
+        }));
         subscriptions.push(link.onvifDevice.changes$.subscribe((c) => onChange(c)));
         // Connect now, so the status tells the truth before the first message. Failures show in the status
         // and retry in the background; a message sent meanwhile gets its own error.
@@ -261,6 +266,7 @@ export default function (RED: NodeAPI): void {
     }
 
     node.on('close', (done: () => void) => {
+      countdown.stop();
       for (const a of running) a.abort();
       running.clear();
       for (const s of subscriptions.splice(0)) s.unsubscribe();

@@ -1,6 +1,8 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
+import type { Subscription } from 'rxjs';
 import { DeviceLink } from '../../lib/link';
+import type { EventHub } from '../../lib/events';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { OnvifError, isOnvifError } from '../../lib/errors';
 import { setPreferredLanguage } from '../../lib/soap/fault';
@@ -15,6 +17,7 @@ import {
   type MsgDevice,
 } from '../shared/device-config';
 import { redact } from '../shared/errors';
+import { DeviceStateLog } from './state-log';
 
 /** What the editor shows for the password field when a password is stored (Node-RED's placeholder). */
 const STORED_PASSWORD_PLACEHOLDER = '__PWRD__';
@@ -23,7 +26,7 @@ export default function (RED: NodeAPI): void {
   // Faults with reasons in several languages show the one of Node-RED's own language.
   setPreferredLanguage(nodeRedLanguage(RED));
 
-  function OnvifqDeviceNode(this: DeviceConfigNode & { _link?: DeviceLink }, def: DeviceConfigDef): void {
+  function OnvifqDeviceNode(this: DeviceConfigNode & { _link?: DeviceLink; _hub?: EventHub }, def: DeviceConfigDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const props: DeviceConfigProps = {
@@ -38,6 +41,8 @@ export default function (RED: NodeAPI): void {
     const label = def.name || String(def.address ?? '').trim() || 'ONVIF device';
     Object.defineProperty(node, 'label', { value: label, enumerable: true });
     let closed = false;
+    const stateLog = new DeviceStateLog(label, { warn: (t) => node.warn(t), log: (t) => node.log(t) }, () => [node.credentials?.password]);
+    const stateSubs: Subscription[] = [];
     // The wire trace of this device's traffic goes to Node-RED's trace log. Subscribed only when a logger is at
     // level trace: without a subscriber the transport builds no trace at all.
     const stopTrace = traceLogging(RED) ? subscribeWireTrace((m) => node.trace(formatWireTrace(m)), { label: node.id }) : undefined;
@@ -50,7 +55,16 @@ export default function (RED: NodeAPI): void {
         throw new OnvifError('invalid-input', `Config node '${label}' cannot be used: ${problems.join('; ')}. Open it in the editor and fix it.`);
       }
       node._link = new DeviceLink({ ...deviceOptionsFrom(props, node.credentials ?? {}), traceLabel: node.id });
+      stateSubs.push(node._link.state$.subscribe((state) => stateLog.link(state)));
       return node._link;
+    };
+
+    node.eventHub = (): EventHub => {
+      if (node._hub) return node._hub;
+      const hub = node.link().eventHub();
+      stateSubs.push(hub.state$.subscribe((state) => stateLog.events(state)));
+      node._hub = hub;
+      return hub;
     };
 
     node.msgDevice = (): MsgDevice => {
@@ -61,8 +75,10 @@ export default function (RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       stopTrace?.();
+      for (const sub of stateSubs.splice(0)) sub.unsubscribe();
       const link = node._link;
       node._link = undefined;
+      node._hub = undefined;
       if (!link) return done();
       link.close().then(done, (err: unknown) => {
         node.warn(`Closing the connection to '${label}' failed: ${err instanceof Error ? err.message : String(err)}`);

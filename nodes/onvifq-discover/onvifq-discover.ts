@@ -30,6 +30,8 @@ export default function (RED: NodeAPI): void {
     let closed = false;
     /** Devices found by the last probe-mode run, for the status. */
     let lastCount: number | undefined;
+    /** Watch mode has finished a first search: repeats keep "watching: n online" instead of flipping to "searching…". */
+    let watching = false;
     const configError = problems.length
       ? new Error(`This node's settings cannot be used: ${problems.join('; ')}. Open it in the editor and fix them.`)
       : undefined;
@@ -94,7 +96,7 @@ export default function (RED: NodeAPI): void {
     async function runOnce(overrides: RunOverrides, send: SendFn, input: NodeMessageInFlow | undefined): Promise<void> {
       const abort = new AbortController();
       running.add(abort);
-      node.status({ fill: 'blue', shape: 'dot', text: 'searching…' });
+      if (settings.mode !== 'watch' || !watching) node.status({ fill: 'blue', shape: 'dot', text: 'searching…' });
       try {
         const options = probeOptions(settings, overrides, abort.signal);
         if (settings.mode === 'watch') {
@@ -135,6 +137,7 @@ export default function (RED: NodeAPI): void {
       } finally {
         running.delete(abort);
       }
+      if (settings.mode === 'watch') watching = true;
       if (!closed && running.size === 0) showIdle();
     }
 

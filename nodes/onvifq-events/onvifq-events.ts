@@ -4,7 +4,8 @@ import type { Subscription } from 'rxjs';
 import { EventSelection, listEventTopics, type EventHub, type EventStreamState, type OnvifEvent } from '../../lib/events';
 import { isOnvifError } from '../../lib/errors';
 import type { DeviceConfigNode } from '../shared/device-config';
-import { redact, toNodeError } from '../shared/errors';
+import { toNodeError } from '../shared/errors';
+import { RetryCountdown } from '../shared/countdown';
 import { eventsStatus } from './status';
 
 interface EventsDef extends NodeDef {
@@ -53,8 +54,7 @@ export default function (RED: NodeAPI): void {
     let lastEventAt: Date | undefined;
     let shownText = '';
     let lastReported = '';
-    let retryingSince = 0;
-    let countdown: NodeJS.Timeout | undefined;
+    const countdown = new RetryCountdown(() => hub && showState(hub.state));
 
     function show(status: NodeStatus): void {
       // Statuses travel to every open editor: send only what changed (a burst of events must not flood /comms).
@@ -65,18 +65,12 @@ export default function (RED: NodeAPI): void {
     }
 
     function showState(state: EventStreamState): void {
-      show(eventsStatus(state, lastEventAt, Date.now(), retryingSince));
+      show(eventsStatus(state, lastEventAt));
     }
 
     function onState(state: EventStreamState): void {
-      if (countdown) clearInterval(countdown);
-      countdown = undefined;
-      if (state.status === 'retrying') {
-        retryingSince = Date.now();
-        // Count down under the node so the user sees when the next attempt comes.
-        countdown = setInterval(() => hub && showState(hub.state), 1000);
-        countdown.unref?.();
-      }
+      // Count down under the node so the user sees when the next attempt comes.
+      countdown.follow(state.status === 'retrying' ? state.retryAt : undefined);
       showState(state);
 
       const payload = statusPayload(state);
@@ -91,9 +85,8 @@ export default function (RED: NodeAPI): void {
           topic: STATUS_TOPIC,
           payload,
         });
-      } else if (state.status === 'retrying' && previous === 'active' && config) {
-        node.warn(redact(`Lost the event subscription on '${config.label}': ${state.error?.message ?? 'no reason given'}. Re-subscribing.`, secrets()));
       }
+      // Losing the subscription is logged once per device by the config node, not by every events node.
     }
 
     function onEvent(ev: OnvifEvent): void {
@@ -120,7 +113,7 @@ export default function (RED: NodeAPI): void {
       node.status({ fill: 'red', shape: 'ring', text: 'no device' });
     } else {
       try {
-        hub = config.link().eventHub();
+        hub = config.eventHub();
         stateSub = hub.state$.subscribe(onState);
         eventSub = hub.events(filter).subscribe({
           next: onEvent,
@@ -137,8 +130,7 @@ export default function (RED: NodeAPI): void {
     }
 
     node.on('close', (done: () => void) => {
-      if (countdown) clearInterval(countdown);
-      countdown = undefined;
+      countdown.stop();
       stateSub?.unsubscribe();
       stateSub = undefined;
       // The last subscriber leaving makes the hub send Unsubscribe in the background; closing never waits for the device.

@@ -1,6 +1,6 @@
 import type { NodeStatus } from 'node-red';
 import type { EventStreamState } from '../../lib/events';
-import { formatSeconds } from '../../lib/util/format';
+import { retryingText } from '../shared/status';
 
 // Texts stay under 20 characters so they fit under a node in the editor.
 // Colours as everywhere (DESIGN.md): grey connecting, green listening, yellow retrying, red failed.
@@ -8,9 +8,9 @@ import { formatSeconds } from '../../lib/util/format';
 /**
  * The status an events node shows for the device's event stream. `lastEventAt` is this node's own last
  * delivered event (after its filter), so two nodes on one device can show different times.
- * `now` lets the retry countdown tick.
+ * `now` lets the retry countdown tick (to the hub's retryAt, the same moment for every node of the device).
  */
-export function eventsStatus(state: EventStreamState, lastEventAt?: Date, now = Date.now(), retryingSince = now): NodeStatus {
+export function eventsStatus(state: EventStreamState, lastEventAt?: Date, now = Date.now()): NodeStatus {
   switch (state.status) {
     case 'idle':
       return { fill: 'grey', shape: 'ring', text: 'not subscribed' };
@@ -20,11 +20,8 @@ export function eventsStatus(state: EventStreamState, lastEventAt?: Date, now = 
       return lastEventAt
         ? { fill: 'green', shape: 'dot', text: `last event ${clockTime(lastEventAt)}` }
         : { fill: 'green', shape: 'dot', text: 'connected' };
-    case 'retrying': {
-      if (state.retryInMs === undefined) return { fill: 'yellow', shape: 'ring', text: 'retrying' };
-      const left = Math.max(1, Math.ceil((state.retryInMs - (now - retryingSince)) / 1000));
-      return { fill: 'yellow', shape: 'ring', text: `retrying in ${formatSeconds(left)}` };
-    }
+    case 'retrying':
+      return { fill: 'yellow', shape: 'ring', text: retryingText(state.retryAt, state.error, now) };
     case 'failed': {
       const byKind: Record<string, string> = {
         auth: 'auth failed',

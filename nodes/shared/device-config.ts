@@ -2,6 +2,7 @@ import type { Node, NodeDef } from 'node-red';
 import type { AuthMode } from '../../lib/transport/types';
 import type { OnvifDeviceOptions } from '../../lib/device/types';
 import type { DeviceLink } from '../../lib/link';
+import type { EventHub } from '../../lib/events';
 
 /** What the editor stores for an `onvifq-device` config node (flow JSON: never credentials). */
 export interface DeviceConfigProps {
@@ -35,6 +36,8 @@ export interface DeviceConfigNode extends Node<DeviceCredentials> {
   readonly label: string;
   /** The one DeviceLink of this config node, created on first call. Throws an OnvifError when the settings are unusable. */
   link(): DeviceLink;
+  /** The device's shared event subscription (the link's EventHub); its state changes are logged once, here. */
+  eventHub(): EventHub;
   /** msg.device for the current session (xaddr falls back to the configured address before the first connect). */
   msgDevice(): MsgDevice;
 }
