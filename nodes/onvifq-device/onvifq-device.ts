@@ -12,15 +12,13 @@ import {
   deviceOptionsFrom,
   type DeviceConfigDef,
   type DeviceConfigNode,
+  settingsFromDialog,
   type DeviceConfigProps,
   type DeviceCredentials,
   type MsgDevice,
 } from '../shared/device-config';
 import { redact } from '../shared/errors';
 import { DeviceStateLog } from './state-log';
-
-/** What the editor shows for the password field when a password is stored (Node-RED's placeholder). */
-const STORED_PASSWORD_PLACEHOLDER = '__PWRD__';
 
 export default function (RED: NodeAPI): void {
   // Faults with reasons in several languages show the one of Node-RED's own language.
@@ -97,30 +95,8 @@ export default function (RED: NodeAPI): void {
   });
 }
 
-interface TestRequestBody extends DeviceConfigProps, DeviceCredentials {
-  id?: string;
-}
-
 async function testConnection(RED: NodeAPI, req: Request, res: Response): Promise<void> {
-  const body: TestRequestBody = req.body && typeof req.body === 'object' ? (req.body as TestRequestBody) : {};
-  const stored = (body.id ? (RED.nodes.getCredentials(body.id) as DeviceCredentials | undefined) : undefined) ?? {};
-  const creds: DeviceCredentials = {
-    username: typeof body.username === 'string' ? body.username : stored.username,
-    password:
-      typeof body.password === 'string' && body.password !== '' && body.password !== STORED_PASSWORD_PLACEHOLDER
-        ? body.password
-        : stored.password,
-  };
-  const props: DeviceConfigProps = {
-    name: str(body.name),
-    address: str(body.address),
-    auth: str(body.auth),
-    tlsCa: str(body.tlsCa),
-    tlsFingerprint: str(body.tlsFingerprint),
-    tlsInsecure: body.tlsInsecure === true || body.tlsInsecure === 'true',
-    timeout: typeof body.timeout === 'number' || typeof body.timeout === 'string' ? body.timeout : undefined,
-  };
-  const problems = checkDeviceConfig(props);
+  const { props, creds, problems } = settingsFromDialog(req.body, (id) => RED.nodes.getCredentials(id) as DeviceCredentials | undefined);
   if (problems.length) {
     res.status(400).json({ ok: false, kind: 'invalid-input', message: `Cannot test: ${problems.join('; ')}.` });
     return;
@@ -168,6 +144,3 @@ function nodeRedLanguage(RED: NodeAPI): string | undefined {
   return undefined;
 }
 
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}

@@ -3,7 +3,8 @@ import type { Request, Response } from 'express';
 import type { Subscription } from 'rxjs';
 import { EventSelection, listEventTopics, type EventHub, type EventStreamState, type OnvifEvent } from '../../lib/events';
 import { isOnvifError } from '../../lib/errors';
-import type { DeviceConfigNode } from '../shared/device-config';
+import { OnvifDevice } from '../../lib/device/onvif-device';
+import { deviceOptionsFrom, settingsFromDialog, type DeviceConfigNode, type DeviceCredentials } from '../shared/device-config';
 import { toNodeError } from '../shared/errors';
 import { RetryCountdown } from '../shared/countdown';
 import { eventsStatus } from './status';
@@ -147,6 +148,31 @@ export default function (RED: NodeAPI): void {
   RED.httpAdmin.get('/onvifq-events/topics/:id', RED.auth.needsPermission('onvifq-device.read'), (req: Request, res: Response) => {
     void topicsFor(RED, req, res);
   });
+  // The same for the config node's settings as the dialog has them (new or changed, not deployed yet), as Test
+  // connection does: a one-off session with those settings and the stored password of that id when none is typed.
+  RED.httpAdmin.post('/onvifq-events/topics', RED.auth.needsPermission('onvifq-device.write'), (req: Request, res: Response) => {
+    void topicsForDialog(RED, req, res);
+  });
+}
+
+async function topicsForDialog(RED: NodeAPI, req: Request, res: Response): Promise<void> {
+  const { props, creds, problems } = settingsFromDialog(req.body, (id) => RED.nodes.getCredentials(id) as DeviceCredentials | undefined);
+  const label = props.name || props.address || 'the device';
+  if (problems.length) {
+    res.status(400).json({ ok: false, kind: 'invalid-input', message: `The device config node cannot be used: ${problems.join('; ')}. Open it (the pencil next to Device) and fix it.` });
+    return;
+  }
+  const device = new OnvifDevice(deviceOptionsFrom(props, creds));
+  try {
+    await device.connect();
+    const topics = await listEventTopics(device);
+    res.json({ ok: true, device: label, topics });
+  } catch (err: unknown) {
+    const kind = isOnvifError(err) ? err.kind : 'bad-response';
+    res.status(kind === 'invalid-input' ? 400 : 502).json({ ok: false, kind, message: toNodeError(err, label, [creds.password]).message });
+  } finally {
+    device.close().catch(() => undefined);
+  }
 }
 
 function statusPayload(state: EventStreamState): StatusPayload {
