@@ -24,7 +24,7 @@ export class ErrorCause {
   kind!: string;
   [field: string]: unknown;
 
-  constructor(fields: NodeErrorFields & Record<string, unknown>) {
+  constructor(fields: NodeErrorFields) {
     Object.assign(this, fields);
   }
 
@@ -52,7 +52,7 @@ export function describeCause(f: NodeErrorFields): string {
  * written for a person, so toString() is the message alone. `name` stays, for code that branches on it.
  */
 export class OnvifNodeError extends Error {
-  constructor(message: string, fields: NodeErrorFields & Record<string, unknown>) {
+  constructor(message: string, fields: NodeErrorFields) {
     super(message);
     this.name = 'OnvifError';
     Object.assign(this, fields);
