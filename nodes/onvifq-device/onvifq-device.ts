@@ -19,8 +19,10 @@ import {
 } from '../shared/device-config';
 import { redact } from '../shared/errors';
 import { DeviceStateLog } from './state-log';
+import { runtimeTexts } from '../shared/i18n';
 
 export default function (RED: NodeAPI): void {
+  const t = runtimeTexts(RED, 'onvifq-device');
   // Faults with reasons in several languages show the one of Node-RED's own language.
   setPreferredLanguage(nodeRedLanguage(RED));
 
@@ -39,7 +41,7 @@ export default function (RED: NodeAPI): void {
     const label = def.name || String(def.address ?? '').trim() || 'ONVIF device';
     Object.defineProperty(node, 'label', { value: label, enumerable: true });
     let closed = false;
-    const stateLog = new DeviceStateLog(label, { warn: (t) => node.warn(t), log: (t) => node.log(t) }, () => [node.credentials?.password]);
+    const stateLog = new DeviceStateLog(t, label, { warn: (t) => node.warn(t), log: (t) => node.log(t) }, () => [node.credentials?.password]);
     const stateSubs: Subscription[] = [];
     // The wire trace of this device's traffic goes to Node-RED's trace log. Subscribed only when a logger is at
     // level trace: without a subscriber the transport builds no trace at all.
@@ -47,10 +49,10 @@ export default function (RED: NodeAPI): void {
 
     node.link = (): DeviceLink => {
       if (node._link) return node._link;
-      if (closed) throw new OnvifError('closed', `Config node '${label}' is being stopped (redeploy). Send the message again.`);
+      if (closed) throw new OnvifError('closed', t('onvifq-device.error.beingStopped', { label }));
       const problems = checkDeviceConfig(props);
       if (problems.length) {
-        throw new OnvifError('invalid-input', `Config node '${label}' cannot be used: ${problems.join('; ')}. Open it in the editor and fix it.`);
+        throw new OnvifError('invalid-input', t('onvifq-device.error.cannotBeUsed', { label, problems: problems.join('; ') }));
       }
       node._link = new DeviceLink({ ...deviceOptionsFrom(props, node.credentials ?? {}), traceLabel: node.id });
       stateSubs.push(node._link.state$.subscribe((state) => stateLog.link(state)));
@@ -79,7 +81,7 @@ export default function (RED: NodeAPI): void {
       node._hub = undefined;
       if (!link) return done();
       link.close().then(done, (err: unknown) => {
-        node.warn(`Closing the connection to '${label}' failed: ${err instanceof Error ? err.message : String(err)}`);
+        node.warn(t('onvifq-device.log.closeFailed', { label, why: err instanceof Error ? err.message : String(err) }));
         done();
       });
     });

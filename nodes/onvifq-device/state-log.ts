@@ -1,6 +1,7 @@
 import type { EventStreamState } from '../../lib/events';
 import type { LinkState } from '../../lib/link';
 import { redact } from '../shared/errors';
+import type { Texts } from '../shared/i18n';
 
 /**
  * The log lines of one device's connection and event subscription, written by its config node: one line per
@@ -13,6 +14,7 @@ export class DeviceStateLog {
   private linkState?: LinkState;
 
   constructor(
+    private readonly t: Texts,
     private readonly label: string,
     private readonly out: { warn(text: string): void; log(text: string): void },
     private readonly secrets: () => Array<string | undefined>,
@@ -26,14 +28,14 @@ export class DeviceStateLog {
     if (key === this.linkKey) return;
     const before = this.linkKey;
     this.linkKey = key;
+    const label = this.label;
     if (state.status === 'retrying') {
-      const why = state.error?.message.replace(/\.$/, '') ?? 'no reason given';
-      const again = before.startsWith('link:retrying') ? 'Still cannot reach' : 'Cannot reach';
-      this.out.warn(this.clean(`${again} '${this.label}': ${why}. Retrying in the background, at most a minute apart; the node status counts down.`));
+      const key = before.startsWith('link:retrying') ? 'stillCannotReach' : 'cannotReach';
+      this.out.warn(this.clean(this.t(`onvifq-device.log.${key}`, { label, why: this.why(state.error) })));
     } else if (state.status === 'connected' && before.startsWith('link:retrying')) {
-      this.out.log(`Connected to '${this.label}' again.`);
+      this.out.log(this.t('onvifq-device.log.connectedAgain', { label }));
     } else if (state.status === 'failed') {
-      this.out.warn(this.clean(`Stopped connecting to '${this.label}': ${state.error?.message ?? 'no reason given'}`));
+      this.out.warn(this.clean(this.t('onvifq-device.log.stopped', { label, why: this.why(state.error) })));
     }
   }
 
@@ -46,10 +48,15 @@ export class DeviceStateLog {
     // While the device itself is away, the connection's line says it all.
     const deviceAway = this.linkState?.status === 'retrying' || this.linkState?.status === 'failed';
     if (state.status === 'retrying' && !deviceAway && !before.startsWith('events:retrying')) {
-      this.out.warn(this.clean(`Lost the event subscription on '${this.label}': ${state.error?.message.replace(/\.$/, '') ?? 'no reason given'}. Re-subscribing.`));
+      this.out.warn(this.clean(this.t('onvifq-device.log.lostSubscription', { label: this.label, why: this.why(state.error) })));
     } else if (state.status === 'active' && before.startsWith('events:retrying')) {
-      this.out.log(`Event subscription on '${this.label}' restored.`);
+      this.out.log(this.t('onvifq-device.log.subscriptionRestored', { label: this.label }));
     }
+  }
+
+  /** The library's reason (English: the library has no catalogue), without its full stop. */
+  private why(err: { message: string } | undefined): string {
+    return err?.message.replace(/\.$/, '') ?? this.t('onvifq-device.log.noReason');
   }
 
   private clean(text: string): string {

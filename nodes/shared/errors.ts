@@ -1,4 +1,5 @@
 import { OnvifError, isOnvifError } from '../../lib/errors';
+import { englishTexts, type Texts } from './i18n';
 
 /** The fault fields copied onto a node error so a Catch node (msg.error) and node.error listeners can branch on them. */
 export interface NodeErrorFields {
@@ -78,18 +79,19 @@ export function redact(text: string, secrets: Array<string | undefined>): string
  * OnvifError fields on it. Node-RED copies `code` and `cause` into a Catch node's msg.error, so the other
  * fields also travel in `cause` (a plain object, never the credentials).
  */
-export function toNodeError(err: unknown, configLabel: string, secrets: Array<string | undefined> = []): NodeError {
+export function toNodeError(err: unknown, configLabel: string, secrets: Array<string | undefined> = [], t: Texts = englishTexts): NodeError {
   const onvif: OnvifError = isOnvifError(err)
     ? err
     : new OnvifError('bad-response', err instanceof Error ? err.message : String(err));
-  let message = (onvif.message || 'The device call failed.').trim();
-  const where = `config node '${configLabel}'`;
+  // The library's own words stay English (it has no catalogue); what the node adds is in Node-RED's language.
+  let message = (onvif.message || t('onvifq-device.error.callFailed')).trim();
   if (onvif.isNotAuthorized) {
+    const check = t('onvifq-device.error.checkCredentials', { label: configLabel });
     const advice = /Check the (username and password|credentials)\.?/i;
-    if (advice.test(message)) message = message.replace(advice, `Check the username and password in ${where}.`);
-    else if (!/credential|password/i.test(message)) message += ` Check the username and password in ${where}.`;
+    if (advice.test(message)) message = message.replace(advice, check);
+    else if (!/credential|password/i.test(message)) message += ` ${check}`;
   }
-  if (!message.includes(configLabel)) message += ` (${where})`;
+  if (!message.includes(configLabel)) message += ` ${t('onvifq-device.error.where', { label: configLabel })}`;
   const fields: NodeErrorFields = { kind: onvif.kind };
   if (onvif.code !== undefined) fields.code = onvif.code;
   if (onvif.subcodes !== undefined) fields.subcodes = [...onvif.subcodes];
