@@ -194,8 +194,8 @@ export class SimulatorServer {
 
   // ------------------------------------------------------------------------------------------ requests
 
-  private route(path: string, method: string): HttpRoute | undefined {
-    for (const s of this.services) for (const r of s.routes ?? []) if (r.matches(path, method)) return r;
+  private route(path: string, method: string, req?: IncomingMessage): HttpRoute | undefined {
+    for (const s of this.services) for (const r of s.routes ?? []) if (r.matches(path, method, req)) return r;
     return undefined;
   }
 
@@ -234,7 +234,7 @@ export class SimulatorServer {
     this.stats.httpRequests++;
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? '';
-    const route = this.route(path, method);
+    const route = this.route(path, method, req);
     // Files (backup, restore) are streamed, never read into a SOAP request string.
     if (route?.body === 'stream') return this.onStream(req, res, path, route);
     let body = '';
