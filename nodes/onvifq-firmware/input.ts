@@ -38,8 +38,7 @@ export interface FirmwareSettings {
 export type ImageInput = { buffer: Buffer; label: string } | { file: string; label: string } | { url: string; label: string };
 
 export interface FirmwareRequest {
-  /** Absent only in a dry run without an image. */
-  image?: ImageInput;
+  image: ImageInput;
   expectVersion?: string;
   dryRun: boolean;
   /** The devices named in msg.address; undefined: the config node's own device. */
@@ -168,7 +167,7 @@ export async function parseRequest(msg: { payload?: unknown; address?: unknown }
     if (settings.source === 'file') image = { file: settings.file, label: settings.file };
     else if (settings.source === 'url') image = { url: settings.url, label: safeUrl(settings.url) };
   }
-  if (!image && !dryRun) {
+  if (!image) {
     return inputError(
       `No firmware image: send a Buffer in msg.payload, {"file": "/path/image.bin"} or {"url": "http://…/image.bin"}, or set the node's Image to a file or URL. ${NOTHING_SENT}`,
     );

@@ -1,57 +1,70 @@
 import type { NodeStatus } from 'node-red';
+import { isOnvifError } from '../../lib/errors';
+import { callFailedStatus } from '../shared/status';
 
-// Texts stay under 20 characters so they fit under a node; colours as everywhere (DESIGN.md): blue = work in
-// progress, yellow = the device is away for a while, green = done, red = failed.
+// Texts stay under 20 characters so they fit under a node (a fleet adds its "2/3 "); colours as everywhere
+// (DESIGN.md): blue = work in progress, yellow = the device is away for a while, green = done, red = failed.
 
-/** One step of an upgrade as the status shows it. */
+/** One step as the library reports it: `text` is already short ("waiting 5 s", "uploading 42 %", "v2.1.0"). */
 export interface PhaseView {
   phase: string;
-  /** uploading: 0..100. */
+  text: string;
   percent?: number;
-  /** waiting: seconds left before the upload may start. */
-  secondsLeft?: number;
-  /** done: the version the device reports now. */
-  version?: string;
 }
 
 /** The status for one step; `place` is "2/3 " for a fleet, "" for one device. */
 export function phaseStatus(p: PhaseView, place = ''): NodeStatus {
-  const blue = (text: string, shape: 'dot' | 'ring' = 'dot'): NodeStatus => ({ fill: 'blue', shape, text: `${place}${text}` });
+  const text = `${place}${p.text}`;
   switch (p.phase) {
-    case 'backup':
-      return blue(p.percent === undefined ? 'backing up…' : `backup ${Math.floor(p.percent)} %`, 'ring');
-    case 'checking':
-      return blue('checking…', 'ring');
-    case 'waiting':
-      return blue(p.secondsLeft === undefined ? 'waiting…' : `waiting ${Math.max(0, Math.ceil(p.secondsLeft))} s`, 'ring');
     case 'uploading':
-      return blue(p.percent === undefined ? 'uploading…' : `uploading ${Math.floor(p.percent)} %`);
     case 'flashing':
-      return blue('flashing…');
+      return { fill: 'blue', shape: 'dot', text };
     case 'rebooting':
-      return { fill: 'yellow', shape: 'ring', text: `${place}rebooting…` };
-    case 'verifying':
-      return blue('verifying', 'ring');
+      return { fill: 'yellow', shape: 'ring', text };
     case 'done':
-      return { fill: 'green', shape: 'dot', text: `${place}${p.version ? versionText(p.version) : 'done'}` };
+      return { fill: 'green', shape: 'dot', text };
     default:
-      return blue(p.phase.slice(0, 16), 'ring');
+      // checking, backup, starting, waiting, verifying: nothing on the device changes yet (or any more).
+      return { fill: 'blue', shape: 'ring', text };
   }
 }
 
-/** "v2.1.0" (a version that already starts with v or V is shown as it is). */
-export function versionText(version: string): string {
-  return /^v/i.test(version) ? version.slice(0, 19) : `v${version}`.slice(0, 19);
+/** Short words for a failure, by what the library says went wrong. */
+const FAILURE_WORDS: Record<string, string> = {
+  unsupported: 'not supported',
+  'already-current': 'already current',
+  image: 'bad image',
+  backup: 'backup failed',
+  'upload-delay': 'delay too long',
+  rejected: 'image rejected',
+  'device-failed': 'device failed',
+  auth: 'auth failed',
+  expired: 'upload URI expired',
+  refused: 'upload refused',
+  interrupted: 'upload broken',
+  'no-answer': 'no answer',
+  'not-back': 'not back',
+  'not-applied': 'not applied',
+  'wrong-version': 'wrong version',
+  'factory-default': 'factory default',
+  aborted: 'stopped',
+};
+
+export function failureWords(err: unknown): string {
+  const failure = (err as { failure?: unknown } | undefined)?.failure;
+  if (typeof failure === 'string' && FAILURE_WORDS[failure]) return FAILURE_WORDS[failure]!;
+  return String(callFailedStatus(isOnvifError(err) ? err : undefined).text);
 }
 
-/** What a failure shows: short words for the reason. */
+/** What a failure shows: red with the reason. */
 export function failedStatus(reason: string, place = ''): NodeStatus {
-  return { fill: 'red', shape: 'dot', text: `${place}${reason}`.slice(0, 24) };
+  return { fill: 'red', shape: 'dot', text: `${place}${reason}` };
 }
 
 /** The fleet's end: green when nothing failed. */
-export function summaryStatus(s: { upgraded: number; skipped: number; failed: number; dryRun: number; notStarted: number }): NodeStatus {
+export function summaryStatus(s: { upgraded: number; skipped: number; failed: number; dryRun: number; refused?: number }): NodeStatus {
   if (s.failed > 0) return { fill: 'red', shape: 'dot', text: `${s.failed} failed, ${s.upgraded} ok` };
+  if (s.refused) return { fill: 'yellow', shape: 'ring', text: `dry run: ${s.refused} refuse` };
   if (s.dryRun > 0) return { fill: 'green', shape: 'ring', text: `dry run: ${s.dryRun} ok` };
   if (s.upgraded === 0 && s.skipped > 0) return { fill: 'green', shape: 'ring', text: `${s.skipped} up to date` };
   return { fill: 'green', shape: 'dot', text: s.skipped ? `${s.upgraded} upgraded, ${s.skipped} skip` : `${s.upgraded} upgraded` };
