@@ -169,11 +169,11 @@ describe('e2e: onvifq-firmware in Node-RED and Chromium', function () {
 
     const [a, b, c] = fleet;
     assert.equal(upgraded.outcome, 'upgraded');
-    assert.equal(upgraded.after.FirmwareVersion, '2.0.0');
+    assert.equal(upgraded.after.firmwareVersion, '2.0.0');
     assert.equal(failed.device, b!.xaddr, 'the Catch output names the device');
     assert.ok(failed.kind, 'with the kind');
     assert.ok(Array.isArray(failed.steps), 'and the steps');
-    assert.equal(failed.before?.FirmwareVersion, '1.0.0', 'and the state before');
+    assert.equal(failed.before?.firmwareVersion, '1.0.0', 'and the state before');
     assert.deepEqual(summary.upgraded, [a!.xaddr]);
     assert.deepEqual(summary.failed.map((f: { address: string }) => f.address), [b!.xaddr]);
     assert.deepEqual(summary.notStarted, [c!.xaddr]);

@@ -84,13 +84,18 @@ describe('onvifq-firmware node', function () {
     const msg = await each;
     const result = msg.payload as Record<string, any>;
     assert.equal(result.outcome, 'upgraded');
-    assert.equal(result.before.FirmwareVersion, '1.0.0');
-    assert.equal(result.after.FirmwareVersion, '2.0.0');
+    assert.equal(result.before.firmwareVersion, '1.0.0');
+    assert.equal(result.after.firmwareVersion, '2.0.0');
     assert.equal(result.uploadBytes, fs.statSync(file).size);
     assert.equal(msg.topic, 'upgrade', 'other properties pass through');
     assert.equal((msg.device as { name: string }).name, 'Fleet admin');
     assert.equal(version(s), '2.0.0', 'the device runs the new firmware');
-    assert.deepEqual((await summary).payload, { total: 1, upgraded: [msg.address], skipped: [], dryRun: [], failed: [], notStarted: [], stopped: false });
+    const sum = (await summary).payload as Record<string, unknown>;
+    assert.deepEqual(
+      { total: sum.total, upgraded: sum.upgraded, skipped: sum.skipped, failed: sum.failed, notStarted: sum.notStarted, stopped: sum.stopped },
+      { total: 1, upgraded: [s.xaddr], skipped: [], failed: [], notStarted: [], stopped: false },
+    );
+    assert.equal(msg.address, s.xaddr);
 
     const texts = statuses(helper.getNode('fw')).map((x) => String(x.text));
     const seen = steps(texts);
@@ -116,9 +121,10 @@ describe('onvifq-firmware node', function () {
     helper.getNode('fw').receive({ payload: makeFirmware({ model: MODEL, version: '2.0.0' }) });
     const result = (await each).payload as Record<string, any>;
     assert.equal(result.outcome, 'dry-run');
-    assert.ok(result.plan, 'the plan is in msg.payload.plan');
-    assert.match(JSON.stringify(result.plan), /1\.0\.0/, 'the plan names the current version');
-    assert.deepEqual(((await summary).payload as { dryRun: string[] }).dryRun.length, 1);
+    assert.equal(result.action, 'upgrade');
+    assert.equal(result.before.firmwareVersion, '1.0.0', 'it read the current version');
+    assert.match(result.text, /Would upgrade/);
+    assert.deepEqual(((await summary).payload as { dryRun: unknown[] }).dryRun, [{ address: s.xaddr, action: 'upgrade' }]);
     assert.equal(started(s), 0, 'no StartFirmwareUpgrade');
     assert.equal(version(s), '1.0.0');
     assert.match(String(statuses(helper.getNode('fw')).pop()?.text), /dry run/);
@@ -142,8 +148,11 @@ describe('onvifq-firmware node', function () {
     const e = err.error as { message: string; cause: Record<string, any> };
     assert.match(e.message, /reject|not valid|model/i, e.message);
     assert.ok(e.cause.kind, 'kind');
+    assert.equal(e.cause.failure, 'rejected');
+    assert.equal(e.cause.outcome, 'unchanged');
     assert.ok(Array.isArray(e.cause.steps) && e.cause.steps.length > 0, `steps: ${JSON.stringify(e.cause.steps)}`);
-    assert.equal(e.cause.before?.FirmwareVersion, '1.0.0', 'the state before');
+    assert.equal(e.cause.before?.firmwareVersion, '1.0.0', 'the state before');
+    assert.equal(e.cause.before?.model, 'SimQ-2');
     const sum = (await summary).payload as Record<string, any>;
     assert.deepEqual(sum.upgraded, [a.xaddr]);
     assert.deepEqual(sum.failed.map((f: { address: string }) => f.address), [b.xaddr]);
