@@ -57,7 +57,7 @@ const DEFAULT_MAX_UPLOAD_DELAY_MS = 10 * 60_000;
 const DEFAULT_STALL_MS = 60_000;
 const MIN_ANSWER_WAIT_MS = 5 * 60_000;
 const PROBE_TIMEOUT_MS = 2000;
-const PROBE_INTERVAL_MS = 1000;
+const PROBE_INTERVAL_MS = 500;
 
 /** How a device offers firmware upgrades, from its capabilities. */
 export function upgradeMethodOf(capabilities: DeviceCapabilities): 'http' | 'mtom' | 'none' {
