@@ -178,6 +178,11 @@ export class SimulatedDevice extends EventEmitter {
     this.firmware.injectOutcome(outcome);
   }
 
+  /** Forget the open firmware upload URIs (as a restart does): the next POST to one gets 404. */
+  expireFirmwareUploads(): void {
+    this.firmware.expireUploads();
+  }
+
   // ------------------------------------------------------------------------------------------ services
 
   private deviceServiceHost(): DeviceServiceHost {

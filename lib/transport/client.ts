@@ -244,6 +244,7 @@ export class SoapClient {
           body: body as Buffer | Readable | undefined,
           bodyLength: init.bodyLength,
           idleTimeoutMs: ex.timeoutMs,
+          answerTimeoutMs: init.answerTimeoutMs,
           maxResponseBytes: Math.min(this.maxResponseBytes, 1024 * 1024),
           operation: init.operation,
           signal: init.signal,
@@ -542,6 +543,8 @@ export interface TransferInit {
   sink: (status: number, headers: IncomingHttpHeaders) => Writable;
   /** Idle timeout (ms): nothing moved for this long fails the transfer. Default: the client's timeout. */
   idleTimeoutMs?: number;
+  /** How long to wait for the answer once the whole body is sent (ms). Default: idleTimeoutMs. */
+  answerTimeoutMs?: number;
   operation?: string;
   signal?: AbortSignal;
   onBodyBytes?(sent: number): void;

@@ -343,6 +343,11 @@ export interface StreamRequest {
   bodyLength?: number;
   /** No byte moving either way for this long fails the transfer (large files take long, so there is no overall limit). */
   idleTimeoutMs: number;
+  /**
+   * Once the whole request body is sent, wait this long for the answer instead of idleTimeoutMs (a device
+   * verifies or flashes a firmware image before it answers). Default: idleTimeoutMs.
+   */
+  answerTimeoutMs?: number;
   /** Cap for answers that are read into memory (errors, challenges). */
   maxResponseBytes: number;
   operation?: string;
@@ -382,6 +387,7 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
     let reused = false;
     let bodyStarted = false;
     let timer: NodeJS.Timeout | undefined;
+    let bodySent = false;
     const headers: Record<string, string> = { ...req.headers };
     const body = req.body;
     const isStreamBody = body !== undefined && !Buffer.isBuffer(body);
@@ -403,16 +409,20 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
     };
     const touch = () => {
       if (timer) clearTimeout(timer);
+      const waitingForAnswer = bodySent && req.answerTimeoutMs !== undefined;
+      const ms = waitingForAnswer ? req.answerTimeoutMs! : req.idleTimeoutMs;
       timer = setTimeout(() => {
         finish(
           new OnvifError(
             'timeout',
-            `The transfer with ${where} stalled: nothing moved for ${req.idleTimeoutMs / 1000} s${req.operation ? ` (${req.operation})` : ''}. ` +
-              'Check that the device is still on the network; raise the timeout for slow devices.',
+            waitingForAnswer
+              ? `${where} received the whole request but did not answer within ${ms / 1000} s${req.operation ? ` (${req.operation})` : ''}.`
+              : `The transfer with ${where} stalled: nothing moved for ${ms / 1000} s${req.operation ? ` (${req.operation})` : ''}. ` +
+                'Check that the device is still on the network; raise the timeout for slow devices.',
             { address: where, operation: req.operation },
           ),
         );
-      }, req.idleTimeoutMs);
+      }, ms);
     };
 
     const r = mod.request(req.url, { method: req.method, headers, agent: isHttps ? agents.https : agents.http });
@@ -443,6 +453,11 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
       reused = r.reusedSocket;
     });
     r.on('continue', sendBody);
+    // Every byte of the request is out: from now on the device is working on it (answerTimeoutMs).
+    r.on('finish', () => {
+      bodySent = true;
+      if (!settled && req.answerTimeoutMs !== undefined) touch();
+    });
     r.on('error', (e: NodeJS.ErrnoException) => finish(networkError(e, where, req.operation)));
     r.on('response', (res) => {
       touch();

@@ -32,6 +32,7 @@ export type FirmwareUpgradeMode = 'http' | 'legacy' | 'off';
  * - stall: stops reading halfway and never answers; nothing is applied.
  * - old-version: answers 200, flashes and restarts, but comes back with the old version.
  * - factory-default: upgrades, and comes back in Factory Default State (no users).
+ * - status: reads the image, then answers this HTTP status (e.g. 408, 411); the firmware is unchanged.
  */
 export type FirmwareOutcome =
   | { kind: 'fail' }
@@ -40,7 +41,8 @@ export type FirmwareOutcome =
   | { kind: 'drop-mid-body' }
   | { kind: 'stall' }
   | { kind: 'old-version' }
-  | { kind: 'factory-default' };
+  | { kind: 'factory-default' }
+  | { kind: 'status'; status: number };
 
 export interface FirmwareOptions {
   mode: FirmwareUpgradeMode;
@@ -115,6 +117,11 @@ export class FirmwareService implements SimulatedService {
   /** The next accepted upload ends this way (once). */
   injectOutcome(outcome: FirmwareOutcome): void {
     this.outcome = outcome;
+  }
+
+  /** Forget every open upload URI, as a restart does (tests: an URI that expired before the POST). */
+  expireUploads(): void {
+    this.uploads.clear();
   }
 
   onReboot(): void {
@@ -229,7 +236,8 @@ export class FirmwareService implements SimulatedService {
     });
     const length = Number(req.headers['content-length'] ?? NaN);
     const read = await this.readBody(req, length, outcome, (c) => reader.push(c));
-    record.body = `${root.replace(/(<(?:[\w.-]+:)?Password\b[^>]*>)[^<]*(<\/)/g, '$1***$2')}\n<${read.bytes} bytes of multipart>`;
+    // The log keeps the SOAP part (for schema checks), not the image.
+    record.body = root.replace(/(<(?:[\w.-]+:)?Password\b[^>]*>)[^<]*(<\/)/g, '$1***$2');
     if (read.dropped) return DROPPED;
     if (reader.problem || !reader.done) return soapFault(new SimFault('Sender', ['WellFormed'], `The MTOM request is not a complete multipart body${reader.problem ? `: ${reader.problem}` : ''}.`));
     if (!attachmentId) return soapFault(new SimFault('Sender', ['InvalidArgs', 'InvalidFirmware'], 'UpgradeSystemFirmware carries no xop:Include reference to the image.'));
@@ -316,6 +324,10 @@ export class FirmwareService implements SimulatedService {
       return reply.rejected(check.why);
     }
     if (outcome?.kind === 'slow') await new Promise((r) => setTimeout(r, outcome.answerAfterMs));
+    if (outcome?.kind === 'status') {
+      this.host.report('rejected', `answered HTTP ${outcome.status} (injected)`);
+      return text(outcome.status, `Injected answer ${outcome.status}. The firmware is unchanged.\n`);
+    }
     if (outcome?.kind === 'fail') {
       this.host.report('rejected', 'flash write failed (injected)');
       return reply.failed();
