@@ -178,6 +178,35 @@ describe('onvifq-firmware node', function () {
     assert.equal(texts[texts.length - 1], '1 failed, 1 ok');
   });
 
+  it('one device that refuses the image: the error goes to Catch (failure, outcome, steps, before), the status is red, the summary says it', async () => {
+    const s = await sim({ deviceInformation: { Model: 'SimQ-9' } });
+    await load(s, { expectVersion: '2.0.0' });
+    const caught = nextInput(helper.getNode('caught'), 60000);
+    const summary = nextInput(helper.getNode('summary'), 60000);
+    helper.getNode('fw').receive({ payload: makeFirmware({ model: MODEL, version: '2.0.0' }) });
+    const err = (await caught).error as { message: string; cause: Record<string, any> };
+    assert.match(err.message, /Fleet admin/, 'names the config node');
+    assert.equal(err.cause.failure, 'rejected');
+    assert.equal(err.cause.outcome, 'unchanged', 'the device keeps its firmware');
+    assert.equal(err.cause.before.firmwareVersion, '1.0.0');
+    assert.ok(err.cause.steps.some((st: { phase: string }) => st.phase === 'uploading'), JSON.stringify(err.cause.steps));
+    const sum = (await summary).payload as { failed: Array<{ address: string; failure: string }> };
+    assert.deepEqual(sum.failed.map((f) => [f.address, f.failure]), [[s.xaddr, 'rejected']]);
+    assert.deepEqual(statuses(helper.getNode('fw')).pop(), { fill: 'red', shape: 'dot', text: 'image rejected' });
+    assert.equal(version(s), '1.0.0');
+  });
+
+  it("with 'skip devices already on the expected version' off, such a device is a failure and gets nothing", async () => {
+    const s = await sim({ deviceInformation: { FirmwareVersion: '2.0.0' } });
+    await load(s, { expectVersion: '2.0.0', skipCurrent: false });
+    const caught = nextInput(helper.getNode('caught'));
+    helper.getNode('fw').receive({ payload: makeFirmware({ model: MODEL, version: '2.0.0' }) });
+    const err = (await caught).error as { message: string; cause: Record<string, any> };
+    assert.match(err.message, /already runs 2\.0\.0/);
+    assert.equal(err.cause.failure, 'already-current');
+    assert.equal(started(s), 0);
+  });
+
   it('a fleet skips devices already on the expected version', async () => {
     const a = await sim({ deviceInformation: { FirmwareVersion: '2.0.0' } });
     const b = await sim();
@@ -234,7 +263,7 @@ describe('onvifq-firmware node', function () {
   });
 
   it('a redeploy after the upload started: warns that the device may still be flashing', async () => {
-    const s = await sim({ firmwareFlashMs: 20000 });
+    const s = await sim({ firmwareFlashMs: 6000 });
     await load(s, { expectVersion: '2.0.0' });
     const fw = helper.getNode('fw');
     fw.receive({ payload: makeFirmware({ model: MODEL, version: '2.0.0' }) });
