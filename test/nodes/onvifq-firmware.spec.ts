@@ -5,6 +5,8 @@
  */
 import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Node } from 'node-red';
@@ -123,6 +125,31 @@ describe('onvifq-firmware node', function () {
     assert.equal(texts[texts.length - 1], 'v2.0.0');
     const everything = [...texts, ...warnings(helper.getNode('fw')), ...loggedTexts(), JSON.stringify(result)];
     assert.ok(everything.every((t) => !t.includes(PASSWORD)), 'the password appears nowhere');
+  });
+
+  it("the node's URL: the image is streamed from an http server on 127.0.0.1 to the device", async () => {
+    const s = await sim();
+    const image = makeFirmware({ model: MODEL, version: '2.0.0' });
+    let served = 0;
+    const server = http.createServer((req, res) => {
+      served++;
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(image.length) });
+      res.end(image);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/simq-2.0.0.bin`;
+      await load(s, { source: 'url', url, expectVersion: '2.0.0' });
+      const each = nextInput(helper.getNode('each'), 60000);
+      helper.getNode('fw').receive({ payload: 1700000000000 });
+      const result = (await each).payload as Record<string, any>;
+      assert.equal(result.outcome, 'upgraded');
+      assert.equal(result.uploadBytes, image.length);
+      assert.ok(served >= 1, 'the image came from the URL');
+      assert.equal(version(s), '2.0.0');
+    } finally {
+      server.close();
+    }
   });
 
   it('dry run: tells what would happen and sends nothing', async () => {
