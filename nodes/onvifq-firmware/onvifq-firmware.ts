@@ -126,7 +126,7 @@ export default function (RED: NodeAPI): void {
         return;
       }
       const summary = summarise(outcomes, summaryText);
-      send([null, { ...RED.util.cloneMessage(msg), payload: summary } as NodeMessage]);
+      send([null, { ...copyWithoutPayload(msg), payload: summary } as NodeMessage]);
       if (isList) {
         const refused = outcomes.filter((o) => o.action === 'refuse').length;
         node.status(summaryStatus({ upgraded: summary.upgraded.length, skipped: summary.skipped.length, failed: summary.failed.length, dryRun: summary.dryRun.length, refused }));
@@ -247,10 +247,16 @@ export default function (RED: NodeAPI): void {
     }
 
     function deviceMessage(msg: NodeMessageInFlow, target: Target): NodeMessageInFlow & Record<string, unknown> {
-      const out = RED.util.cloneMessage(msg) as NodeMessageInFlow & Record<string, unknown>;
+      const out = copyWithoutPayload(msg);
       out.address = target.address;
       out.device = target.msgDevice();
       return out;
+    }
+
+    /** The message's other properties for an output: the image (maybe hundreds of MB in a Buffer) is not copied. */
+    function copyWithoutPayload(msg: NodeMessageInFlow): NodeMessageInFlow & Record<string, unknown> {
+      const { payload: _image, ...rest } = msg;
+      return RED.util.cloneMessage(rest as NodeMessageInFlow) as NodeMessageInFlow & Record<string, unknown>;
     }
 
     /** The node error for a failed device: the library's words and fields, plus failure, steps, before, all without secrets. */
