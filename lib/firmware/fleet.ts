@@ -60,8 +60,8 @@ export async function upgradeFleet(devices: readonly OnvifDevice[], image: Firmw
   } catch (e) {
     throw isOnvifError(e) ? e : new OnvifError('invalid-input', String(e));
   }
-  const source = { open: () => opened.open() as never, size: opened.size, name: opened.name };
-  const shared: FirmwareImage = opened.from === 'buffer' ? (opened.open() as Buffer) : opened.from === 'file' ? opened.name : source;
+  // Every device gets its own fresh stream of the same image (a URL is fetched again, never stored).
+  const shared: FirmwareImage = opened.from === 'file' ? opened.name : { open: () => opened.open(), size: opened.size, name: opened.name };
 
   const one = async (index: number): Promise<void> => {
     const device = devices[index]!;

@@ -55,13 +55,10 @@ export function mtomRequest(image: OpenedImage): MtomRequest {
       (async function* () {
         yield head;
         const body = image.open();
-        if (Buffer.isBuffer(body)) yield body;
-        else {
-          try {
-            for await (const chunk of body) yield chunk as Buffer;
-          } finally {
-            body.destroy();
-          }
+        try {
+          for await (const chunk of body) yield chunk as Buffer;
+        } finally {
+          body.destroy();
         }
         yield tail;
       })(),

@@ -24,11 +24,13 @@ export interface OpenedImage {
   /** What the user gave, for messages (a URL without credentials, a path, 'buffer'). */
   name: string;
   size: number;
-  /** A fresh stream of the whole image, or the Buffer itself. */
-  open(): Readable | Buffer;
+  /** A fresh stream of the whole image. */
+  open(): Readable;
   /** Where it comes from. */
   from: 'buffer' | 'file' | 'url' | 'stream';
 }
+
+const SLICE_BYTES = 256 * 1024;
 
 const invalid = (message: string) => new OnvifError('invalid-input', message);
 
@@ -37,7 +39,11 @@ export async function openImage(image: FirmwareImage, signal?: AbortSignal): Pro
   if (Buffer.isBuffer(image) || image instanceof Uint8Array) {
     const buf = Buffer.isBuffer(image) ? image : Buffer.from(image);
     if (buf.length === 0) throw invalid('The firmware image is empty (0 bytes). Give the image file, its bytes or its URL.');
-    return { name: 'buffer', size: buf.length, open: () => buf, from: 'buffer' };
+    // Sent in slices, so the upload reports progress and knows how far it got if the connection breaks.
+    const open = () => Readable.from((function* () {
+      for (let i = 0; i < buf.length; i += SLICE_BYTES) yield buf.subarray(i, i + SLICE_BYTES);
+    })());
+    return { name: 'buffer', size: buf.length, open, from: 'buffer' };
   }
   if (image instanceof URL || (typeof image === 'string' && /^https?:\/\//i.test(image.trim()))) return openUrl(new URL(String(image).trim()), signal);
   if (typeof image === 'string') {

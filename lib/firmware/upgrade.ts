@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { backup, reachable, type BackupResult } from '../configure/backup';
 import { durationMs } from '../configure/util';
 import type { OnvifDevice } from '../device/onvif-device';
@@ -331,7 +330,7 @@ export async function upgradeFirmware(device: OnvifDevice, image: FirmwareImage,
       sent = 0;
       let res: UploadResult;
       try {
-        res = await device.upload(uploadUri, source.from === 'buffer' ? (source.open() as Buffer) : source.from === 'file' ? source.name : () => source.open() as Readable, {
+        res = await device.upload(uploadUri, source.from === 'file' ? source.name : () => source.open(), {
           size,
           fileKind: 'firmware',
           timeoutMs: stallMs,
@@ -349,7 +348,8 @@ export async function upgradeFirmware(device: OnvifDevice, image: FirmwareImage,
       } catch (e) {
         if (signal?.aborted) throw aborted();
         const status = isOnvifError(e) ? e.httpStatus : undefined;
-        if (status === 404 && !expiredOnce) {
+        // A 404 before any image byte went out: the device took nothing, so one fresh address is safe.
+        if (status === 404 && !expiredOnce && sent === 0) {
           expiredOnce = true;
           run.step('the upload address expired (HTTP 404) before the device took the image: asking for a new one, once', false);
           continue;

@@ -310,7 +310,12 @@ export class SimulatorServer {
     } catch {
       reply = { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'The simulated device failed internally.\n' };
     }
-    if (res.destroyed) return;
+    // Status 0: the route dropped the connection on purpose (an injected outcome); nothing to answer.
+    if (res.destroyed || req.socket.destroyed || reply.status === 0) {
+      req.socket.destroy();
+      this.host.emit('request', record);
+      return;
+    }
     // An unread upload body must not be left in the socket when we answer early (refusal before the data).
     if (!req.complete) res.setHeader('Connection', 'close');
     record.status = reply.status;

@@ -520,8 +520,9 @@ export class SoapClient {
       } catch (e) {
         trace?.failure(e);
         streamBody?.destroy();
-        const err = e as OnvifError & { reusedSocket?: boolean };
-        if (attempt === 0 && err.reusedSocket && err.kind === 'unreachable' && rounds.resendable()) continue;
+        const err = e as OnvifError & { reusedSocket?: boolean; bodyStarted?: boolean };
+        // Only a request that never got its body out may go again (an upload half sent is never repeated).
+        if (attempt === 0 && err.reusedSocket && err.kind === 'unreachable' && !err.bodyStarted && rounds.resendable()) continue;
         if (err.address === undefined) err.address = hostPort(url);
         if (err.operation === undefined) err.operation = ex.operation;
         throw err;

@@ -400,9 +400,11 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
       settled = true;
       if (timer) clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
-      if (isStreamBody) (body as Readable).unpipe(r);
+      if (isStreamBody) (body as Readable).pause();
       if (err) {
-        (err as OnvifError & { reusedSocket?: boolean }).reusedSocket = reused;
+        (err as OnvifError & { reusedSocket?: boolean; bodyStarted?: boolean }).reusedSocket = reused;
+        // Some of the body left: the failure is not a stale kept-alive socket, and the body must not go out again.
+        (err as OnvifError & { bodyStarted?: boolean }).bodyStarted = bodyStarted;
         r.destroy();
         reject(err);
       } else resolve(res!);
@@ -437,16 +439,28 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
         r.end(body, () => req.onBodyBytes?.(body.length));
         return;
       }
+      // Pumped by hand rather than piped: a byte counts as sent when the socket took it (the write's callback),
+      // not when it was read from the source, so a connection that breaks half way reports how far it really got.
       let sent = 0;
       body.on('data', (chunk: Buffer) => {
-        sent += chunk.length;
-        touch();
-        req.onBodyBytes?.(sent);
+        if (settled) return;
+        const more = r.write(chunk, (e) => {
+          if (e || settled) return;
+          sent += chunk.length;
+          touch();
+          req.onBodyBytes?.(sent);
+        });
+        if (!more) {
+          body.pause();
+          r.once('drain', () => body.resume());
+        }
+      });
+      body.once('end', () => {
+        if (!settled) r.end();
       });
       body.once('error', (e) =>
         finish(new OnvifError('invalid-input', `Reading the file to send failed: ${e.message}`, { address: where, operation: req.operation, cause: e })),
       );
-      body.pipe(r);
     };
 
     r.on('socket', () => {

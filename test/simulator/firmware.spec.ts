@@ -264,7 +264,7 @@ describe('simulator: firmware upgrade (StartFirmwareUpgrade, upload endpoint, ou
   it('legacy mode parses the MTOM UpgradeSystemFirmware and answers ter:InvalidFirmware for a bad image', async () => {
     const d = await start({ firmwareMode: 'legacy' });
     const send = async (image: Buffer) => {
-      const req = mtomRequest({ name: 'buffer', size: image.length, open: () => image, from: 'buffer' });
+      const req = mtomRequest({ name: 'buffer', size: image.length, open: () => Readable.from([image]), from: 'buffer' });
       const chunks: Buffer[] = [];
       for await (const c of req.open()) chunks.push(c as Buffer);
       const body = Buffer.concat(chunks);
