@@ -277,15 +277,20 @@ export default function (RED: NodeAPI): void {
       return out;
     }
 
-    /** A redeploy stopped this device: say what that means for it. */
+    /** A redeploy stopped this device: say what that means for it (the library knows best, when it had time to say). */
     function warnStopped(run: Running, err?: unknown): void {
-      const mayBeFlashing = isFirmwareError(err) ? err.outcome !== 'unchanged' || run.uploadStarted : run.uploadStarted;
-      node.warn(
-        mayBeFlashing
-          ? `The flow was stopped (redeploy) during the firmware upgrade of ${run.address}, after the upload had started: the device may still be flashing. ` +
-              'Do not switch it off; in a few minutes check its firmware version (a dry run shows it).'
-          : `The flow was stopped (redeploy) before the firmware image was uploaded to ${run.address}: nothing happened to the device, it keeps its firmware.`,
-      );
+      const known = isFirmwareError(err) ? err.outcome : undefined;
+      const mayBeFlashing = known !== undefined ? known !== 'unchanged' : run.uploadStarted;
+      if (mayBeFlashing) {
+        node.warn(
+          `The flow was stopped (redeploy) during the firmware upgrade of ${run.address}, after the upload had started: the device may still be flashing. ` +
+            'Do not switch it off; in a few minutes check its firmware version (a dry run shows it).',
+        );
+      } else if (run.uploadStarted) {
+        node.warn(`The flow was stopped (redeploy) during the upload to ${run.address}, before the device had the whole image: it keeps its firmware.`);
+      } else {
+        node.warn(`The flow was stopped (redeploy) before the firmware image was uploaded to ${run.address}: nothing happened to the device, it keeps its firmware.`);
+      }
     }
 
     function pickTargets(addresses: string[] | undefined): Target[] | NodeError {

@@ -289,6 +289,19 @@ describe('onvifq-firmware node', function () {
     assert.equal(version(s), '1.0.0');
   });
 
+  it('a redeploy during an upload the device stopped reading: says the device keeps its firmware', async () => {
+    const s = await sim();
+    s.injectFirmwareOutcome({ kind: 'stall' });
+    await load(s, { expectVersion: '2.0.0' });
+    const fw = helper.getNode('fw');
+    fw.receive({ payload: makeFirmware({ model: MODEL, version: '2.0.0', payloadBytes: 8 * 1024 * 1024 }) });
+    await waitForStatus(fw, (st) => /^uploading/.test(String(st.text)), 'uploading', 30000);
+    const warned = recordWarnings(fw);
+    await helper.unload();
+    assert.ok(warned.some((w) => /during the upload to .*before the device had the whole image: it keeps its firmware/.test(w)), warned.join(' | '));
+    assert.equal(version(s), '1.0.0');
+  });
+
   it('a redeploy after the upload started: warns that the device may still be flashing', async () => {
     const s = await sim({ firmwareFlashMs: 6000 });
     await load(s, { expectVersion: '2.0.0' });
