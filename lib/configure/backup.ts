@@ -42,7 +42,7 @@ export interface RestoreResult {
 }
 
 /** Devices name hosts we may not reach (NAT, 0.0.0.0): keep their path, use the address we talk to. */
-function reachable(device: OnvifDevice, uri: string): string {
+export function reachable(device: OnvifDevice, uri: string): string {
   const reported = device.session?.services.find((s) => s.namespace === NS.tds)?.reportedXaddr;
   let origin: string | undefined;
   try {

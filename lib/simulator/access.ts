@@ -53,6 +53,8 @@ export const DEVICE_ACCESS_CLASS: Record<string, AccessClass> = {
   SetAccessPolicy: 'WRITE_SYSTEM',
   GetSystemUris: 'READ_SYSTEM',
   StartSystemRestore: 'UNRECOVERABLE',
+  StartFirmwareUpgrade: 'UNRECOVERABLE',
+  UpgradeSystemFirmware: 'UNRECOVERABLE',
   GetPasswordComplexityOptions: 'READ_SYSTEM',
   GetPasswordComplexityConfiguration: 'READ_SYSTEM',
   SetPasswordComplexityConfiguration: 'WRITE_SYSTEM',

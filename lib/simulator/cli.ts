@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { startSimulators, type SimulatedDevice, type SimulatorOptions } from './device';
+import { writeFirmware } from './firmware/image';
+import { DEFAULT_DEVICE_INFORMATION } from './state';
 
 const USAGE = `Usage: onvifq-sim [options]
 
@@ -33,6 +35,12 @@ GET /onvifq/state (pull points, users without passwords, scopes): open in Factor
 with --expose-state, otherwise for an Administrator with HTTP digest. Configuration backup: GET
 /onvifq/backup (GetSystemUris); restore: POST the file to the URI StartSystemRestore gives (both need an
 Administrator with HTTP digest once Operational; the device restarts after a restore).
+
+Firmware: each device takes firmware images over HTTP (StartFirmwareUpgrade) and restarts with the new
+version. Options: --firmware-mode http|legacy|off, --upload-delay S, --firmware-downtime S.
+  onvifq-sim make-firmware --version 2.0.0 --model MODEL [--size BYTES] [--out FILE]
+                       writes a simulated firmware image (default FILE: MODEL-VERSION.fw; MODEL defaults
+                       to the simulator's own model) and prints its path and size
 
 Stops cleanly on SIGINT or SIGTERM.`;
 
@@ -84,6 +92,14 @@ export function parseArgs(argv: string[]): { help: true } | { help: false; count
         options.discovery = { port: intArg(flag, value(), 1, 65535) };
         break;
       }
+      case '--firmware-mode': {
+        const v = value();
+        if (!['http', 'legacy', 'off'].includes(v)) throw new UsageError(`--firmware-mode must be http, legacy or off, got '${v}'`);
+        options.firmwareMode = v as SimulatorOptions['firmwareMode'];
+        break;
+      }
+      case '--upload-delay': options.firmwareUploadDelayMs = intArg(flag, value(), 0, 3600) * 1000; break;
+      case '--firmware-downtime': options.firmwareDownTimeMs = intArg(flag, value(), 1, 3600) * 1000; break;
       case '--no-discovery':
         if (options.discovery) throw new UsageError('--discovery-port and --no-discovery contradict each other');
         options.discovery = false;
@@ -96,7 +112,43 @@ export function parseArgs(argv: string[]): { help: true } | { help: false; count
   return { help: false, count, options };
 }
 
+/** `onvifq-sim make-firmware --version V [--model M] [--size N] [--out FILE]`: resolves with the file and its size. */
+export async function makeFirmwareCommand(argv: string[]): Promise<{ file: string; bytes: number; model: string; version: string }> {
+  let version: string | undefined;
+  let model = DEFAULT_DEVICE_INFORMATION.Model;
+  let size = 1024 * 1024;
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--version': version = value(); break;
+      case '--model': model = value(); break;
+      case '--size': size = intArg(flag, value(), 0, 4 * 1024 ** 3); break;
+      case '--out': out = value(); break;
+      default: throw new UsageError(`make-firmware: unknown option '${flag}' (--version V [--model M] [--size BYTES] [--out FILE])`);
+    }
+  }
+  if (!version) throw new UsageError('make-firmware needs --version, e.g. --version 2.0.0');
+  const file = out ?? `${model.replace(/[^\w.-]/g, '_')}-${version}.fw`;
+  const bytes = await writeFirmware(file, { model, version, payloadBytes: size });
+  return { file, bytes, model, version };
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'make-firmware') {
+    try {
+      process.stdout.write(`${JSON.stringify(await makeFirmwareCommand(process.argv.slice(3)))}\n`);
+    } catch (e) {
+      process.stderr.write(`onvifq-sim: ${(e as Error).message}\n`);
+      process.exit(e instanceof UsageError ? 2 : 1);
+    }
+    return;
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs(process.argv.slice(2));

@@ -26,6 +26,10 @@ export interface DeviceServiceContext {
   startRestore(): { path: string; downtimeMs: number };
   /** Path of the configuration backup (HTTP GET). */
   backupPath: string;
+  /** How firmware upgrades are offered (firmware/service.ts). */
+  firmwareMode: 'http' | 'legacy' | 'off';
+  /** Open a single-use firmware upload (StartFirmwareUpgrade). */
+  startFirmwareUpgrade(): { path: string; uploadDelayMs: number; downtimeMs: number };
   /** Accepted mechanisms once Operational. */
   acceptsDigest: boolean;
   acceptsUsernameToken: boolean;
@@ -103,7 +107,7 @@ function serviceCapabilities(ctx: DeviceServiceContext): XmlNode {
     }),
     el(NS.tds, 'System', {
       DiscoveryResolve: true, DiscoveryBye: true, RemoteDiscovery: false, SystemBackup: false, SystemLogging: false,
-      FirmwareUpgrade: false, HttpFirmwareUpgrade: false, HttpSystemBackup: true, HttpSystemLogging: false,
+      FirmwareUpgrade: ctx.firmwareMode === 'legacy', HttpFirmwareUpgrade: ctx.firmwareMode === 'http', HttpSystemBackup: true, HttpSystemLogging: false,
       HttpSupportInformation: false, StorageConfiguration: false, DiscoveryNotSupported: false,
       NetworkConfigNotSupported: false, UserConfigNotSupported: false,
     }),
@@ -150,8 +154,8 @@ function getCapabilities(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
     tt('Network', tt('IPFilter', 'false'), tt('ZeroConfiguration', 'true'), tt('IPVersion6', 'false'), tt('DynDNS', 'false'),
       tt('Extension', tt('Dot11Configuration', 'false'))),
     tt('System', tt('DiscoveryResolve', 'true'), tt('DiscoveryBye', 'true'), tt('RemoteDiscovery', 'false'), tt('SystemBackup', 'false'),
-      tt('SystemLogging', 'false'), tt('FirmwareUpgrade', 'false'), tt('SupportedVersions', version(), minor()),
-      tt('Extension', tt('HttpFirmwareUpgrade', 'false'), tt('HttpSystemBackup', 'true'), tt('HttpSystemLogging', 'false'), tt('HttpSupportInformation', 'false'))),
+      tt('SystemLogging', 'false'), tt('FirmwareUpgrade', bool(ctx.firmwareMode === 'legacy')), tt('SupportedVersions', version(), minor()),
+      tt('Extension', tt('HttpFirmwareUpgrade', bool(ctx.firmwareMode === 'http')), tt('HttpSystemBackup', 'true'), tt('HttpSystemLogging', 'false'), tt('HttpSupportInformation', 'false'))),
     tt('Security', tt('TLS1.1', 'false'), tt('TLS1.2', 'false'), tt('OnboardKeyGeneration', 'false'), tt('AccessPolicyConfig', 'true'),
       tt('X.509Token', 'false'), tt('SAMLToken', 'false'), tt('KerberosToken', 'false'), tt('RELToken', 'false')),
   );
@@ -497,6 +501,27 @@ function startSystemRestore(_req: XmlElement, ctx: DeviceServiceContext): XmlNod
   return tds('StartSystemRestoreResponse', tds('UploadUri', `${ctx.baseUrl}${upload.path}`), tds('ExpectedDownTime', `PT${Math.max(1, Math.ceil(upload.downtimeMs / 1000))}S`));
 }
 
+/** xs:duration in whole seconds (PT0S when there is nothing to wait). */
+const seconds = (ms: number) => `PT${Math.ceil(ms / 1000)}S`;
+
+/** Core §8.3.9: the upload URI is single-use and expires; the upgrade itself happens on the POST (firmware/service.ts). */
+function startFirmwareUpgrade(_req: XmlElement, ctx: DeviceServiceContext): XmlNode {
+  if (ctx.firmwareMode !== 'http') throw actionNotSupported('This device does not take firmware over HTTP (HttpFirmwareUpgrade is false).');
+  const upload = ctx.startFirmwareUpgrade();
+  return tds(
+    'StartFirmwareUpgradeResponse',
+    tds('UploadUri', `${ctx.baseUrl}${upload.path}`),
+    tds('UploadDelay', seconds(upload.uploadDelayMs)),
+    tds('ExpectedDownTime', seconds(Math.max(1000, upload.downtimeMs))),
+  );
+}
+
+/** The MTOM form is handled by the firmware service's route; a plain SOAP request cannot carry the image. */
+function upgradeSystemFirmware(_req: XmlElement, ctx: DeviceServiceContext): XmlNode {
+  if (ctx.firmwareMode !== 'legacy') throw actionNotSupported('This device does not support UpgradeSystemFirmware; use StartFirmwareUpgrade.');
+  throw new SimFault('Sender', ['InvalidArgs', 'InvalidFirmware'], 'Send UpgradeSystemFirmware as MTOM (multipart/related) with the image as an xop:Include attachment.');
+}
+
 // ---------------------------------------------------------------------------------------------- security
 
 function getAccessPolicy(_req: XmlElement, ctx: DeviceServiceContext): XmlNode {
@@ -791,6 +816,8 @@ export const DEVICE_OPERATIONS: Record<string, Handler> = {
   SystemReboot: systemReboot,
   GetSystemUris: getSystemUris,
   StartSystemRestore: startSystemRestore,
+  StartFirmwareUpgrade: startFirmwareUpgrade,
+  UpgradeSystemFirmware: upgradeSystemFirmware,
   GetAccessPolicy: getAccessPolicy,
   SetAccessPolicy: setAccessPolicy,
   GetScopes: getScopes,
@@ -824,6 +851,8 @@ export interface DeviceServiceHost {
   /** Path of the configuration backup (transfers.ts). */
   readonly backupPath: string;
   startRestore(): { path: string; downtimeMs: number };
+  readonly firmwareMode: 'http' | 'legacy' | 'off';
+  startFirmwareUpgrade(): { path: string; uploadDelayMs: number; downtimeMs: number };
   changed(what: string): void;
   reboot(): void;
   factoryReset(kind: 'Hard' | 'Soft'): void;
@@ -845,6 +874,8 @@ export function deviceService(host: DeviceServiceHost): SimulatedService {
     baseUrl: call.baseUrl,
     backupPath: host.backupPath,
     startRestore: () => host.startRestore(),
+    firmwareMode: host.firmwareMode,
+    startFirmwareUpgrade: () => host.startFirmwareUpgrade(),
     endpoint: host.endpoint,
     acceptsDigest: host.acceptsDigest,
     acceptsUsernameToken: host.acceptsUsernameToken,

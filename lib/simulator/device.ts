@@ -11,12 +11,14 @@ import { SimulatorServer, type InjectedFault } from './server';
 import type { HttpReply, SimulatedRequest, SimulatedService } from './service';
 import { factoryState, loadState, saveState, type DeviceState } from './state';
 import { TransferService, type TransferHost } from './transfers';
+import { FirmwareService, type FirmwareHost, type FirmwareOutcome } from './firmware/service';
 
 export type { DeviceState } from './state';
 export type { SimulatorOptions } from './options';
 export type { InjectedFault } from './server';
 export type { SimulatedRequest } from './service';
 export { BACKUP_PATH, RESTORE_PATH_PREFIX } from './transfers';
+export { FIRMWARE_PATH_PREFIX, type FirmwareOutcome, type FirmwareUpgradeMode } from './firmware/service';
 
 /** Live state as JSON (pull points, users without passwords, scopes, ...), for tests and curious users. */
 export const STATE_PATH = '/onvifq/state';
@@ -39,6 +41,7 @@ export class SimulatedDevice extends EventEmitter {
   private readonly events: EventService;
   private readonly discovery: DiscoveryService;
   private readonly transfers: TransferService;
+  private readonly firmware: FirmwareService;
   private freshState: boolean;
   private rebootTimer?: NodeJS.Timeout;
   private stopped = false;
@@ -82,6 +85,14 @@ export class SimulatedDevice extends EventEmitter {
       maxRestoreBytes: options.maxRestoreBytes ?? 4 * 1024 * 1024,
       rebootDowntimeMs: this.options.rebootDowntimeMs,
     });
+    this.firmware = new FirmwareService(this.firmwareHost(), this.server, {
+      mode: options.firmwareMode ?? 'http',
+      uploadDelayMs: options.firmwareUploadDelayMs ?? 0,
+      expectedDownTimeMs: options.firmwareDownTimeMs ?? 3000,
+      flashMs: options.firmwareFlashMs ?? 500,
+      uploadLifetimeMs: options.firmwareUploadLifetimeMs ?? 5 * 60_000,
+      maxFirmwareBytes: options.maxFirmwareBytes ?? 512 * 1024 * 1024,
+    });
     this.discovery = new DiscoveryService(this, { host: this.options.host, discovery: options.discovery, delayMs: options.discoveryDelayMs });
     this.events = new EventService({
       maxPullPoints: options.maxPullPoints ?? 2,
@@ -95,7 +106,7 @@ export class SimulatedDevice extends EventEmitter {
     });
     // The one place services are plugged in. Order matters for the hooks: discovery starts (and may fail the
     // start) before the event timers run, and says Bye before anything else stops.
-    this.services.push(deviceService(this.deviceServiceHost()), this.transfers, this.discovery, this.events, this.statePage());
+    this.services.push(deviceService(this.deviceServiceHost()), this.transfers, this.firmware, this.discovery, this.events, this.statePage());
   }
 
   /** Raise an event, e.g. raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } }). */
@@ -162,6 +173,16 @@ export class SimulatedDevice extends EventEmitter {
     this.server.injectFault(fault);
   }
 
+  /** The next firmware upload that gets as far as the image ends this way (once); see FirmwareOutcome. */
+  injectFirmwareOutcome(outcome: FirmwareOutcome): void {
+    this.firmware.injectOutcome(outcome);
+  }
+
+  /** Forget the open firmware upload URIs (as a restart does): the next POST to one gets 404. */
+  expireFirmwareUploads(): void {
+    this.firmware.expireUploads();
+  }
+
   // ------------------------------------------------------------------------------------------ services
 
   private deviceServiceHost(): DeviceServiceHost {
@@ -183,6 +204,8 @@ export class SimulatedDevice extends EventEmitter {
       strictFactoryDefault: this.options.defaultAdmin !== undefined,
       backupPath: this.transfers.backupPath,
       startRestore: () => this.transfers.openRestoreUpload(),
+      firmwareMode: this.firmware.options.mode,
+      startFirmwareUpgrade: () => this.firmware.openUpload(),
       changed: (what) => this.changed(what),
       reboot: () => this.reboot(),
       factoryReset: (kind) => this.factoryReset(kind),
@@ -212,6 +235,20 @@ export class SimulatedDevice extends EventEmitter {
         if (wasFactoryDefault !== next.factoryDefault) this.emit('profileQState', this.profileQState);
       },
       reboot: () => this.reboot(),
+    };
+  }
+
+  private firmwareHost(): FirmwareHost {
+    const device = this;
+    return {
+      get state() {
+        return device.state;
+      },
+      changed: (what) => this.changed(what),
+      reboot: (downtimeMs) => this.reboot(downtimeMs),
+      factoryReset: (kind) => this.factoryReset(kind),
+      raiseEvent: (topic, item) => this.events.raiseEvent(topic, item),
+      report: (step, detail) => this.emit('firmware', step, detail),
     };
   }
 
@@ -350,8 +387,8 @@ export class SimulatedDevice extends EventEmitter {
     await this.server.close();
   }
 
-  /** Goes away for rebootDowntimeMs (connections refused), then listens again on the same port. */
-  private reboot(): void {
+  /** Goes away for rebootDowntimeMs, or `downtimeMs` (connections refused), then listens again on the same port. */
+  private reboot(downtimeMs = this.options.rebootDowntimeMs): void {
     if (this.rebootTimer || this.stopped) return;
     this.emit('reboot');
     for (const s of this.services) s.onReboot?.();
@@ -367,7 +404,7 @@ export class SimulatedDevice extends EventEmitter {
         },
         (e) => this.emit('error', e),
       );
-    }, this.options.rebootDowntimeMs);
+    }, downtimeMs);
   }
 }
 

@@ -52,3 +52,15 @@ export type { EventItem } from './events/service';
 export type { PropertyOperation } from './events/notification';
 export { EVENT_SERVICE_PATH, PULL_POINT_PATH_PREFIX, SHARED_SUBSCRIPTION_PATH, SUBSCRIPTION_ID_NS, MAX_MESSAGE_LIMIT } from './events/service';
 export { TOPICS, type TopicDescription } from './events/topics';
+
+/**
+ * Firmware upgrade (Core §8.3.9, Profile Q §8.1; lib/simulator/firmware): option firmwareMode 'http'
+ * (default: HttpFirmwareUpgrade, StartFirmwareUpgrade gives a single-use UploadUri under
+ * FIRMWARE_PATH_PREFIX, refused with 503 before UploadDelay has passed), 'legacy' (FirmwareUpgrade: only the
+ * MTOM UpgradeSystemFirmware) or 'off'. The image format is in firmware/image.ts (makeFirmware, writeFirmware,
+ * `onvifq-sim make-firmware`). After an accepted image the device emits 'firmware' ('accepted', 'flashing',
+ * 'restarting'), keeps answering for firmwareFlashMs, then is away for firmwareDownTimeMs and comes back with
+ * the new FirmwareVersion. injectFirmwareOutcome(...) makes the next upload fail in one of the ways of FirmwareOutcome.
+ */
+export { FIRMWARE_PATH_PREFIX, type FirmwareOutcome, type FirmwareUpgradeMode } from './firmware/service';
+export { makeFirmware, writeFirmware, firmwareSize, FirmwareVerifier, FIRMWARE_MAGIC, type FirmwareHeader, type MakeFirmwareOptions } from './firmware/image';

@@ -75,4 +75,19 @@ export interface SimulatorOptions {
   restoreUploadLifetimeMs?: number;
   /** Largest restore upload accepted, bytes (default 4 MiB; a backup is a few kB). */
   maxRestoreBytes?: number;
+  /**
+   * Firmware upgrade (lib/simulator/firmware): 'http' (default; StartFirmwareUpgrade + POST), 'legacy'
+   * (only the MTOM UpgradeSystemFirmware) or 'off'.
+   */
+  firmwareMode?: 'http' | 'legacy' | 'off';
+  /** StartFirmwareUpgrade's UploadDelay, ms (default 0); an earlier POST is refused. */
+  firmwareUploadDelayMs?: number;
+  /** ExpectedDownTime after an upgrade, and how long the device really stays away, ms (default 3000). */
+  firmwareDownTimeMs?: number;
+  /** How long the device keeps answering while it flashes, before it restarts, ms (default 500). */
+  firmwareFlashMs?: number;
+  /** How long a firmware upload URI stays usable, ms (default 5 min). */
+  firmwareUploadLifetimeMs?: number;
+  /** Largest firmware image accepted, bytes (default 512 MiB). */
+  maxFirmwareBytes?: number;
 }

@@ -200,8 +200,8 @@ export class SimulatorServer {
 
   // ------------------------------------------------------------------------------------------ requests
 
-  private route(path: string, method: string): HttpRoute | undefined {
-    for (const s of this.services) for (const r of s.routes ?? []) if (r.matches(path, method)) return r;
+  private route(path: string, method: string, req?: IncomingMessage): HttpRoute | undefined {
+    for (const s of this.services) for (const r of s.routes ?? []) if (r.matches(path, method, req)) return r;
     return undefined;
   }
 
@@ -246,7 +246,7 @@ export class SimulatorServer {
     this.stats.httpRequests++;
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? '';
-    const route = this.route(path, method);
+    const route = this.route(path, method, req);
     // Files (backup, restore) are streamed, never read into a SOAP request string.
     if (route?.body === 'stream') return this.onStream(req, res, path, route);
     let body = '';
@@ -335,7 +335,12 @@ export class SimulatorServer {
     } catch {
       reply = { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'The simulated device failed internally.\n' };
     }
-    if (res.destroyed) return;
+    // Status 0: the route dropped the connection on purpose (an injected outcome); nothing to answer.
+    if (res.destroyed || req.socket.destroyed || reply.status === 0) {
+      req.socket.destroy();
+      this.host.emit('request', record);
+      return;
+    }
     // An unread upload body must not be left in the socket when we answer early (refusal before the data).
     if (!req.complete) res.setHeader('Connection', 'close');
     record.status = reply.status;

@@ -100,7 +100,8 @@ export interface SimulatedRequest {
 
 /** A plain HTTP endpoint of a service. */
 export interface HttpRoute {
-  matches(path: string, method: string): boolean;
+  /** `req` lets a route claim requests by their headers (the MTOM firmware upload shares the device service's path). */
+  matches(path: string, method: string, req?: IncomingMessage): boolean;
   /**
    * 'stream': the handler reads the request itself (uploads, never buffered as a string); injected faults do
    * not apply. 'buffered': the server reads the body first, logs it and applies injected faults, as for SOAP.

@@ -31,15 +31,29 @@ export interface DownloadResult {
   contentType?: string;
 }
 
-/** A Buffer, a file path, or a stream (sent once; give `size` so the device sees a Content-Length). */
-export type UploadSource = Buffer | string | Readable;
+/**
+ * A Buffer, a file path, a stream (sent once), or a function that opens the stream again for each attempt
+ * (so a digest challenge can be answered). With a stream or a function, give `size` so the device sees a
+ * Content-Length.
+ */
+export type UploadSource = Buffer | string | Readable | (() => Readable);
 
 export interface UploadOptions extends CommonOptions {
   /** Default application/octet-stream. */
   contentType?: string;
   /** Size of a stream source, for Content-Length and progress. */
   size?: number;
+  /** What the file is, for messages (a 415 says "not a valid firmware image", not "not a backup"). Default 'backup'. */
+  fileKind?: UploadFileKind;
+  /** Once the whole body is sent, wait this long for the answer, ms (default: timeoutMs). */
+  answerTimeoutMs?: number;
+  /** Every body byte handed to the connection (unthrottled; onProgress is throttled). */
+  onSent?(bytes: number): void;
+  /** Return answers other than 2xx (with their body) instead of throwing: the caller reads them (a SOAP fault). */
+  acceptAnyStatus?: boolean;
 }
+
+export type UploadFileKind = 'backup' | 'firmware' | 'app' | 'file';
 
 export interface UploadResult {
   status: number;
@@ -70,15 +84,23 @@ function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** What a 415 means, by what was uploaded. */
+const REJECTED: Record<UploadFileKind, string> = {
+  backup: 'it is not a backup for this device',
+  firmware: 'it is not a valid firmware image for this model; the device keeps its firmware',
+  app: 'it is not an app package this device can install',
+  file: 'the device cannot use this file',
+};
+
 /** Plain words for HTTP statuses a device sends about a transfer. */
-function statusError(status: number, body: Buffer, url: URL, what: 'download' | 'upload'): OnvifError {
+function statusError(status: number, body: Buffer, url: URL, what: 'download' | 'upload', fileKind: UploadFileKind = 'backup'): OnvifError {
   const where = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
   const said = body.toString('utf8', 0, Math.min(body.length, 4096)).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
   const detail = said ? ` The device said: "${deviceText(said)}".` : '';
   const details = { httpStatus: status, address: where, deviceText: said || undefined };
   switch (status) {
     case 415:
-      return new OnvifError('invalid-input', `The device rejected the file (HTTP 415): it is not a backup for this device.${detail}`, details);
+      return new OnvifError('invalid-input', `The device rejected the file (HTTP 415): ${REJECTED[fileKind]}.${detail}`, details);
     case 404:
       return new OnvifError(
         'invalid-input',
@@ -201,6 +223,8 @@ export async function upload(client: SoapClient, url: string, source: UploadSour
     if (!stat.isFile()) throw new OnvifError('invalid-input', `${source} is not a file; give the path of the file to upload.`);
     size = stat.size;
     body = () => createReadStream(source, { highWaterMark: 64 * 1024 });
+  } else if (typeof source === 'function') {
+    body = source;
   } else if (source instanceof Readable) {
     replayable = false;
     body = () => source;
@@ -218,10 +242,12 @@ export async function upload(client: SoapClient, url: string, source: UploadSour
       bodyLength: size,
       replayable,
       idleTimeoutMs: options.timeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      answerTimeoutMs: options.answerTimeoutMs,
       signal: options.signal,
       operation: 'upload',
       onBodyBytes: (n) => {
         sent = n;
+        options.onSent?.(n);
         report(n);
       },
       // Answers to an upload are short status texts; keep them.
@@ -239,9 +265,10 @@ export async function upload(client: SoapClient, url: string, source: UploadSour
     .catch((e) => {
       throw fileError(e, typeof source === 'string' ? source : undefined, 'read');
     });
-  if (res.status < 200 || res.status >= 300) throw statusError(res.status, res.body, target, 'upload');
+  const ok = res.status >= 200 && res.status < 300;
+  if (!ok && !options.acceptAnyStatus) throw statusError(res.status, res.body, target, 'upload', options.fileKind);
   report(sent, true);
-  return { status: res.status, bytes: sent, body: Buffer.concat(answer) };
+  return { status: res.status, bytes: sent, body: ok ? Buffer.concat(answer) : res.body };
 }
 
 /** File-system problems in words; other errors pass through. */

@@ -245,6 +245,7 @@ export class SoapClient {
           body: body as Buffer | Readable | undefined,
           bodyLength: init.bodyLength,
           idleTimeoutMs: ex.timeoutMs,
+          answerTimeoutMs: init.answerTimeoutMs,
           maxResponseBytes: Math.min(this.maxResponseBytes, 1024 * 1024),
           operation: init.operation,
           signal: init.signal,
@@ -520,8 +521,9 @@ export class SoapClient {
       } catch (e) {
         trace?.failure(e);
         streamBody?.destroy();
-        const err = e as OnvifError & { reusedSocket?: boolean };
-        if (attempt === 0 && err.reusedSocket && err.kind === 'unreachable' && rounds.resendable()) continue;
+        const err = e as OnvifError & { reusedSocket?: boolean; bodyStarted?: boolean };
+        // Only a request that never got its body out may go again (an upload half sent is never repeated).
+        if (attempt === 0 && err.reusedSocket && err.kind === 'unreachable' && !err.bodyStarted && rounds.resendable()) continue;
         if (err.address === undefined) err.address = targetOf(url).where;
         if (err.operation === undefined) err.operation = ex.operation;
         throw err;
@@ -543,6 +545,8 @@ export interface TransferInit {
   sink: (status: number, headers: IncomingHttpHeaders) => Writable;
   /** Idle timeout (ms): nothing moved for this long fails the transfer. Default: the client's timeout. */
   idleTimeoutMs?: number;
+  /** How long to wait for the answer once the whole body is sent (ms). Default: idleTimeoutMs. */
+  answerTimeoutMs?: number;
   operation?: string;
   signal?: AbortSignal;
   onBodyBytes?(sent: number): void;

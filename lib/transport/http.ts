@@ -424,6 +424,11 @@ export interface StreamRequest {
   bodyLength?: number;
   /** No byte moving either way for this long fails the transfer (large files take long, so there is no overall limit). */
   idleTimeoutMs: number;
+  /**
+   * Once the whole request body is sent, wait this long for the answer instead of idleTimeoutMs (a device
+   * verifies or flashes a firmware image before it answers). Default: idleTimeoutMs.
+   */
+  answerTimeoutMs?: number;
   /** Cap for answers that are read into memory (errors, challenges). */
   maxResponseBytes: number;
   operation?: string;
@@ -463,6 +468,7 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
     let reused = false;
     let bodyStarted = false;
     let timer: NodeJS.Timeout | undefined;
+    let bodySent = false;
     const headers: Record<string, string> = { ...req.headers };
     const body = req.body;
     const isStreamBody = body !== undefined && !Buffer.isBuffer(body);
@@ -475,25 +481,31 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
       settled = true;
       if (timer) clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
-      if (isStreamBody) (body as Readable).unpipe(r);
+      if (isStreamBody) (body as Readable).pause();
       if (err) {
-        (err as OnvifError & { reusedSocket?: boolean }).reusedSocket = reused;
+        (err as OnvifError & { reusedSocket?: boolean; bodyStarted?: boolean }).reusedSocket = reused;
+        // Some of the body left: the failure is not a stale kept-alive socket, and the body must not go out again.
+        (err as OnvifError & { bodyStarted?: boolean }).bodyStarted = bodyStarted;
         r.destroy();
         reject(err);
       } else resolve(res!);
     };
     const touch = () => {
       if (timer) clearTimeout(timer);
+      const waitingForAnswer = bodySent && req.answerTimeoutMs !== undefined;
+      const ms = waitingForAnswer ? req.answerTimeoutMs! : req.idleTimeoutMs;
       timer = setTimeout(() => {
         finish(
           new OnvifError(
             'timeout',
-            `The transfer with ${where} stalled: nothing moved for ${req.idleTimeoutMs / 1000} s${req.operation ? ` (${req.operation})` : ''}. ` +
-              'Check that the device is still on the network; raise the timeout for slow devices.',
+            waitingForAnswer
+              ? `${where} received the whole request but did not answer within ${ms / 1000} s${req.operation ? ` (${req.operation})` : ''}.`
+              : `The transfer with ${where} stalled: nothing moved for ${ms / 1000} s${req.operation ? ` (${req.operation})` : ''}. ` +
+                'Check that the device is still on the network; raise the timeout for slow devices.',
             { address: where, operation: req.operation },
           ),
         );
-      }, req.idleTimeoutMs);
+      }, ms);
     };
 
     const r = mod.request(req.url, { method: req.method, headers, agent: isHttps ? agents.https : agents.http });
@@ -508,22 +520,39 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
         r.end(body, () => req.onBodyBytes?.(body.length));
         return;
       }
+      // Pumped by hand rather than piped: a byte counts as sent when the socket took it (the write's callback),
+      // not when it was read from the source, so a connection that breaks half way reports how far it really got.
       let sent = 0;
       body.on('data', (chunk: Buffer) => {
-        sent += chunk.length;
-        touch();
-        req.onBodyBytes?.(sent);
+        if (settled) return;
+        const more = r.write(chunk, (e) => {
+          if (e || settled) return;
+          sent += chunk.length;
+          touch();
+          req.onBodyBytes?.(sent);
+        });
+        if (!more) {
+          body.pause();
+          r.once('drain', () => body.resume());
+        }
+      });
+      body.once('end', () => {
+        if (!settled) r.end();
       });
       body.once('error', (e) =>
         finish(new OnvifError('invalid-input', `Reading the file to send failed: ${e.message}`, { address: where, operation: req.operation, cause: e })),
       );
-      body.pipe(r);
     };
 
     r.on('socket', () => {
       reused = r.reusedSocket;
     });
     r.on('continue', sendBody);
+    // Every byte of the request is out: from now on the device is working on it (answerTimeoutMs).
+    r.on('finish', () => {
+      bodySent = true;
+      if (!settled && req.answerTimeoutMs !== undefined) touch();
+    });
     r.on('error', (e: NodeJS.ErrnoException) => finish(networkError(e, where, req.operation)));
     r.on('response', (res) => {
       touch();
