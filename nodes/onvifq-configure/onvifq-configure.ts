@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { Request, Response } from 'express';
 import type { Subscription } from 'rxjs';
-import { FleetDevices, runTask, type TaskProgress } from '../../lib/configure';
+import { CONFIGURE_TASKS, FleetDevices, runTask, type TaskProgress } from '../../lib/configure';
 import type { DeviceLink } from '../../lib/link';
 import type { OnvifDevice } from '../../lib/device/onvif-device';
 import type { SessionChange } from '../../lib/device/types';
@@ -226,7 +226,7 @@ export default function (RED: NodeAPI): void {
       if (!known) {
         const shown = typeof name === 'string' ? `'${name.slice(0, 60)}'` : `a ${typeof name}`;
         return inputError(
-          `Unknown operation ${shown} in ${from}. Use a Device operation such as GetScopes, a task (commission, syncTime, backup, restore, inventory), ` +
+          `Unknown operation ${shown} in ${from}. Use a Device operation such as GetScopes, a task (${CONFIGURE_TASKS.join(', ')}), ` +
             'or any operation of a service the device lists, qualified when the name is ambiguous (tev:GetServiceCapabilities). Names are case-sensitive. Nothing was sent.',
         );
       }

@@ -25,6 +25,15 @@ export function taskDoneStatus(task: string, result: unknown): NodeStatus {
       return { fill: 'green', shape: 'dot', text: 'restored' };
     case 'inventory':
       return { fill: 'green', shape: 'dot', text: 'inventory read' };
+    case 'enableHttps':
+      return { fill: 'green', shape: 'dot', text: 'HTTPS verified' };
+    case 'renewCertificate':
+      return { fill: 'green', shape: 'dot', text: 'certificate renewed' };
+    case 'certificateReport': {
+      const report = result as { daysLeft?: number; expiresSoon?: boolean };
+      if (report?.daysLeft === undefined) return { fill: 'grey', shape: 'ring', text: 'no certificate' };
+      return { fill: report.expiresSoon ? 'yellow' : 'green', shape: 'dot', text: `certificate: ${report.daysLeft} days left` };
+    }
     default:
       return { fill: 'green', shape: 'dot', text: 'done' };
   }
