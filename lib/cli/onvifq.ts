@@ -11,12 +11,14 @@ import { events } from './commands/events';
 import { discover } from './commands/discover';
 import { info } from './commands/info';
 import { task } from './commands/task';
+import { tls } from './commands/tls';
 
 /** The subcommands, in the order --help lists them. */
 export const COMMANDS: Record<string, Command> = {
   info,
   call,
   task,
+  tls,
   discover,
   events,
 };
