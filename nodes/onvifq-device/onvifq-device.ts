@@ -15,6 +15,7 @@ import {
   type MsgDevice,
 } from '../shared/device-config';
 import { redact } from '../shared/errors';
+import { enableHttps } from '../../lib/tls/tasks';
 
 /** What the editor shows for the password field when a password is stored (Node-RED's placeholder). */
 const STORED_PASSWORD_PLACEHOLDER = '__PWRD__';
@@ -79,14 +80,50 @@ export default function (RED: NodeAPI): void {
   RED.httpAdmin.post('/onvifq-device/test', RED.auth.needsPermission('onvifq-device.write'), (req: Request, res: Response) => {
     void testConnection(RED, req, res);
   });
+
+  // The config dialog's "Secure this device…" button: enableHttps on the address being edited.
+  RED.httpAdmin.post('/onvifq-device/secure', RED.auth.needsPermission('onvifq-device.write'), (req: Request, res: Response) => {
+    void secureDevice(RED, req, res);
+  });
 }
 
-interface TestRequestBody extends DeviceConfigProps, DeviceCredentials {
-  id?: string;
+interface SecureRequestBody extends TestRequestBody {
+  /** 'self-signed' (default) or 'ca' with caCertificate and caKey (used for this request only, never stored). */
+  source?: string;
+  caCertificate?: string;
+  caKey?: string;
 }
 
-async function testConnection(RED: NodeAPI, req: Request, res: Response): Promise<void> {
-  const body: TestRequestBody = req.body && typeof req.body === 'object' ? (req.body as TestRequestBody) : {};
+/**
+ * Turn on verified HTTPS on the device the dialog edits and answer with what to fill in: the https address and
+ * the pinned fingerprint or the CA. The CA key only passes through this request; nothing is stored or logged.
+ */
+async function secureDevice(RED: NodeAPI, req: Request, res: Response): Promise<void> {
+  const body: SecureRequestBody = req.body && typeof req.body === 'object' ? (req.body as SecureRequestBody) : {};
+  const dialog = dialogDevice(RED, body);
+  if ('problems' in dialog) {
+    res.status(400).json({ ok: false, kind: 'invalid-input', message: `Cannot secure: ${dialog.problems.join('; ')}.` });
+    return;
+  }
+  const source = body.source === 'ca' ? 'ca' : 'self-signed';
+  const device = new OnvifDevice(deviceOptionsFrom(dialog.props, dialog.creds));
+  try {
+    const r = await enableHttps(device, source === 'ca' ? { source, caCertificate: str(body.caCertificate), caKey: str(body.caKey) } : { source });
+    res.json({
+      ok: true, address: r.address, fingerprint: r.fingerprint, ca: r.ca, source: r.source,
+      subject: r.certificate.subject, notAfter: r.certificate.notAfter, subjectAltName: r.certificate.subjectAltName,
+    });
+  } catch (err: unknown) {
+    const kind = isOnvifError(err) ? err.kind : 'bad-response';
+    const message = redact(err instanceof Error ? err.message : String(err), [dialog.creds.password, str(body.caKey)]);
+    res.status(kind === 'invalid-input' ? 400 : 502).json({ ok: false, kind, message });
+  } finally {
+    device.close().catch(() => undefined);
+  }
+}
+
+/** The device the dialog describes: its current (maybe undeployed) values, the stored password when untouched. */
+function dialogDevice(RED: NodeAPI, body: TestRequestBody): { props: DeviceConfigProps; creds: DeviceCredentials } | { problems: string[] } {
   const stored = (body.id ? (RED.nodes.getCredentials(body.id) as DeviceCredentials | undefined) : undefined) ?? {};
   const creds: DeviceCredentials = {
     username: typeof body.username === 'string' ? body.username : stored.username,
@@ -105,10 +142,21 @@ async function testConnection(RED: NodeAPI, req: Request, res: Response): Promis
     timeout: typeof body.timeout === 'number' || typeof body.timeout === 'string' ? body.timeout : undefined,
   };
   const problems = checkDeviceConfig(props);
-  if (problems.length) {
-    res.status(400).json({ ok: false, kind: 'invalid-input', message: `Cannot test: ${problems.join('; ')}.` });
+  return problems.length ? { problems } : { props, creds };
+}
+
+interface TestRequestBody extends DeviceConfigProps, DeviceCredentials {
+  id?: string;
+}
+
+async function testConnection(RED: NodeAPI, req: Request, res: Response): Promise<void> {
+  const body: TestRequestBody = req.body && typeof req.body === 'object' ? (req.body as TestRequestBody) : {};
+  const dialog = dialogDevice(RED, body);
+  if ('problems' in dialog) {
+    res.status(400).json({ ok: false, kind: 'invalid-input', message: `Cannot test: ${dialog.problems.join('; ')}.` });
     return;
   }
+  const { props, creds } = dialog;
   const device = new OnvifDevice(deviceOptionsFrom(props, creds));
   try {
     const session = await device.connect();
