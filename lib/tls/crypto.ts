@@ -12,6 +12,13 @@ import { OnvifError } from '../errors';
 const invalid = (message: string) => new OnvifError('invalid-input', message);
 
 /** One certificate as an installer reads it. */
+/** 16 random bytes whose first byte is 0x01-0x7f: a positive, minimally encoded DER INTEGER (RFC 5280 §4.1.2.2). */
+function positiveSerial(): string {
+  const b = randomBytes(16);
+  b[0] = b[0]! & 0x7f || 1;
+  return b.toString('hex');
+}
+
 export interface CertificateInfo {
   subject: string;
   issuer: string;
@@ -25,6 +32,17 @@ export interface CertificateInfo {
   /** Whole days until notAfter (negative when expired). */
   daysLeft: number;
   selfSigned: boolean;
+}
+
+/**
+ * PEM as pasted anywhere: a single-line input field drops the line breaks, Windows adds \r. Each block is
+ * rebuilt with its base64 in 64-column lines, which every PEM reader takes.
+ */
+export function normalisePem(text: string): string {
+  return text.replace(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g, (_m, label: string, body: string) => {
+    const b64 = body.replace(/\s+/g, '');
+    return `-----BEGIN ${label}-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
+  });
 }
 
 export function derOfPem(pem: string, what: string): Buffer[] {
@@ -72,7 +90,7 @@ function verifiesWith(cert: X509Certificate, issuer: X509Certificate): boolean {
 
 function readCaKey(pem: string): forge.pki.rsa.PrivateKey {
   try {
-    return forge.pki.privateKeyFromPem(pem);
+    return forge.pki.privateKeyFromPem(normalisePem(pem));
   } catch {
     throw invalid('The CA key is not an unencrypted PEM RSA private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----).');
   }
@@ -80,7 +98,7 @@ function readCaKey(pem: string): forge.pki.rsa.PrivateKey {
 
 function readForgeCert(pem: string, what: string): forge.pki.Certificate {
   try {
-    return forge.pki.certificateFromPem(pem);
+    return forge.pki.certificateFromPem(normalisePem(pem));
   } catch {
     throw invalid(`${what} is not a PEM RSA certificate.`);
   }
@@ -114,7 +132,7 @@ export function signCsr(input: SignCsrInput): Buffer {
   if (!csr.verify()) throw new OnvifError('bad-response', "The device's CSR is not signed by its own key; do not use this device's key.");
   const cert = forge.pki.createCertificate();
   cert.publicKey = csr.publicKey!;
-  cert.serialNumber = `0${randomBytes(15).toString('hex')}`;
+  cert.serialNumber = positiveSerial();
   const now = Date.now();
   cert.validity.notBefore = new Date(now - 5 * 60_000);
   cert.validity.notAfter = new Date(Math.min(now + input.validDays * 86_400_000, caCert.validity.notAfter.getTime()));
@@ -166,7 +184,7 @@ export function packPkcs12(input: Pkcs12Input): Buffer {
   const cert = readForgeCert(input.certificate, 'The certificate');
   let key: forge.pki.rsa.PrivateKey;
   try {
-    key = forge.pki.privateKeyFromPem(input.privateKey);
+    key = forge.pki.privateKeyFromPem(normalisePem(input.privateKey));
   } catch {
     throw invalid('The private key is not an unencrypted PEM RSA private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----).');
   }

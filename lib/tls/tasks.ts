@@ -6,7 +6,7 @@ import type { TtNetworkProtocol } from '../schema/onvif-types';
 import type { TlsOptions } from '../transport/types';
 import { NS } from '../xml/namespaces';
 import {
-  certificateInfo, choosePkcs12Encryption, derOfPem, fingerprintOf, packPkcs12, pemOfDer, randomPassphrase, signCsr, type CertificateInfo,
+  certificateInfo, choosePkcs12Encryption, derOfPem, fingerprintOf, normalisePem, packPkcs12, pemOfDer, randomPassphrase, signCsr, type CertificateInfo,
 } from './crypto';
 import { Keystore, type KeystoreCapabilities } from './keystore';
 import { servedCertificates } from './probe';
@@ -115,7 +115,7 @@ async function preparePath(ks: Keystore, caps: KeystoreCapabilities, source: Cer
     const leaf = derOfPem(p.certificate!, 'The certificate')[0]!;
     const issuers = p.chain ? derOfPem(p.chain, 'The certificate chain') : [];
     const top = issuers.at(-1);
-    const ca = p.caCertificate ?? (top ? pemOfDer(top) : undefined);
+    const ca = p.caCertificate ? normalisePem(p.caCertificate) : top ? pemOfDer(top) : undefined;
     return { pathId: r.pathId, keyId: r.keyId, leaf, ca, trust: ca ? { ca } : { fingerprint: fingerprintOf(leaf) } };
   }
   const lengths = caps.rsaKeyLengths.length ? caps.rsaKeyLengths : [2048];

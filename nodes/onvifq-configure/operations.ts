@@ -231,6 +231,10 @@ const entries: CatalogueEntry[] = [
     returns: "{ source, address (https), tls: { ca } | { fingerprint }, fingerprint, ca?, certificate: { subject, issuer, subjectAltName, fingerprint, notAfter, daysLeft }, certificationPathId, keyId, httpDisabled }",
     fields: [
       { path: 'source', label: 'Certificate', kind: 'select', options: ['self-signed', 'ca', 'certificate'] },
+      { path: 'caCertificate', label: 'CA certificate (PEM)', kind: 'text', placeholder: "source 'ca': -----BEGIN CERTIFICATE-----…" },
+      { path: 'certificate', label: 'Certificate (PEM)', kind: 'text', placeholder: "source 'certificate': the device's certificate" },
+      { path: 'chain', label: 'Issuers (PEM)', kind: 'text', placeholder: "source 'certificate': the CA certificate(s)" },
+      { path: 'caKey', label: 'CA key or private key (PEM)', kind: 'password' },
       { path: 'validDays', label: 'Valid for (days)', kind: 'number', placeholder: '365' },
       { path: 'httpOff', label: 'Then turn HTTP off', kind: 'bool' },
     ],
@@ -242,6 +246,10 @@ const entries: CatalogueEntry[] = [
     returns: '{ source, address, tls, fingerprint, ca?, certificate, certificationPathId, keyId, httpDisabled }',
     fields: [
       { path: 'source', label: 'Certificate', kind: 'select', options: ['self-signed', 'ca', 'certificate'] },
+      { path: 'caCertificate', label: 'CA certificate (PEM)', kind: 'text', placeholder: "source 'ca': -----BEGIN CERTIFICATE-----…" },
+      { path: 'certificate', label: 'Certificate (PEM)', kind: 'text', placeholder: "source 'certificate': the device's certificate" },
+      { path: 'chain', label: 'Issuers (PEM)', kind: 'text', placeholder: "source 'certificate': the CA certificate(s)" },
+      { path: 'caKey', label: 'CA key or private key (PEM)', kind: 'password' },
       { path: 'validDays', label: 'Valid for (days)', kind: 'number', placeholder: '365' },
     ],
   },
@@ -273,9 +281,18 @@ export const DEFAULT_PARAMS: Readonly<Record<string, Record<string, unknown>>> =
 /** Where the node's password credential goes, per operation (a path as in FormField.path). */
 export const PASSWORD_TARGETS: Readonly<Record<string, string>> = {
   commission: 'password',
+  // The TLS tasks' secret: the CA key (source 'ca'), or the certificate's own key (source 'certificate', see passwordTarget).
+  enableHttps: 'caKey',
+  renewCertificate: 'caKey',
   CreateUsers: 'User.0.Password',
   SetUser: 'User.0.Password',
 };
+
+/** Where the password credential goes for these parameters: PASSWORD_TARGETS, or privateKey for a TLS task with source 'certificate'. */
+export function passwordTarget(operation: string, params: Record<string, unknown>): string | undefined {
+  if ((operation === 'enableHttps' || operation === 'renewCertificate') && params.source === 'certificate') return 'privateKey';
+  return PASSWORD_TARGETS[operation];
+}
 
 export function isTask(name: string): name is ConfigureTask {
   return (CONFIGURE_TASKS as readonly string[]).includes(name);
