@@ -452,6 +452,7 @@ export async function startSimulators(count: number, options: SimulatorOptions =
       const d = new SimulatedDevice({
         ...options,
         port: options.port ? options.port + i : 0,
+        httpsPort: options.httpsPort ? options.httpsPort + i : undefined,
         uuid: i === 0 ? options.uuid : undefined,
         stateFile,
       });
