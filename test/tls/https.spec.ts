@@ -12,6 +12,7 @@ import { OnvifDevice } from '../../lib/device/onvif-device';
 import { isOnvifError, type OnvifError } from '../../lib/errors';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
 import { certificateReport, enableHttps, fingerprintOf, Keystore, renewCertificate, servedCertificates, type HttpsResult } from '../../lib/tls';
+import { freeTcpPort } from '../support/ports';
 import { hasCommand, skipWith } from '../support/shared';
 import { derOf, makeCa, makeServerCertificate, opensslSClient, type TestCa } from './pki';
 
@@ -240,6 +241,23 @@ describe('tls: enableHttps, renewCertificate and certificateReport against a rea
 
     const s = await openssl(this, sim.httpsPort, ca.certificate);
     assert.equal(s.verify, '0 (ok)', s.output.slice(0, 3000));
+  });
+
+  it('HTTPS listens on the port the device reports (httpsPort), and an explicit httpsPort is used and reported', async () => {
+    const port = await freeTcpPort();
+    await start({ httpsPort: port });
+    const reported = (await device.call('GetNetworkProtocols')).NetworkProtocols.find((p) => p.Name === 'HTTPS');
+    assert.deepEqual([reported?.Enabled, reported?.Port], [false, [port]]);
+    const result = await enableHttps(device);
+    assert.equal(new URL(result.address).port, String(port));
+    assert.equal(sim.httpsPort, port);
+    await device.close();
+    await sim.stop();
+    const other = await freeTcpPort();
+    await start();
+    const moved = await enableHttps(device, { httpsPort: other });
+    assert.equal(new URL(moved.address).port, String(other));
+    assert.deepEqual((await device.call('GetNetworkProtocols')).NetworkProtocols.find((p) => p.Name === 'HTTPS')?.Port, [other]);
   });
 
   it('certificateReport gives expiry and days left of the assigned certificate, and flags one close to expiry', async function () {
