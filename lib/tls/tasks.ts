@@ -351,10 +351,24 @@ export async function renewCertificate(device: OnvifDevice, params: RenewCertifi
     progress('verify', `verifying ${address}`, 75);
     secure = await verifyHttps(device, address, prepared.leaf, prepared.trust);
   } catch (e) {
-    // The old certificate goes back; the session may have been pinned to it, so it is still usable.
-    await ks.replaceServerAssignment(prepared.pathId, old).catch(() => undefined);
-    await ks.deletePathAndUnused(prepared.pathId).catch(() => undefined);
-    throw new OnvifError(isOnvifError(e) ? e.kind : 'tls', `The new certificate of ${device.displayAddress} could not be verified; the old one is back in place: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    // The old certificate goes back. A session over HTTPS trusting only the old certificate cannot connect
+    // while the new one is served: then the undo goes through a session pinned to exactly the new certificate
+    // (the one this task just made), never through an unverified one.
+    let undo = ks;
+    let pinned: OnvifDevice | undefined;
+    const undone = await ks.replaceServerAssignment(prepared.pathId, old).then(() => true, (err: unknown) => {
+      if (!isOnvifError(err) || err.kind !== 'tls') return false;
+      pinned = device.derive({ tls: { fingerprint: fingerprintOf(prepared.leaf) } });
+      undo = new Keystore(pinned);
+      return undo.replaceServerAssignment(prepared.pathId, old).then(() => true, () => false);
+    });
+    if (undone) await undo.deletePathAndUnused(prepared.pathId).catch(() => undefined);
+    await pinned?.close();
+    const why = e instanceof Error ? e.message : String(e);
+    if (!undone) {
+      throw new OnvifError('tls', `The new certificate of ${device.displayAddress} could not be verified (${why}), and the old one could not be put back: assign certification path ${old} again (ReplaceServerCertificateAssignment) from a session that can reach the device.`, { cause: e });
+    }
+    throw new OnvifError(isOnvifError(e) ? e.kind : 'tls', `The new certificate of ${device.displayAddress} could not be verified; the old one is back in place: ${why}`, { cause: e });
   }
   try {
     progress('cleanup', 'deleting the old certificate and key', 90);

@@ -260,6 +260,25 @@ describe('tls: enableHttps, renewCertificate and certificateReport against a rea
     assert.deepEqual((await device.call('GetNetworkProtocols')).NetworkProtocols.find((p) => p.Name === 'HTTPS')?.Port, [other]);
   });
 
+  it('renewCertificate over an HTTPS session pinned to the old certificate: a new certificate that does not verify is undone, the old one served again', async () => {
+    await start();
+    const first = await enableHttps(device);
+    const pinnedSession = new OnvifDevice({ address: first.address, ...ADMIN, tls: first.tls });
+    try {
+      const before = await new Keystore(pinnedSession).inventory();
+      const wrongName = makeServerCertificate(ca, ['192.0.2.99']);
+      const e = await rejects(renewCertificate(pinnedSession, { source: 'certificate', certificate: wrongName.certificate, privateKey: wrongName.privateKey, chain: ca.certificate }));
+      assert.match(e.message, /the old one is back in place/);
+      const served = await servedCertificates(new URL(first.address));
+      assert.equal(fingerprintOf(served[0]!), first.fingerprint);
+      const after = await new Keystore(pinnedSession).inventory();
+      assert.deepEqual(after.paths, before.paths, 'the new path is gone, the old one assigned');
+      assert.deepEqual(after.assignedServerPaths, before.assignedServerPaths);
+    } finally {
+      await pinnedSession.close();
+    }
+  });
+
   it('certificateReport gives expiry and days left of the assigned certificate, and flags one close to expiry', async function () {
     await start();
     const none = await certificateReport(device);
