@@ -14,6 +14,13 @@ export const SIGNATURE_ALGORITHMS: Record<string, 'sha256' | 'sha384' | 'sha512'
   '1.2.840.113549.1.1.13': 'sha512',
 };
 
+/** 16 random bytes whose first byte is 0x01-0x7f: a positive, minimally encoded DER INTEGER (RFC 5280 §4.1.2.2). */
+function positiveSerial(): string {
+  const b = randomBytes(16);
+  b[0] = b[0]! & 0x7f || 1;
+  return b.toString('hex');
+}
+
 export interface RsaKeyMaterial {
   privatePem: string;
   publicPem: string;
@@ -65,8 +72,7 @@ export interface SelfSignedInput {
 export function createSelfSigned(key: RsaKeyMaterial, input: SelfSignedInput): Buffer {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(key.publicPem);
-  // Positive serial: a leading 0 nibble keeps the DER INTEGER positive.
-  cert.serialNumber = `0${randomBytes(15).toString('hex')}`;
+  cert.serialNumber = positiveSerial();
   cert.validity.notBefore = input.notBefore;
   cert.validity.notAfter = input.notAfter;
   cert.setSubject(input.subject);
