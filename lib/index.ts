@@ -31,3 +31,4 @@ export type { OnvifOperations, OperationName, OperationRequest, OperationResult 
 export type * as OnvifTypes from './schema/onvif-types';
 export type { Clock, TimerHandle } from './util/clock';
 export * from './firmware';
+export * from './tls';

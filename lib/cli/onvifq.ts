@@ -12,6 +12,7 @@ import { discover } from './commands/discover';
 import { info } from './commands/info';
 import { task } from './commands/task';
 import { firmware } from './commands/firmware';
+import { tls } from './commands/tls';
 
 /** The subcommands, in the order --help lists them. */
 export const COMMANDS: Record<string, Command> = {
@@ -19,6 +20,7 @@ export const COMMANDS: Record<string, Command> = {
   call,
   task,
   firmware,
+  tls,
   discover,
   events,
 };

@@ -4,6 +4,7 @@ import { backup, restore, type BackupParams, type RestoreParams } from './backup
 import { commission, type CommissionParams } from './commission';
 import { inventory } from './inventory';
 import { syncTime, type SyncTimeParams } from './sync-time';
+import { certificateReport, enableHttps, renewCertificate, type CertificateReportParams, type EnableHttpsParams, type RenewCertificateParams } from '../tls/tasks';
 import { CONFIGURE_TASKS, isConfigureTask, type ConfigureTask, type TaskOptions } from './types';
 
 /** Run a task by name with loose parameters (msg.payload); each task checks its own. */
@@ -23,5 +24,11 @@ export async function runTask(device: OnvifDevice, task: ConfigureTask, params: 
       return restore(device, p as RestoreParams, options);
     case 'inventory':
       return inventory(device, p, options);
+    case 'enableHttps':
+      return enableHttps(device, p as EnableHttpsParams, options);
+    case 'renewCertificate':
+      return renewCertificate(device, p as RenewCertificateParams, options);
+    case 'certificateReport':
+      return certificateReport(device, p as CertificateReportParams, options);
   }
 }

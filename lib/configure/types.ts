@@ -13,7 +13,7 @@ export interface TaskOptions {
   signal?: AbortSignal;
 }
 
-export const CONFIGURE_TASKS = ['commission', 'syncTime', 'backup', 'restore', 'inventory'] as const;
+export const CONFIGURE_TASKS = ['commission', 'syncTime', 'backup', 'restore', 'inventory', 'enableHttps', 'renewCertificate', 'certificateReport'] as const;
 export type ConfigureTask = (typeof CONFIGURE_TASKS)[number];
 
 export function isConfigureTask(name: unknown): name is ConfigureTask {

@@ -166,6 +166,14 @@ export class OnvifDevice {
     return result;
   }
 
+  /**
+   * A new session to the same device with the credentials this one uses now, and other options changed (an
+   * https address and its trust, after TLS was turned on). The caller closes it.
+   */
+  derive(overrides: Partial<OnvifDeviceOptions>): OnvifDevice {
+    return new OnvifDevice({ ...this.options, username: this.username, password: this.password, ...overrides });
+  }
+
   /** The user name the session authenticates as. */
   get user(): string | undefined {
     return this.username;

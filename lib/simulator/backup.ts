@@ -31,6 +31,8 @@ const EXEMPT: ReadonlyArray<readonly string[]> = [
   ['version'], ['uuid'], ['deviceInformation'], ['time', 'offsetMs'],
   ['networkInterface', 'hwAddress'], ['networkInterface', 'ipv4', 'dhcp'], ['networkInterface', 'ipv4', 'manual'],
   ['networkInterface', 'ipv4', 'dhcpAddress'], ['zeroConfiguration', 'address'], ['discoveryMetadataVersion'],
+  // Private keys never leave the device in a backup; a restore keeps the device's own keystore.
+  ['keystore'],
 ];
 
 type Json = Record<string, unknown>;

@@ -26,6 +26,8 @@ Options:
   --max-pull-points N  event pull points allowed at once (default 2)
   --reference-parameters  Axis-style pull points: one shared address plus a SubscriptionId header
   --expose-state       serve GET /onvifq/state without credentials even when Operational
+  --https-port N       the port HTTPS uses once turned on (SetNetworkProtocols; default: a free one)
+  --deprecated-tas     the tas capabilities in the deprecated names only (RSAKeyPairGeneration, ...)
   --discovery-port N   answer WS-Discovery probes on UDP port N (default 3702; all devices share it)
   --no-discovery       no WS-Discovery at all (no Hello/Bye, probes go unanswered)
   --help               show this help
@@ -87,6 +89,8 @@ export function parseArgs(argv: string[]): { help: true } | { help: false; count
       case '--max-pull-points': options.maxPullPoints = intArg(flag, value(), 0, 1000); break;
       case '--reference-parameters': options.referenceParameters = true; break;
       case '--expose-state': options.exposeState = true; break;
+      case '--https-port': options.httpsPort = intArg(flag, value(), 1, 65535); break;
+      case '--deprecated-tas': options.security = { ...options.security, capabilityNames: 'deprecated' }; break;
       case '--discovery-port': {
         if (options.discovery === false) throw new UsageError('--discovery-port and --no-discovery contradict each other');
         options.discovery = { port: intArg(flag, value(), 1, 65535) };

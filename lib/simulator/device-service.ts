@@ -45,6 +45,8 @@ export interface DeviceServiceContext {
   afterResponse(action: () => void): void;
   reboot(): void;
   factoryReset(kind: 'Hard' | 'Soft'): void;
+  /** Why HTTPS cannot be turned on (no certificate assigned), undefined when it can; absent: no TLS at all. */
+  tlsProblem?(): string | undefined;
   /** The device's other SOAP services (events, ...), listed by GetServices; GetCapabilities names the event service. */
   services: Array<Omit<ServiceListing, 'path'> & { xaddr: string }>;
 }
@@ -98,7 +100,7 @@ function serviceCapabilities(ctx: DeviceServiceContext): XmlNode {
       HostnameFromDHCP: true, NTP: MAX_NTP_SERVERS, DHCPv6: false,
     }),
     el(NS.tds, 'Security', {
-      'TLS1.0': false, 'TLS1.1': false, 'TLS1.2': false, OnboardKeyGeneration: false, AccessPolicyConfig: true,
+      'TLS1.0': false, 'TLS1.1': false, 'TLS1.2': !!ctx.tlsProblem, OnboardKeyGeneration: !!ctx.tlsProblem, AccessPolicyConfig: true,
       DefaultAccessPolicy: true, Dot1X: false, RemoteUserHandling: false, 'X.509Token': false, SAMLToken: false,
       KerberosToken: false, UsernameToken: ctx.acceptsUsernameToken, HttpDigest: ctx.acceptsDigest, RELToken: false,
       JsonWebToken: false, MaxUsers: ctx.maxUsers, MaxUserNameLength: MAX_USERNAME_LENGTH, MaxPasswordLength: MAX_PASSWORD_LENGTH,
@@ -156,7 +158,7 @@ function getCapabilities(req: XmlElement, ctx: DeviceServiceContext): XmlNode {
     tt('System', tt('DiscoveryResolve', 'true'), tt('DiscoveryBye', 'true'), tt('RemoteDiscovery', 'false'), tt('SystemBackup', 'false'),
       tt('SystemLogging', 'false'), tt('FirmwareUpgrade', bool(ctx.firmwareMode === 'legacy')), tt('SupportedVersions', version(), minor()),
       tt('Extension', tt('HttpFirmwareUpgrade', bool(ctx.firmwareMode === 'http')), tt('HttpSystemBackup', 'true'), tt('HttpSystemLogging', 'false'), tt('HttpSupportInformation', 'false'))),
-    tt('Security', tt('TLS1.1', 'false'), tt('TLS1.2', 'false'), tt('OnboardKeyGeneration', 'false'), tt('AccessPolicyConfig', 'true'),
+    tt('Security', tt('TLS1.1', 'false'), tt('TLS1.2', bool(!!ctx.tlsProblem)), tt('OnboardKeyGeneration', bool(!!ctx.tlsProblem)), tt('AccessPolicyConfig', 'true'),
       tt('X.509Token', 'false'), tt('SAMLToken', 'false'), tt('KerberosToken', 'false'), tt('RELToken', 'false')),
   );
   const events = eventService
@@ -355,7 +357,10 @@ function setNetworkProtocols(req: XmlElement, ctx: DeviceServiceContext): XmlNod
       return Number(p);
     });
     if (!ports.length) throw invalidArgVal('InvalidArgs', `Port is missing for ${name}`);
-    if (name === 'HTTPS' && enabled) throw actionNotSupported('HTTPS cannot be enabled: this device has no TLS configuration.', 'EnablingTlsFailed');
+    if (name === 'HTTPS' && enabled && !target.enabled) {
+      const problem = ctx.tlsProblem ? ctx.tlsProblem() : 'this device has no TLS configuration';
+      if (problem) throw actionNotSupported(`HTTPS cannot be enabled: ${problem}.`, 'EnablingTlsFailed');
+    }
     target.enabled = enabled;
     target.ports = ports;
   }
@@ -860,6 +865,8 @@ export interface DeviceServiceHost {
   profileQStateChanged(call: SoapCall): void;
   /** The device's other SOAP services, for GetServices and GetCapabilities. */
   listings(): ServiceListing[];
+  /** Why HTTPS cannot be turned on now (security service), undefined when it can. */
+  tlsProblem?(): string | undefined;
 }
 
 /** Operations that only read the state (Get*): no snapshot to roll back to. */
@@ -885,6 +892,7 @@ export function deviceService(host: DeviceServiceHost): SimulatedService {
     afterResponse: (a) => call.afterResponse(a),
     reboot: () => host.reboot(),
     factoryReset: (kind) => host.factoryReset(kind),
+    tlsProblem: host.tlsProblem ? () => host.tlsProblem!() : undefined,
     // Only GetServices and GetCapabilities read it: worked out when asked, not on every call.
     get services() {
       return host.listings().map((s) => ({ namespace: s.namespace, xaddr: `${call.baseUrl}${s.path}`, version: s.version, capabilities: s.capabilities }));

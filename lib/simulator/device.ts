@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { createServer as createNetServer } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { configurationOf } from './backup';
 import { allScopes, DEVICE_SERVICE_PATH, deviceService, type DeviceServiceHost } from './device-service';
@@ -9,6 +10,7 @@ import { utc } from './events/time';
 import type { SimulatorOptions } from './options';
 import { SimulatorServer, type InjectedFault } from './server';
 import type { HttpReply, SimulatedRequest, SimulatedService } from './service';
+import { SecurityService, type SecurityHost } from './security/service';
 import { factoryState, loadState, saveState, type DeviceState } from './state';
 import { TransferService, type TransferHost } from './transfers';
 import { FirmwareService, type FirmwareHost, type FirmwareOutcome } from './firmware/service';
@@ -42,6 +44,7 @@ export class SimulatedDevice extends EventEmitter {
   private readonly discovery: DiscoveryService;
   private readonly transfers: TransferService;
   private readonly firmware: FirmwareService;
+  private readonly security: SecurityService;
   private freshState: boolean;
   private rebootTimer?: NodeJS.Timeout;
   private stopped = false;
@@ -106,7 +109,8 @@ export class SimulatedDevice extends EventEmitter {
     });
     // The one place services are plugged in. Order matters for the hooks: discovery starts (and may fail the
     // start) before the event timers run, and says Bye before anything else stops.
-    this.services.push(deviceService(this.deviceServiceHost()), this.transfers, this.firmware, this.discovery, this.events, this.statePage());
+    this.security = new SecurityService(this.securityHost(), options.security);
+    this.services.push(deviceService(this.deviceServiceHost()), this.transfers, this.firmware, this.discovery, this.events, this.security, this.statePage());
   }
 
   /** Raise an event, e.g. raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } }). */
@@ -135,6 +139,28 @@ export class SimulatedDevice extends EventEmitter {
 
   get port(): number {
     return this.server.port;
+  }
+
+  /** Port of the HTTPS listener, 0 while HTTPS is off. */
+  get httpsPort(): number {
+    return this.server.tlsListening ? this.server.tlsPort : 0;
+  }
+
+  /** The device service over HTTPS, undefined while HTTPS is off. */
+  get httpsXaddr(): string | undefined {
+    if (!this.server.tlsListening) return undefined;
+    const h = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    return `https://${h}:${this.server.tlsPort}${DEVICE_SERVICE_PATH}`;
+  }
+
+  /** The next `times` key generations end corrupt (KeyStatus event and GetKeyStatus say so). */
+  injectCorruptKey(times = 1): void {
+    this.security.injectCorruptKey(times);
+  }
+
+  /** Serve a certificate other than the assigned one (a device whose TLS went wrong); false: back to the assigned one. */
+  serveWrongCertificate(on = true): Promise<void> {
+    return this.security.serveWrongCertificate(on);
   }
 
   get xaddr(): string {
@@ -214,6 +240,33 @@ export class SimulatedDevice extends EventEmitter {
         if (!this.state.factoryDefault && this.options.rebootOnCommission) call.afterResponse(() => this.reboot());
       },
       listings: () => this.services.flatMap((s) => s.endpoints ?? []).flatMap((e) => (e.listing ? [e.listing] : [])),
+      tlsProblem: () => this.security.tlsProblem(),
+    };
+  }
+
+  private securityHost(): SecurityHost {
+    const device = this;
+    return {
+      get state() {
+        return device.state;
+      },
+      deviceNow: () => this.deviceNow(),
+      raiseEvent: (topic, item) => this.events.raiseEvent(topic, item),
+      changed: (what) => this.changed(what),
+      tls: {
+        get listening() {
+          return device.server.tlsListening;
+        },
+        listen: (port, context) => this.server.listenTls(port, context),
+        setContext: (context) => this.server.setTlsContext(context),
+        close: () => this.server.closeTls(),
+      },
+      names: () => {
+        const s = this.state;
+        const hostname = s.hostname.fromDHCP ? s.hostname.dhcpName : s.hostname.name;
+        return [...new Set([this.options.host, ...(hostname ? [hostname] : []), 'localhost'])];
+      },
+      problem: (e) => this.emit('error', e),
     };
   }
 
@@ -303,6 +356,8 @@ export class SimulatedDevice extends EventEmitter {
     fresh.deviceInformation = old.deviceInformation;
     fresh.discoveryMetadataVersion = old.discoveryMetadataVersion;
     fresh.protocols.find((p) => p.name === 'HTTP')!.ports = [this.port];
+    const oldHttps = old.protocols.find((p) => p.name === 'HTTPS');
+    if (oldHttps) fresh.protocols.find((p) => p.name === 'HTTPS')!.ports = [...oldHttps.ports];
     if (kind === 'Soft') {
       // Core §8.3.8: a soft reset keeps the device reachable where it was; we also keep the accounts so
       // it does not fall back to open anonymous access. Hostname, NTP, time zone, scopes, discovery mode
@@ -310,6 +365,8 @@ export class SimulatedDevice extends EventEmitter {
       Object.assign(fresh, {
         networkInterface: old.networkInterface, gateway: old.gateway, dns: old.dns, protocols: old.protocols,
         zeroConfiguration: old.zeroConfiguration, users: old.users, factoryDefault: old.factoryDefault, hashingAlgorithms: old.hashingAlgorithms,
+        // HTTPS stays as it was, so the keystore that serves it does too.
+        keystore: old.keystore,
       });
     }
     const wasFactoryDefault = old.factoryDefault;
@@ -368,6 +425,9 @@ export class SimulatedDevice extends EventEmitter {
       // The HTTP port a fresh device reports is the one it really listens on.
       const http = this.state.protocols.find((p) => p.name === 'HTTP');
       if (http) http.ports = [this.port];
+      // Port 443 needs root; a fresh device reports a port it can really open once HTTPS is turned on.
+      const https = this.state.protocols.find((p) => p.name === 'HTTPS');
+      if (https) https.ports = [this.options.httpsPort ?? (await freePort(this.options.host))];
       this.freshState = false;
     }
     this.saveState();
@@ -408,6 +468,18 @@ export class SimulatedDevice extends EventEmitter {
   }
 }
 
+/** A TCP port nothing listens on right now (the HTTPS port of a fresh device). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 /** Start `count` devices, each with its own port (options.port + i when given) and urn:uuid. */
 export async function startSimulators(count: number, options: SimulatorOptions = {}): Promise<SimulatedDevice[]> {
   const devices: SimulatedDevice[] = [];
@@ -417,6 +489,7 @@ export async function startSimulators(count: number, options: SimulatorOptions =
       const d = new SimulatedDevice({
         ...options,
         port: options.port ? options.port + i : 0,
+        httpsPort: options.httpsPort ? options.httpsPort + i : undefined,
         uuid: i === 0 ? options.uuid : undefined,
         stateFile,
       });

@@ -1,4 +1,5 @@
 import type { TopicDescription } from './events/topics';
+import type { SecurityOptions } from './security/service';
 
 /** How a simulated device behaves (SimulatedDevice, startSimulators, the onvifq-sim CLI). */
 export interface SimulatorOptions {
@@ -90,4 +91,8 @@ export interface SimulatorOptions {
   firmwareUploadLifetimeMs?: number;
   /** Largest firmware image accepted, bytes (default 512 MiB). */
   maxFirmwareBytes?: number;
+  /** HTTPS port a fresh device reports (default: a free port picked at the first start; HTTPS stays off until configured). */
+  httpsPort?: number;
+  /** The keystore and TLS server (`tas` service): capability names, limits, key generation time. */
+  security?: SecurityOptions;
 }

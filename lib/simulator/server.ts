@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import { sleep } from '../util/sleep';
 import { buildEnvelope, NotSoapError, parseEnvelope, type ParsedEnvelope } from '../soap/envelope';
@@ -53,8 +55,8 @@ const REALM = 'ONVIF-Q-Simulator';
 
 
 function redactPasswords(body: string): string {
-  if (!body.includes('Password')) return body;
-  return body.replace(/(<(?:[\w.-]+:)?Password\b[^>]*>)[^<]*(<\/)/g, '$1***$2');
+  if (!body.includes('Password') && !body.includes('Passphrase')) return body;
+  return body.replace(/(<(?:[\w.-]+:)?(?:Password|Passphrase)\b[^>]*>)[^<]*(<\/)/g, '$1***$2');
 }
 
 const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
@@ -72,6 +74,10 @@ export class SimulatorServer {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private listenPort = 0;
+  /** The HTTPS listener (AdvSec TLS server), when the device has HTTPS on: same routes, same authentication. */
+  private tlsServer?: HttpsServer;
+  private readonly tlsSockets = new Set<Socket>();
+  private tlsListenPort = 0;
   private faults: Array<InjectedFault & { remaining: number }> = [];
   private policyCache?: { data: string; table?: AccessPolicyTable };
 
@@ -111,6 +117,54 @@ export class SimulatorServer {
         resolve();
       });
     });
+  }
+
+  get tlsPort(): number {
+    return this.tlsListenPort;
+  }
+
+  get tlsListening(): boolean {
+    return !!this.tlsServer?.listening;
+  }
+
+  /**
+   * Serve the same request handler over TLS on a second port with this key and chain (PEM, leaf first). For
+   * an IP address the port is bound before this returns (Node binds synchronously), so a caller may answer
+   * the request that turned HTTPS on right away.
+   */
+  listenTls(port: number, context: { key: string; cert: string }): Promise<void> {
+    const server = createHttpsServer({ key: context.key, cert: context.cert, minVersion: 'TLSv1.2' }, (req, res) => void this.onRequest(req, res));
+    server.on('connection', (s: Socket) => {
+      this.tlsSockets.add(s);
+      s.on('close', () => this.tlsSockets.delete(s));
+    });
+    // A client that gives up during the handshake (refused certificate) is not the device's problem.
+    server.on('tlsClientError', () => undefined);
+    this.tlsServer = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (e) => {
+        if (this.tlsServer === server) this.tlsServer = undefined;
+        reject(e);
+      });
+      server.listen(port, this.options.host, () => {
+        this.tlsListenPort = (server.address() as { port: number }).port;
+        resolve();
+      });
+    });
+  }
+
+  /** Swap the certificate live: new connections get it, open ones keep theirs (ReplaceServerCertificateAssignment). */
+  setTlsContext(context: { key: string; cert: string }): void {
+    this.tlsServer?.setSecureContext({ key: context.key, cert: context.cert, minVersion: 'TLSv1.2' });
+  }
+
+  closeTls(): Promise<void> {
+    const server = this.tlsServer;
+    this.tlsServer = undefined;
+    for (const s of this.tlsSockets) s.destroy();
+    this.tlsSockets.clear();
+    if (!server || !server.listening) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
   }
 
   close(): Promise<void> {
@@ -242,7 +296,17 @@ export class SimulatorServer {
     return f;
   }
 
+  /** Plain HTTP turned off by SetNetworkProtocols while HTTPS serves: the device only answers over TLS. */
+  private plainHttpOff(req: IncomingMessage): boolean {
+    if ((req.socket as TLSSocket).encrypted || !this.tlsListening) return false;
+    return this.state.protocols.some((p) => p.name === 'HTTP' && !p.enabled);
+  }
+
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.plainHttpOff(req)) {
+      req.socket.destroy();
+      return;
+    }
     this.stats.httpRequests++;
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? '';
@@ -380,9 +444,11 @@ export class SimulatorServer {
 
   /** 'http://host:port' as the caller reached us (Host header), so addresses work behind NAT too. */
   private baseUrl(req: IncomingMessage): string {
-    if (req.headers.host) return `http://${req.headers.host}`;
+    const encrypted = !!(req.socket as TLSSocket).encrypted;
+    const scheme = encrypted ? 'https' : 'http';
+    if (req.headers.host) return `${scheme}://${req.headers.host}`;
     const h = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
-    return `http://${h}:${this.listenPort}`;
+    return `${scheme}://${h}:${encrypted ? this.tlsListenPort : this.listenPort}`;
   }
 
   private async answer(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ACCESS_POLICY_CONTENT_TYPE, defaultAccessPolicyFile } from './access';
+import type { KeystoreState } from './security/keystore';
 
 /** User levels a device account can have (Core §5.9.4.2); Anonymous is never stored. */
 export type UserLevel = 'Administrator' | 'Operator' | 'User' | 'Extended';
@@ -82,6 +83,8 @@ export interface DeviceState {
   discoveryMetadataVersion?: number;
   /** Password rules (Get/SetPasswordComplexityConfiguration). Optional: absent (older files) means the defaults. */
   passwordComplexity?: PasswordComplexity;
+  /** Keys, certificates, paths and the TLS server assignment (security/keystore.ts). Optional: absent means empty. */
+  keystore?: KeystoreState;
 }
 
 export const DEFAULT_DEVICE_INFORMATION: DeviceInformationState = {

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import type { Request, Response } from 'express';
 import type { Subscription } from 'rxjs';
-import { FleetDevices, runTask, type TaskProgress } from '../../lib/configure';
+import { CONFIGURE_TASKS, FleetDevices, runTask, type TaskProgress } from '../../lib/configure';
 import type { DeviceLink } from '../../lib/link';
 import type { OnvifDevice } from '../../lib/device/onvif-device';
 import type { SessionChange } from '../../lib/device/types';
@@ -232,7 +232,7 @@ export default function (RED: NodeAPI): void {
       const known = typeof name === 'string' && (isConfigureOperation(name) || findOperation(name) !== undefined);
       if (!known) {
         const shown = typeof name === 'string' ? `'${name.slice(0, 60)}'` : `a ${typeof name}`;
-        return inputError(t('onvifq-configure.error.unknownOperation', { name: shown, from }));
+        return inputError(t('onvifq-configure.error.unknownOperation', { name: shown, from, tasks: CONFIGURE_TASKS.join(', ') }));
       }
       return { operation: name as string, fromNode };
     }

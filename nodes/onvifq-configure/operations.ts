@@ -223,6 +223,41 @@ const entries: CatalogueEntry[] = [
     name: 'inventory', group: 'Tasks', summary: 'Device information, firmware, services and versions, capabilities, Profile Q state and network summary in one object.',
     example: {}, returns: '{ address, endpoint, deviceInformation, firmware, services: [{ namespace, name, version, xaddr }], capabilities, profileQState, network: { hostname, interfaces, dns, ntp, gateway, protocols, discoveryMode }, scopes, clockOffsetMs }',
   },
+  {
+    name: 'enableHttps', group: 'Tasks', changes: true,
+    summary:
+      "Turn on verified HTTPS: a certificate made by the device (self-signed, pinned by fingerprint), signed by your CA (caCertificate + caKey), or your own (certificate + privateKey + chain, sent as PKCS#12); assigned, HTTPS on, verified before anything else changes, rolled back if it does not verify. httpOff turns plain HTTP off afterwards. Keys belong in credentials or msg, never in the flow.",
+    example: { source: 'self-signed', httpOff: false },
+    returns: "{ source, address (https), tls: { ca } | { fingerprint }, fingerprint, ca?, certificate: { subject, issuer, subjectAltName, fingerprint, notAfter, daysLeft }, certificationPathId, keyId, httpDisabled }",
+    fields: [
+      { path: 'source', label: 'Certificate', kind: 'select', options: ['self-signed', 'ca', 'certificate'] },
+      { path: 'caCertificate', label: 'CA certificate (PEM)', kind: 'text', placeholder: "source 'ca': -----BEGIN CERTIFICATE-----…" },
+      { path: 'certificate', label: 'Certificate (PEM)', kind: 'text', placeholder: "source 'certificate': the device's certificate" },
+      { path: 'chain', label: 'Issuers (PEM)', kind: 'text', placeholder: "source 'certificate': the CA certificate(s)" },
+      { path: 'caKey', label: 'CA key or private key (PEM)', kind: 'password' },
+      { path: 'validDays', label: 'Valid for (days)', kind: 'number', placeholder: '365' },
+      { path: 'httpOff', label: 'Then turn HTTP off', kind: 'bool' },
+    ],
+  },
+  {
+    name: 'renewCertificate', group: 'Tasks', changes: true,
+    summary: 'Rotate the TLS certificate while HTTPS stays on: a new key and certificate from the same kinds of source, swapped in, verified, then the old certificate and key deleted (put back if the new one does not verify).',
+    example: { source: 'self-signed' },
+    returns: '{ source, address, tls, fingerprint, ca?, certificate, certificationPathId, keyId, httpDisabled }',
+    fields: [
+      { path: 'source', label: 'Certificate', kind: 'select', options: ['self-signed', 'ca', 'certificate'] },
+      { path: 'caCertificate', label: 'CA certificate (PEM)', kind: 'text', placeholder: "source 'ca': -----BEGIN CERTIFICATE-----…" },
+      { path: 'certificate', label: 'Certificate (PEM)', kind: 'text', placeholder: "source 'certificate': the device's certificate" },
+      { path: 'chain', label: 'Issuers (PEM)', kind: 'text', placeholder: "source 'certificate': the CA certificate(s)" },
+      { path: 'caKey', label: 'CA key or private key (PEM)', kind: 'password' },
+      { path: 'validDays', label: 'Valid for (days)', kind: 'number', placeholder: '365' },
+    ],
+  },
+  {
+    name: 'certificateReport', group: 'Tasks', summary: "The device's TLS certificate: subject, issuer, fingerprint, expiry and days left, flagged when it expires within warnDays.",
+    example: { warnDays: 30 }, returns: '{ https: { enabled, ports }, certificates: [{ subject, issuer, subjectAltName, fingerprint, notAfter, daysLeft, certificationPathId }], daysLeft?, notAfter?, expiresSoon, warnDays }',
+    fields: [{ path: 'warnDays', label: 'Warn within (days)', kind: 'number', placeholder: '60' }],
+  },
 ];
 
 export const CATALOGUE: readonly CatalogueEntry[] = entries;
@@ -246,9 +281,18 @@ export const DEFAULT_PARAMS: Readonly<Record<string, Record<string, unknown>>> =
 /** Where the node's password credential goes, per operation (a path as in FormField.path). */
 export const PASSWORD_TARGETS: Readonly<Record<string, string>> = {
   commission: 'password',
+  // The TLS tasks' secret: the CA key (source 'ca'), or the certificate's own key (source 'certificate', see passwordTarget).
+  enableHttps: 'caKey',
+  renewCertificate: 'caKey',
   CreateUsers: 'User.0.Password',
   SetUser: 'User.0.Password',
 };
+
+/** Where the password credential goes for these parameters: PASSWORD_TARGETS, or privateKey for a TLS task with source 'certificate'. */
+export function passwordTarget(operation: string, params: Record<string, unknown>): string | undefined {
+  if ((operation === 'enableHttps' || operation === 'renewCertificate') && params.source === 'certificate') return 'privateKey';
+  return PASSWORD_TARGETS[operation];
+}
 
 export function isTask(name: string): name is ConfigureTask {
   return (CONFIGURE_TASKS as readonly string[]).includes(name);

@@ -4,7 +4,7 @@
  */
 import { posixTimeZone } from '../../lib/util/time-zone';
 import { inputError } from '../shared/errors';
-import { DEFAULT_PARAMS, PASSWORD_TARGETS } from './operations';
+import { DEFAULT_PARAMS, passwordTarget } from './operations';
 
 type Params = Record<string, unknown>;
 
@@ -54,6 +54,14 @@ export function parseNodeParams(raw: unknown): Params | Error {
 }
 
 function withoutPasswords(params: Params): Params | Error {
+  const key = Object.keys(params).find((k) => /^(caKey|privateKey)$/.test(k) && params[k] !== '' && params[k] !== undefined && params[k] !== null);
+  if (key) {
+    // A private key in the flow file is as exposed as a password there.
+    return inputError(
+      `The parameters stored in the flow hold a private key (${key}), readable by anyone who can read the flow file. ` +
+        "Remove it from the parameters and put it in the node's key field (credentials), or send it in msg.payload. Then deploy again.",
+    );
+  }
   const where = passwordPath(params);
   if (where !== undefined) {
     // The flow file is readable by anyone who can read the Node-RED folder: a password there is refused, not used.
@@ -90,7 +98,7 @@ export function passwordPath(value: unknown, prefix = ''): string | undefined {
 export function buildParams(operation: string, nodeParams: Params, fromNode: boolean, password: string | undefined, payload: unknown): Params | Error {
   const base: Params = structuredClone(DEFAULT_PARAMS[operation] ?? {});
   const own: Params = fromNode ? structuredClone(nodeParams) : {};
-  const target = PASSWORD_TARGETS[operation];
+  const target = passwordTarget(operation, { ...own, ...(isPlainObject(payload) ? payload : {}) });
   if (fromNode && target && password) {
     const parent = target.includes('.') ? getPath(own, target.slice(0, target.lastIndexOf('.'))) : own;
     // Only next to what the node set (a user name): a password on its own would create a nameless user.

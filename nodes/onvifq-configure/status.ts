@@ -26,6 +26,15 @@ export function taskDoneStatus(t: Texts, task: string, result: unknown): NodeSta
       return { fill: 'green', shape: 'dot', text: t('onvifq-configure.status.restored') };
     case 'inventory':
       return { fill: 'green', shape: 'dot', text: t('onvifq-configure.status.inventoryRead') };
+    case 'enableHttps':
+      return { fill: 'green', shape: 'dot', text: t('onvifq-configure.status.httpsVerified') };
+    case 'renewCertificate':
+      return { fill: 'green', shape: 'dot', text: t('onvifq-configure.status.certificateRenewed') };
+    case 'certificateReport': {
+      const report = result as { daysLeft?: number; expiresSoon?: boolean };
+      if (report?.daysLeft === undefined) return { fill: 'grey', shape: 'ring', text: t('onvifq-configure.status.noCertificate') };
+      return { fill: report.expiresSoon ? 'yellow' : 'green', shape: 'dot', text: t('onvifq-configure.status.certificateDaysLeft', { days: report.daysLeft }) };
+    }
     default:
       return { fill: 'green', shape: 'dot', text: t('onvifq-configure.status.done') };
   }

@@ -20,6 +20,7 @@ import {
 import { redact } from '../shared/errors';
 import { DeviceStateLog } from './state-log';
 import { runtimeTexts } from '../shared/i18n';
+import { enableHttps } from '../../lib/tls/tasks';
 
 export default function (RED: NodeAPI): void {
   const t = runtimeTexts(RED, 'onvifq-device');
@@ -95,6 +96,48 @@ export default function (RED: NodeAPI): void {
   RED.httpAdmin.post('/onvifq-device/test', RED.auth.needsPermission('onvifq-device.write'), (req: Request, res: Response) => {
     void testConnection(RED, req, res);
   });
+
+  // The config dialog's "Secure this device…" button: enableHttps on the address being edited.
+  RED.httpAdmin.post('/onvifq-device/secure', RED.auth.needsPermission('onvifq-device.write'), (req: Request, res: Response) => {
+    void secureDevice(RED, req, res);
+  });
+}
+
+interface SecureRequestBody {
+  /** 'self-signed' (default) or 'ca' with caCertificate and caKey (used for this request only, never stored). */
+  source?: unknown;
+  caCertificate?: unknown;
+  caKey?: unknown;
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * Turn on verified HTTPS on the device the dialog edits and answer with what to fill in: the https address and
+ * the pinned fingerprint or the CA. The CA key only passes through this request; nothing is stored or logged.
+ */
+async function secureDevice(RED: NodeAPI, req: Request, res: Response): Promise<void> {
+  const body: SecureRequestBody = req.body && typeof req.body === 'object' ? (req.body as SecureRequestBody) : {};
+  const { props, creds, problems } = settingsFromDialog(req.body, (id) => RED.nodes.getCredentials(id) as DeviceCredentials | undefined);
+  if (problems.length) {
+    res.status(400).json({ ok: false, kind: 'invalid-input', message: `Cannot secure: ${problems.join('; ')}.` });
+    return;
+  }
+  const source = body.source === 'ca' ? 'ca' : 'self-signed';
+  const device = new OnvifDevice(deviceOptionsFrom(props, creds));
+  try {
+    const r = await enableHttps(device, source === 'ca' ? { source, caCertificate: text(body.caCertificate), caKey: text(body.caKey) } : { source });
+    res.json({
+      ok: true, address: r.address, fingerprint: r.fingerprint, ca: r.ca, source: r.source,
+      subject: r.certificate.subject, notAfter: r.certificate.notAfter, subjectAltName: r.certificate.subjectAltName,
+    });
+  } catch (err: unknown) {
+    const kind = isOnvifError(err) ? err.kind : 'bad-response';
+    const message = redact(err instanceof Error ? err.message : String(err), [creds.password, text(body.caKey)]);
+    res.status(kind === 'invalid-input' ? 400 : 502).json({ ok: false, kind, message });
+  } finally {
+    device.close().catch(() => undefined);
+  }
 }
 
 async function testConnection(RED: NodeAPI, req: Request, res: Response): Promise<void> {

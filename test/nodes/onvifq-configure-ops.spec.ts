@@ -30,7 +30,7 @@ const ISSUE_OPERATIONS = [
   'SetUser', 'GetScopes', 'SetScopes', 'AddScopes', 'RemoveScopes', 'GetDiscoveryMode', 'SetDiscoveryMode', 'GetAccessPolicy',
   'SetAccessPolicy', 'GetSystemUris', 'StartSystemRestore',
 ];
-const TASKS = ['commission', 'syncTime', 'backup', 'restore', 'inventory'];
+const TASKS = ['commission', 'syncTime', 'backup', 'restore', 'inventory', 'enableHttps', 'renewCertificate', 'certificateReport'];
 
 function flow(xaddr: string, settings: Record<string, unknown>): TestFlows {
   return [

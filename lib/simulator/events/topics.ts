@@ -39,6 +39,7 @@ export const TOPICS: readonly TopicDescription[] = [
     source: [['VideoSourceConfigurationToken', 'tt:ReferenceToken'], ['VideoAnalyticsConfigurationToken', 'tt:ReferenceToken'], ['Rule', 'xs:string']],
     data: [['IsMotion', 'xs:boolean']],
   },
+  { topic: 'tns1:Advancedsecurity/Keystore/KeyStatus', isProperty: false, source: [['KeyID', 'tas:KeyID']], data: [['OldStatus', 'tas:KeyStatus'], ['NewStatus', 'tas:KeyStatus']] },
   { topic: 'tns1:Device/Trigger/DigitalInput', isProperty: true, source: [['InputToken', 'tt:ReferenceToken']], data: [['LogicalState', 'xs:boolean']] },
 ];
 
