@@ -31,6 +31,8 @@ const EXEMPT: ReadonlyArray<readonly string[]> = [
   ['version'], ['uuid'], ['deviceInformation'], ['time', 'offsetMs'],
   ['networkInterface', 'hwAddress'], ['networkInterface', 'ipv4', 'dhcp'], ['networkInterface', 'ipv4', 'manual'],
   ['networkInterface', 'ipv4', 'dhcpAddress'], ['zeroConfiguration', 'address'], ['discoveryMetadataVersion'],
+  // Installed apps are software, not configuration (their settings have their own backup, AppMgmt §6.2.6).
+  ['apps'],
 ];
 
 type Json = Record<string, unknown>;

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
+import { makeAppMain } from './apps/make-app';
 import { startSimulators, type SimulatedDevice, type SimulatorOptions } from './device';
 
 const USAGE = `Usage: onvifq-sim [options]
+       onvifq-sim make-app --id ID --name NAME --version V --out FILE [options]   (an app package; make-app --help)
+       onvifq-sim make-license --app ID --device DEVICEID --name NAME [--valid-days N]   (an app license)
 
 Runs simulated ONVIF Profile Q devices and prints one JSON line per device once it listens:
   {"xaddr": "http://127.0.0.1:8000/onvif/device_service", "endpoint": "urn:uuid:...", "discovery": "udp://127.0.0.1:3702"}
@@ -97,6 +100,11 @@ export function parseArgs(argv: string[]): { help: true } | { help: false; count
 }
 
 async function main(): Promise<void> {
+  const sub = process.argv[2];
+  if (sub === 'make-app' || sub === 'make-license') {
+    process.exitCode = await makeAppMain(sub, process.argv.slice(3), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+    return;
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs(process.argv.slice(2));

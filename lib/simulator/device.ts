@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
+import { AppService, type AppState } from './apps/service';
+import { APP_PACKAGE_CONTENT_TYPE } from './apps/package';
 import { configurationOf } from './backup';
 import { allScopes, DEVICE_SERVICE_PATH, deviceService, type DeviceServiceHost } from './device-service';
 import { DiscoveryService } from './discovery';
@@ -39,6 +41,7 @@ export class SimulatedDevice extends EventEmitter {
   private readonly events: EventService;
   private readonly discovery: DiscoveryService;
   private readonly transfers: TransferService;
+  private readonly apps?: AppService;
   private freshState: boolean;
   private rebootTimer?: NodeJS.Timeout;
   private stopped = false;
@@ -91,11 +94,16 @@ export class SimulatedDevice extends EventEmitter {
       processorUsageIntervalMs: options.processorUsageIntervalMs ?? 5000,
       motionIntervalMs: options.motionIntervalMs ?? 0,
       topics: options.eventTopics,
+      extraTopics: () => this.apps?.topics() ?? [],
       deviceNow: () => this.deviceNow(),
     });
+    if (options.apps !== false) this.apps = this.appService(options.apps ?? {});
     // The one place services are plugged in. Order matters for the hooks: discovery starts (and may fail the
     // start) before the event timers run, and says Bye before anything else stops.
-    this.services.push(deviceService(this.deviceServiceHost()), this.transfers, this.discovery, this.events, this.statePage());
+    this.services.push(deviceService(this.deviceServiceHost()), this.transfers, this.discovery, this.events);
+    // Apps after events: their State properties are raised into a running event service.
+    if (this.apps) this.services.push(this.apps);
+    this.services.push(this.statePage());
   }
 
   /** Raise an event, e.g. raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } }). */
@@ -106,6 +114,22 @@ export class SimulatedDevice extends EventEmitter {
   /** Update a live property (topic + source) and raise Changed. */
   setProperty(topic: string, source: Record<string, string>, data: Record<string, string>): void {
     this.events.setProperty(topic, source, data);
+  }
+
+  /** Raise one of an installed app's events now (apps raise their `everyMs` events by themselves while Active). */
+  raiseAppEvent(appId: string, eventName: string, values?: Record<string, string>): void {
+    if (!this.apps) throw new Error('This device runs without App Management (apps: false).');
+    this.apps.raiseAppEvent(appId, eventName, values);
+  }
+
+  /** The state of every installed (or installing) app. */
+  get appStates(): Record<string, AppState> {
+    return this.apps?.appStates ?? {};
+  }
+
+  /** GetDeviceId's answer: what simulated licenses are bound to. */
+  get appDeviceId(): string | undefined {
+    return this.apps?.deviceId;
   }
 
   /** The pull points that exist now. */
@@ -215,6 +239,32 @@ export class SimulatedDevice extends EventEmitter {
     };
   }
 
+  private appService(o: NonNullable<Exclude<SimulatorOptions['apps'], false>>): AppService {
+    const device = this;
+    return new AppService(
+      {
+        get state() {
+          return device.state;
+        },
+        deviceNow: () => this.deviceNow(),
+        save: () => this.saveState(),
+        raiseEvent: (topic, item) => this.events.raiseEvent(topic, item),
+        baseUrl: () => this.xaddr.replace(DEVICE_SERVICE_PATH, ''),
+      },
+      this.server,
+      {
+        installDelayMs: o.installDelayMs ?? 500,
+        formats: (o.formats ?? [APP_PACKAGE_CONTENT_TYPE]).map((f) => f.toLowerCase()),
+        licensing: o.licensing ?? true,
+        eventTopicPrefix: o.eventTopicPrefix ?? 'OnvifqApp',
+        uploadIdleTimeoutMs: o.uploadIdleTimeoutMs ?? 10_000,
+        maxPackageBytes: o.maxPackageBytes ?? 512 * 1024 * 1024,
+        capabilityNames: o.capabilityNames ?? 'schema',
+        qualifiedChildren: o.qualifiedChildren ?? false,
+      },
+    );
+  }
+
   /** GET STATE_PATH: the live state as JSON. */
   private statePage(): SimulatedService {
     return {
@@ -273,6 +323,8 @@ export class SimulatedDevice extends EventEmitter {
       Object.assign(fresh, {
         networkInterface: old.networkInterface, gateway: old.gateway, dns: old.dns, protocols: old.protocols,
         zeroConfiguration: old.zeroConfiguration, users: old.users, factoryDefault: old.factoryDefault, hashingAlgorithms: old.hashingAlgorithms,
+        // Installed apps are software, not settings: only a hard factory default removes them.
+        apps: old.apps,
       });
     }
     const wasFactoryDefault = old.factoryDefault;
@@ -301,6 +353,7 @@ export class SimulatedDevice extends EventEmitter {
       configuration: configurationOf(s, false),
       events: { xaddr: this.xaddr.replace(DEVICE_SERVICE_PATH, EVENT_SERVICE_PATH), maxPullPoints: this.options.maxPullPoints ?? 2, properties: this.events.liveProperties },
       pullPoints: this.events.pullPointInfo,
+      apps: this.appStates,
     };
   }
 

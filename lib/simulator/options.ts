@@ -1,3 +1,4 @@
+import type { AppServiceOptions } from './apps/service';
 import type { TopicDescription } from './events/topics';
 
 /** How a simulated device behaves (SimulatedDevice, startSimulators, the onvifq-sim CLI). */
@@ -75,4 +76,10 @@ export interface SimulatorOptions {
   restoreUploadLifetimeMs?: number;
   /** Largest restore upload accepted, bytes (default 4 MiB; a backup is a few kB). */
   maxRestoreBytes?: number;
+  /**
+   * App Management (lib/simulator/apps; on by default, false turns it off): installDelayMs (500), formats
+   * ([APP_PACKAGE_CONTENT_TYPE]), licensing (true), eventTopicPrefix ('OnvifqApp'), uploadIdleTimeoutMs (10000),
+   * maxPackageBytes (512 MiB); quirks: capabilityNames '22.12' (UploadUri, SupportedFormat), qualifiedChildren.
+   */
+  apps?: false | Partial<AppServiceOptions>;
 }

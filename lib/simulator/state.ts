@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ACCESS_POLICY_CONTENT_TYPE, defaultAccessPolicyFile } from './access';
+import type { SimulatedApp } from './apps/service';
 
 /** User levels a device account can have (Core §5.9.4.2); Anonymous is never stored. */
 export type UserLevel = 'Administrator' | 'Operator' | 'User' | 'Extended';
@@ -82,6 +83,8 @@ export interface DeviceState {
   discoveryMetadataVersion?: number;
   /** Password rules (Get/SetPasswordComplexityConfiguration). Optional: absent (older files) means the defaults. */
   passwordComplexity?: PasswordComplexity;
+  /** Installed apps (App Management, lib/simulator/apps). Optional: absent means none. */
+  apps?: SimulatedApp[];
 }
 
 export const DEFAULT_DEVICE_INFORMATION: DeviceInformationState = {
