@@ -30,3 +30,4 @@ export {
 export type { OnvifOperations, OperationName, OperationRequest, OperationResult } from './schema/onvif-types';
 export type * as OnvifTypes from './schema/onvif-types';
 export type { Clock, TimerHandle } from './util/clock';
+export * from './apps';

@@ -106,6 +106,13 @@ function isFatal(e: OnvifError): boolean {
   return e.kind === 'auth' || e.kind === 'tls' || e.kind === 'invalid-input' || e.kind === 'unsupported' || e.kind === 'closed';
 }
 
+const APP_STATE_TOPIC = 'tns1:AppMgmt/State';
+
+/** A change of an app's state (not the states every new subscription reports). */
+function isAppStateChange(e: OnvifEvent): boolean {
+  return e.topic === APP_STATE_TOPIC && e.operation !== undefined && e.operation !== 'Initialized';
+}
+
 function propertyKey(e: OnvifEvent): string {
   return `${e.topic}\u0000${JSON.stringify(e.source)}\u0000${JSON.stringify(e.key)}`;
 }
@@ -317,6 +324,18 @@ export class EventHub {
     }
   }
 
+  /** Read GetEventProperties again (the topic set changed); true when new types are in use. Failures keep the old ones. */
+  private async reloadEventTypes(run: Run): Promise<boolean> {
+    try {
+      const types = await this.loadEventTypes(await this.getDevice(), run);
+      if (!types || run.stopped) return false;
+      this.types = types;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private async pullLoop(run: Run, pp: PullPoint, succeeded: () => void): Promise<void> {
     let timeoutS = this.learned?.timeoutS ?? this.opts.pullTimeoutS;
     let limit = this.learned?.limit ?? this.opts.messageLimit;
@@ -339,7 +358,12 @@ export class EventHub {
         succeeded();
         this.noteLease(run, lease);
         if (this.subject.value.status !== 'active') this.setStatus('active', { subscriptionAddress: pp.url, pullTimeoutS: timeoutS });
-        this.deliver(run, parseNotifications(response, this.types));
+        let events = parseNotifications(response, this.types);
+        // AppMgmt §7.2: an app's install, update or removal changes the topic set; read it again before
+        // delivering, so the app's own events in this batch and later are typed.
+        if (events.some(isAppStateChange) && (await this.reloadEventTypes(run))) events = parseNotifications(response, this.types);
+        if (run.stopped) return;
+        this.deliver(run, events);
       } catch (e) {
         if (run.failure) throw run.failure;
         if (run.stopped) return;

@@ -39,6 +39,11 @@ export interface UploadOptions extends CommonOptions {
   contentType?: string;
   /** Size of a stream source, for Content-Length and progress. */
   size?: number;
+  /**
+   * Word a non-2xx answer for what was uploaded (an app package's 415 means another thing than a backup's);
+   * undefined falls back to the generic wording. `deviceSaid` is the start of the answer as text.
+   */
+  describeStatus?(status: number, deviceSaid: string, details: { httpStatus: number; address: string; deviceText?: string }): OnvifError | undefined;
 }
 
 export interface UploadResult {
@@ -239,9 +244,22 @@ export async function upload(client: SoapClient, url: string, source: UploadSour
     .catch((e) => {
       throw fileError(e, typeof source === 'string' ? source : undefined, 'read');
     });
-  if (res.status < 200 || res.status >= 300) throw statusError(res.status, res.body, target, 'upload');
+  if (res.status < 200 || res.status >= 300) {
+    const said = deviceSaid(res.body);
+    const own = options.describeStatus?.(res.status, said, { httpStatus: res.status, address: hostAndPort(target), deviceText: said || undefined });
+    throw own ?? statusError(res.status, res.body, target, 'upload');
+  }
   report(sent, true);
   return { status: res.status, bytes: sent, body: Buffer.concat(answer) };
+}
+
+function hostAndPort(url: URL): string {
+  return `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+}
+
+/** The start of a device's answer as plain text (markup removed). */
+function deviceSaid(body: Buffer): string {
+  return body.toString('utf8', 0, Math.min(body.length, 4096)).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
 /** File-system problems in words; other errors pass through. */
