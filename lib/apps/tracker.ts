@@ -42,7 +42,10 @@ export function eventChanges(hub: EventHub, known: Map<string, AppState>, nameOf
   });
 }
 
-/** Resolves when the hub's pull point is active (true), or false when it failed or took longer than `timeoutMs`. */
+/**
+ * Resolves when the hub's pull point is active (true), or false when it failed, is retrying after a failure (the
+ * device refused a pull point: polling serves better than waiting) or took longer than `timeoutMs`.
+ */
 export function whenActive(hub: EventHub, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     let done = false;
@@ -58,7 +61,7 @@ export function whenActive(hub: EventHub, timeoutMs: number): Promise<boolean> {
     const sub: Subscription = hub.state$.subscribe({
       next: (s) => {
         if (s.status === 'active') finish(true);
-        else if (s.status === 'failed' || s.status === 'closed') finish(false);
+        else if (s.status === 'failed' || s.status === 'closed' || s.status === 'retrying') finish(false);
       },
       complete: () => finish(false),
     });

@@ -102,7 +102,10 @@ export class AppError extends OnvifError {
 
   constructor(kind: OnvifErrorKind, message: string, step: AppStep, details: OnvifErrorDetails & { appId?: string; appStatus?: string } = {}) {
     super(kind, message, details);
+    // Assigned here: class fields would reset what OnvifError's constructor copied from details.
     this.step = step;
+    this.appId = details.appId;
+    this.appStatus = details.appStatus;
   }
 
   override toJSON(): Record<string, unknown> {

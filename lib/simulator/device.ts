@@ -261,6 +261,7 @@ export class SimulatedDevice extends EventEmitter {
         maxPackageBytes: o.maxPackageBytes ?? 512 * 1024 * 1024,
         capabilityNames: o.capabilityNames ?? 'schema',
         qualifiedChildren: o.qualifiedChildren ?? false,
+        acceptedFormats: o.acceptedFormats?.map((f) => f.toLowerCase()),
       },
     );
   }

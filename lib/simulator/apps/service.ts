@@ -50,6 +50,8 @@ export interface AppServiceOptions {
   maxPackageBytes: number;
   /** '22.12': the capability attributes as the 22.12 text names them (UploadUri, SupportedFormat). */
   capabilityNames: 'schema' | '22.12';
+  /** Quirk: what the upload really accepts when it differs from FormatsSupported (a device whose capabilities are wrong). */
+  acceptedFormats?: string[];
   /** Response children in the ans namespace, unlike the schema (devices that assume elementFormDefault qualified). */
   qualifiedChildren: boolean;
 }
@@ -418,8 +420,9 @@ export class AppService implements SimulatedService {
     if (lengthHeader === undefined) return text(411, 'Content-Length is required: send the package with its length (not chunked).\n');
     const length = Number(lengthHeader);
     const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!type || !this.options.formats.includes(type)) {
-      return text(415, `The Content-Type '${type || 'none'}' is not one of the formats this device installs (FormatsSupported: ${this.options.formats.join(', ')}).\n`);
+    const accepted = this.options.acceptedFormats ?? this.options.formats;
+    if (!type || !accepted.includes(type)) {
+      return text(415, `The Content-Type '${type || 'none'}' is not one of the formats this device installs (${accepted.join(', ')}).\n`);
     }
     if (length > this.options.maxPackageBytes) return text(413, `The package is larger than ${this.options.maxPackageBytes} bytes.\n`);
     const read = await this.readPackage(req);
