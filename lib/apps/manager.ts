@@ -617,7 +617,8 @@ export class AppManager {
       for (const l of i.licenses) {
         const until = l.validUntil ? Date.parse(l.validUntil) : NaN;
         const from = l.validFrom ? Date.parse(l.validFrom) : NaN;
-        const daysLeft = Number.isFinite(until) ? Math.floor((until - now) / DAY) : undefined;
+        // Whole days, toward zero: 10.9 days left is 10, expired 2.3 days ago is -2.
+        const daysLeft = Number.isFinite(until) ? Math.trunc((until - now) / DAY) : undefined;
         let status: LicenseReportRow['status'] = 'unlimited';
         if (Number.isFinite(from) && from > now) status = 'not-yet-valid';
         else if (Number.isFinite(until)) status = until <= now ? 'expired' : daysLeft! < warnDays ? 'expiring' : 'valid';
