@@ -11,6 +11,7 @@ import { events } from './commands/events';
 import { discover } from './commands/discover';
 import { info } from './commands/info';
 import { task } from './commands/task';
+import { apps } from './commands/apps';
 
 /** The subcommands, in the order --help lists them. */
 export const COMMANDS: Record<string, Command> = {
@@ -19,6 +20,7 @@ export const COMMANDS: Record<string, Command> = {
   task,
   discover,
   events,
+  apps,
 };
 
 const COMMON_OPTIONS = `Options for device commands:
