@@ -40,6 +40,11 @@ export interface UploadOptions extends CommonOptions {
   /** Size of a stream source, for Content-Length and progress. */
   size?: number;
   /**
+   * Read size for a file source, bytes (default 64 KiB). 16 KiB keeps the client's RSS flat on uploads of tens of
+   * MB: larger reads leave tens of MB of freed buffers in the allocator until the next full GC.
+   */
+  readChunkBytes?: number;
+  /**
    * Word a non-2xx answer for what was uploaded (an app package's 415 means another thing than a backup's);
    * undefined falls back to the generic wording. `deviceSaid` is the start of the answer as text.
    */
@@ -205,7 +210,8 @@ export async function upload(client: SoapClient, url: string, source: UploadSour
     }
     if (!stat.isFile()) throw new OnvifError('invalid-input', `${source} is not a file; give the path of the file to upload.`);
     size = stat.size;
-    body = () => createReadStream(source, { highWaterMark: 64 * 1024 });
+    const highWaterMark = Math.max(1024, options.readChunkBytes ?? 64 * 1024);
+    body = () => createReadStream(source, { highWaterMark });
   } else if (source instanceof Readable) {
     replayable = false;
     body = () => source;

@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark in turn, each printing its own figures. Scripts that print numbers,
  * not tests with time limits. `npm run bench -- --only <name>` runs one.
  */
+import { benchApps } from './apps.bench';
 import { benchDiscovery } from './discovery.bench';
 import { benchEvents } from './events.bench';
 import { benchGetDeviceInformation } from './get-device-information.bench';
@@ -12,6 +13,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   events: benchEvents,
   discovery: benchDiscovery,
   parse: benchParse,
+  apps: benchApps,
 };
 
 async function main(): Promise<void> {
