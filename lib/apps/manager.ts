@@ -372,8 +372,6 @@ export class AppManager {
       const sent = await this.device.upload(caps.uploadUrl, opened.source, {
         contentType,
         size: opened.size,
-        // Small reads: a 50 MB package grows the client's RSS by about 1 MB instead of 20-30 MB (test/bench/apps.bench.ts).
-        readChunkBytes: 16 * 1024,
         signal: o.signal,
         timeoutMs: o.uploadIdleTimeoutMs,
         describeStatus: (status, said, details) => packageStatusError(status, said, details, caps, contentType),

@@ -31,19 +31,23 @@ export interface DownloadResult {
   contentType?: string;
 }
 
-/** A Buffer, a file path, or a stream (sent once; give `size` so the device sees a Content-Length). */
-export type UploadSource = Buffer | string | Readable;
+/**
+ * A Buffer, a file path, a stream (sent once; give `size` so the device sees a Content-Length), or a source that
+ * can be opened again for a second attempt ({ open, size }, e.g. recyclingFileStream for large files).
+ */
+export type UploadSource = Buffer | string | Readable | ReopenableSource;
+
+/** A body that can be opened once per attempt (so an auth challenge after the start can be answered). */
+export interface ReopenableSource {
+  open(): Readable;
+  size: number;
+}
 
 export interface UploadOptions extends CommonOptions {
   /** Default application/octet-stream. */
   contentType?: string;
   /** Size of a stream source, for Content-Length and progress. */
   size?: number;
-  /**
-   * Read size for a file source, bytes (default 64 KiB). 16 KiB keeps the client's RSS flat on uploads of tens of
-   * MB: larger reads leave tens of MB of freed buffers in the allocator until the next full GC.
-   */
-  readChunkBytes?: number;
   /**
    * Word a non-2xx answer for what was uploaded (an app package's 415 means another thing than a backup's);
    * undefined falls back to the generic wording. `deviceSaid` is the start of the answer as text.
@@ -210,11 +214,14 @@ export async function upload(client: SoapClient, url: string, source: UploadSour
     }
     if (!stat.isFile()) throw new OnvifError('invalid-input', `${source} is not a file; give the path of the file to upload.`);
     size = stat.size;
-    const highWaterMark = Math.max(1024, options.readChunkBytes ?? 64 * 1024);
-    body = () => createReadStream(source, { highWaterMark });
+    body = () => createReadStream(source, { highWaterMark: 64 * 1024 });
   } else if (source instanceof Readable) {
     replayable = false;
     body = () => source;
+  } else if (source && typeof (source as ReopenableSource).open === 'function' && Number.isFinite((source as ReopenableSource).size)) {
+    const reopenable = source as ReopenableSource;
+    size = reopenable.size;
+    body = () => reopenable.open();
   } else {
     throw new OnvifError('invalid-input', 'Nothing to upload: give a Buffer, a file path or a readable stream.');
   }
