@@ -210,6 +210,10 @@ describe('apps: operations, licenses, configuration, events', function () {
     assert.deepEqual(s.appStates, { Counter: 'Active', Manual: 'Inactive' });
     const again = env.manager(s);
     assert.deepEqual((await again.info('Counter'))[0]!.licenses, [{ name: 'basic' }]);
+    // A soft factory default keeps the apps (they are software, not settings); a hard one removes them.
+    await env.open(s).call('SetSystemFactoryDefault', { FactoryDefault: 'Soft' }, { waitForRestart: false });
+    await new Promise((r) => s.once('ready', r));
+    assert.deepEqual(Object.keys(s.appStates).sort(), ['Counter', 'Manual']);
     await env.open(s).call('SetSystemFactoryDefault', { FactoryDefault: 'Hard' }, { waitForRestart: false });
     await new Promise((r) => s.once('ready', r));
     assert.deepEqual(s.appStates, {});
