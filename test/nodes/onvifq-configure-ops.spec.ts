@@ -186,9 +186,10 @@ describe('onvifq-configure: the Device operations', function () {
       const caps = await send({ topic: 'tev:GetServiceCapabilities' });
       assert.ok((caps.payload as any).Capabilities, JSON.stringify(caps.payload));
       const before = requests();
-      const err = await fails({ topic: 'ans:GetInstalledApps' });
+      // The simulator lists App Management (issue 13) but no Advanced Security service.
+      const err = await fails({ topic: 'tas:GetServiceCapabilities' });
       assert.equal(err.error.cause?.kind, 'unsupported');
-      assert.match(err.error.message, /does not offer the appmgmt service/);
+      assert.match(err.error.message, /does not offer the advancedsecurity service/);
       assert.equal(requests(), before, 'nothing sent');
     });
 
