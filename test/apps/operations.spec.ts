@@ -37,6 +37,13 @@ describe('apps: operations, licenses, configuration, events', function () {
     assert.equal((await env.manager(old).install(counterPackage())).state, 'Active');
   });
 
+  it('a device without App Management: every action fails as unsupported, naming the step', async () => {
+    const s = await env.sim({ apps: false });
+    const apps = env.manager(s);
+    await assert.rejects(apps.list(), (e: AppError) => e.kind === 'unsupported' && e.step === 'operation' && /does not offer ONVIF App Management/.test(e.message));
+    await assert.rejects(apps.install(counterPackage()), (e: AppError) => e.kind === 'unsupported' && e.step === 'capabilities');
+  });
+
   it('GetServices lists the service with its capabilities inline', async () => {
     const s = await env.sim();
     const services = (await env.open(s).call('GetServices', { IncludeCapability: true })) as { Service: Array<{ Namespace: string; XAddr: string; Capabilities?: Record<string, unknown> }> };
