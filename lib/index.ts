@@ -32,3 +32,4 @@ export type * as OnvifTypes from './schema/onvif-types';
 export type { Clock, TimerHandle } from './util/clock';
 export * from './firmware';
 export * from './tls';
+export * from './apps';

@@ -13,6 +13,7 @@ import { info } from './commands/info';
 import { task } from './commands/task';
 import { firmware } from './commands/firmware';
 import { tls } from './commands/tls';
+import { apps } from './commands/apps';
 
 /** The subcommands, in the order --help lists them. */
 export const COMMANDS: Record<string, Command> = {
@@ -23,6 +24,7 @@ export const COMMANDS: Record<string, Command> = {
   tls,
   discover,
   events,
+  apps,
 };
 
 const COMMON_OPTIONS = `Options for device commands:

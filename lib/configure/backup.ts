@@ -1,16 +1,31 @@
 import { promises as fsp } from 'node:fs';
 import { OnvifError, isOnvifError } from '../errors';
-import { reachableXaddr } from '../device/address';
 import type { OnvifDevice } from '../device/onvif-device';
+import { AppManager } from '../apps/manager';
 import { NS } from '../xml/namespaces';
 import type { ProfileQState } from '../device/types';
 import type { TaskOptions } from './types';
 import { formatBytes } from '../util/format';
-import { durationMs, invalid } from './util';
+import { durationMs, invalid, reachable } from './util';
 
 export interface BackupParams {
   /** Write the backup to this file; without it the result carries the bytes in `buffer`. */
   file?: string;
+  /**
+   * Also back up the configuration of every installed app that offers one (App Management §6.2.6): next to
+   * `file` as `<file>.app-<AppID>.config`, or in memory (`apps[].buffer`).
+   */
+  includeApps?: boolean;
+}
+
+/** One app's configuration backup within a system backup; `error` when that app's could not be read. */
+export interface AppConfigBackup {
+  appId: string;
+  version?: string;
+  bytes?: number;
+  file?: string;
+  buffer?: Buffer;
+  error?: string;
 }
 
 export interface BackupResult {
@@ -18,6 +33,8 @@ export interface BackupResult {
   file?: string;
   buffer?: Buffer;
   contentType?: string;
+  /** With includeApps: the apps' configurations (empty when the device has no App Management or no app has one). */
+  apps?: AppConfigBackup[];
 }
 
 export interface RestoreParams {
@@ -41,18 +58,6 @@ export interface RestoreResult {
   profileQState: ProfileQState;
 }
 
-/** Devices name hosts we may not reach (NAT, 0.0.0.0): keep their path, use the address we talk to. */
-export function reachable(device: OnvifDevice, uri: string): string {
-  const reported = device.session?.services.find((s) => s.namespace === NS.tds)?.reportedXaddr;
-  let origin: string | undefined;
-  try {
-    origin = reported ? new URL(reported).origin : undefined;
-  } catch {
-    origin = undefined;
-  }
-  return reachableXaddr(uri, device.url, origin);
-}
-
 function notSupported(device: OnvifDevice, what: string, e?: unknown): OnvifError {
   return new OnvifError('unsupported', `${device.displayAddress} does not support ${what} over HTTP.`, { address: device.displayAddress, cause: e });
 }
@@ -64,6 +69,7 @@ function isNotSupportedFault(e: unknown): boolean {
 /** GetSystemUris, then download the system backup (to a file, or into memory). */
 export async function backup(device: OnvifDevice, params: BackupParams = {}, options: TaskOptions = {}): Promise<BackupResult> {
   if (params.file !== undefined && (typeof params.file !== 'string' || !params.file.trim())) throw invalid('backup: file must be a file path.');
+  if (params.includeApps !== undefined && typeof params.includeApps !== 'boolean') throw invalid('backup: includeApps must be true or false.');
   const session = await device.connect();
   if (session.capabilities.system.httpSystemBackup === false) throw notSupported(device, 'system backup (its capabilities say HttpSystemBackup false)');
   options.onProgress?.({ task: 'backup', step: 'locate', text: 'backup: asking for the address', percent: 0 });
@@ -83,8 +89,29 @@ export async function backup(device: OnvifDevice, params: BackupParams = {}, opt
     onProgress: (p) =>
       options.onProgress?.({ task: 'backup', step: 'download', text: `backup: ${p.percent !== undefined ? `${p.percent}% ` : ''}${formatBytes(p.bytes)}`, percent: p.percent }),
   });
-  options.onProgress?.({ task: 'backup', step: 'done', text: `backup: ${formatBytes(r.bytes)}`, percent: 100 });
-  return { bytes: r.bytes, ...(r.file ? { file: r.file } : {}), ...(r.buffer ? { buffer: r.buffer } : {}), ...(r.contentType ? { contentType: r.contentType } : {}) };
+  const apps = params.includeApps ? await backupAppConfigurations(device, file, options) : undefined;
+  options.onProgress?.({ task: 'backup', step: 'done', text: `backup: ${formatBytes(r.bytes)}${apps ? ` + ${apps.filter((a) => !a.error).length} app configuration(s)` : ''}`, percent: 100 });
+  return {
+    bytes: r.bytes, ...(r.file ? { file: r.file } : {}), ...(r.buffer ? { buffer: r.buffer } : {}), ...(r.contentType ? { contentType: r.contentType } : {}), ...(apps ? { apps } : {}),
+  };
+}
+
+/** Each installed app's configuration (those with a Configuration URI); one app's failure is recorded, not fatal. */
+async function backupAppConfigurations(device: OnvifDevice, file: string | undefined, options: TaskOptions): Promise<AppConfigBackup[]> {
+  if (!device.serviceAddress(NS.ans)) return [];
+  const manager = new AppManager(device, { events: false });
+  options.onProgress?.({ task: 'backup', step: 'apps', text: 'backup: app configurations' });
+  const out: AppConfigBackup[] = [];
+  for (const app of await manager.info()) {
+    if (!app.configuration) continue;
+    try {
+      const r = await manager.backupConfig(app.appId, { file: file ? `${file}.app-${app.appId.replace(/[^\w.-]/g, '_')}.config` : undefined, signal: options.signal });
+      out.push({ appId: app.appId, version: r.version, bytes: r.bytes, ...(r.file ? { file: r.file } : {}), ...(r.buffer ? { buffer: r.buffer } : {}) });
+    } catch (e) {
+      out.push({ appId: app.appId, version: app.version, error: (e as Error).message });
+    }
+  }
+  return out;
 }
 
 /** StartSystemRestore, upload the backup, wait ExpectedDownTime, reconnect. */

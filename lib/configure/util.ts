@@ -1,4 +1,7 @@
+import { reachableXaddr } from '../device/address';
+import type { OnvifDevice } from '../device/onvif-device';
 import { OnvifError } from '../errors';
+import { NS } from '../xml/namespaces';
 import type { TtNetworkHostInput } from '../schema/onvif-types';
 
 export function invalid(message: string): OnvifError {
@@ -31,4 +34,16 @@ export function durationMs(s: unknown): number | undefined {
 
 export function checkAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw new OnvifError('closed', `${what} was cancelled.`);
+}
+
+/** Devices name hosts we may not reach (NAT, 0.0.0.0): keep their path, use the address we talk to. */
+export function reachable(device: OnvifDevice, uri: string): string {
+  const reported = device.session?.services.find((s) => s.namespace === NS.tds)?.reportedXaddr;
+  let origin: string | undefined;
+  try {
+    origin = reported ? new URL(reported).origin : undefined;
+  } catch {
+    origin = undefined;
+  }
+  return reachableXaddr(uri, device.url, origin);
 }

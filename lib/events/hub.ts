@@ -113,6 +113,13 @@ function isFatal(e: OnvifError): boolean {
   return e.kind === 'auth' || e.kind === 'tls' || e.kind === 'invalid-input' || e.kind === 'unsupported' || e.kind === 'closed';
 }
 
+const APP_STATE_TOPIC = 'tns1:AppMgmt/State';
+
+/** A change of an app's state (not the states every new subscription reports). */
+function isAppStateChange(e: OnvifEvent): boolean {
+  return e.topic === APP_STATE_TOPIC && e.operation !== undefined && e.operation !== 'Initialized';
+}
+
 function propertyKey(e: OnvifEvent): string {
   return `${e.topic}\u0000${JSON.stringify(e.source)}\u0000${JSON.stringify(e.key)}`;
 }
@@ -328,6 +335,18 @@ export class EventHub {
     }
   }
 
+  /** Read GetEventProperties again (the topic set changed); true when new types are in use. Failures keep the old ones. */
+  private async reloadEventTypes(run: Run): Promise<boolean> {
+    try {
+      const types = await this.loadEventTypes(await this.getDevice(), run);
+      if (!types || run.stopped) return false;
+      this.types = types;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private async pullLoop(run: Run, pp: PullPoint, succeeded: () => void): Promise<void> {
     let timeoutS = this.learned?.timeoutS ?? this.opts.pullTimeoutS;
     let limit = this.learned?.limit ?? this.opts.messageLimit;
@@ -343,7 +362,7 @@ export class EventHub {
       try {
         // The HTTP timeout must outlast the long poll.
         const httpTimeoutMs = timeoutS * 1000 + Math.max(5000, timeoutS * 250);
-        const { events, lease } = await this.pullEvents(pp, timeoutS, limit, { signal: pullAbort.signal, timeoutMs: httpTimeoutMs });
+        const { events, lease } = await this.pullEvents(run, pp, timeoutS, limit, { signal: pullAbort.signal, timeoutMs: httpTimeoutMs });
         if (run.stopped) return;
         if (probing || limitsAdopted) this.learned = { timeoutS, limit };
         probing = undefined;
@@ -391,9 +410,19 @@ export class EventHub {
    * One PullMessages, read into events. Its own frame, so the answer's XML tree is gone when it returns: the pull loop
    * would otherwise keep the last answer alive through the whole next long poll.
    */
-  private async pullEvents(pp: PullPoint, timeoutS: number, limit: number, options: { signal: AbortSignal; timeoutMs: number }): Promise<{ events: OnvifEvent[]; lease: LeaseTimes }> {
+  private async pullEvents(
+    run: Run,
+    pp: PullPoint,
+    timeoutS: number,
+    limit: number,
+    options: { signal: AbortSignal; timeoutMs: number },
+  ): Promise<{ events: OnvifEvent[]; lease: LeaseTimes }> {
     const { response, lease } = await pp.pull(timeoutS, limit, options);
-    return { events: parseNotifications(response, this.types), lease };
+    const events = parseNotifications(response, this.types);
+    // AppMgmt §7.2: an app's install, update or removal changes the topic set; read it again before delivering,
+    // so the app's own events in this batch and later are typed.
+    if (events.some(isAppStateChange) && (await this.reloadEventTypes(run))) return { events: parseNotifications(response, this.types), lease };
+    return { events, lease };
   }
 
   private noteLease(run: Run, lease: LeaseTimes): void {

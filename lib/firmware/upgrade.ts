@@ -1,4 +1,5 @@
-import { backup, reachable, type BackupResult } from '../configure/backup';
+import { backup, type BackupResult } from '../configure/backup';
+import { reachable } from '../configure/util';
 import { durationMs } from '../configure/util';
 import type { OnvifDevice } from '../device/onvif-device';
 import type { DeviceCapabilities } from '../device/types';

@@ -33,6 +33,8 @@ const EXEMPT: ReadonlyArray<readonly string[]> = [
   ['networkInterface', 'ipv4', 'dhcpAddress'], ['zeroConfiguration', 'address'], ['discoveryMetadataVersion'],
   // Private keys never leave the device in a backup; a restore keeps the device's own keystore.
   ['keystore'],
+  // Installed apps are software, not configuration (their settings have their own backup, AppMgmt §6.2.6).
+  ['apps'],
 ];
 
 type Json = Record<string, unknown>;

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
+import { makeAppMain } from './apps/make-app';
 import { startSimulators, type SimulatedDevice, type SimulatorOptions } from './device';
 import { writeFirmware } from './firmware/image';
 import { DEFAULT_DEVICE_INFORMATION } from './state';
 
 const USAGE = `Usage: onvifq-sim [options]
+       onvifq-sim make-app --id ID --name NAME --version V --out FILE [options]   (an app package; make-app --help)
+       onvifq-sim make-license --app ID --device DEVICEID --name NAME [--valid-days N]   (an app license)
 
 Runs simulated ONVIF Profile Q devices and prints one JSON line per device once it listens:
   {"xaddr": "http://127.0.0.1:8000/onvif/device_service", "endpoint": "urn:uuid:...", "discovery": "udp://127.0.0.1:3702"}
@@ -144,13 +147,18 @@ export async function makeFirmwareCommand(argv: string[]): Promise<{ file: strin
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === 'make-firmware') {
+  const sub = process.argv[2];
+  if (sub === 'make-firmware') {
     try {
       process.stdout.write(`${JSON.stringify(await makeFirmwareCommand(process.argv.slice(3)))}\n`);
     } catch (e) {
       process.stderr.write(`onvifq-sim: ${(e as Error).message}\n`);
       process.exit(e instanceof UsageError ? 2 : 1);
     }
+    return;
+  }
+  if (sub === 'make-app' || sub === 'make-license') {
+    process.exitCode = await makeAppMain(sub, process.argv.slice(3), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
     return;
   }
   let parsed: ReturnType<typeof parseArgs>;

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { createServer as createNetServer } from 'node:net';
 import type { IncomingMessage } from 'node:http';
+import { AppService, type AppState } from './apps/service';
+import { APP_PACKAGE_CONTENT_TYPE } from './apps/package';
 import { configurationOf } from './backup';
 import { allScopes, DEVICE_SERVICE_PATH, deviceService, type DeviceServiceHost } from './device-service';
 import { DiscoveryService } from './discovery';
@@ -45,6 +47,7 @@ export class SimulatedDevice extends EventEmitter {
   private readonly transfers: TransferService;
   private readonly firmware: FirmwareService;
   private readonly security: SecurityService;
+  private readonly apps?: AppService;
   private freshState: boolean;
   private rebootTimer?: NodeJS.Timeout;
   private stopped = false;
@@ -105,12 +108,17 @@ export class SimulatedDevice extends EventEmitter {
       processorUsageIntervalMs: options.processorUsageIntervalMs ?? 5000,
       motionIntervalMs: options.motionIntervalMs ?? 0,
       topics: options.eventTopics,
+      extraTopics: () => this.apps?.topics() ?? [],
       deviceNow: () => this.deviceNow(),
     });
+    if (options.apps !== false) this.apps = this.appService(options.apps ?? {});
     // The one place services are plugged in. Order matters for the hooks: discovery starts (and may fail the
     // start) before the event timers run, and says Bye before anything else stops.
     this.security = new SecurityService(this.securityHost(), options.security);
-    this.services.push(deviceService(this.deviceServiceHost()), this.transfers, this.firmware, this.discovery, this.events, this.security, this.statePage());
+    this.services.push(deviceService(this.deviceServiceHost()), this.transfers, this.firmware, this.discovery, this.events);
+    // Apps after events: their State properties are raised into a running event service.
+    if (this.apps) this.services.push(this.apps);
+    this.services.push(this.security, this.statePage());
   }
 
   /** Raise an event, e.g. raiseEvent('tns1:RuleEngine/CellMotionDetector/Motion', { data: { IsMotion: 'true' } }). */
@@ -121,6 +129,22 @@ export class SimulatedDevice extends EventEmitter {
   /** Update a live property (topic + source) and raise Changed. */
   setProperty(topic: string, source: Record<string, string>, data: Record<string, string>): void {
     this.events.setProperty(topic, source, data);
+  }
+
+  /** Raise one of an installed app's events now (apps raise their `everyMs` events by themselves while Active). */
+  raiseAppEvent(appId: string, eventName: string, values?: Record<string, string>): void {
+    if (!this.apps) throw new Error('This device runs without App Management (apps: false).');
+    this.apps.raiseAppEvent(appId, eventName, values);
+  }
+
+  /** The state of every installed (or installing) app. */
+  get appStates(): Record<string, AppState> {
+    return this.apps?.appStates ?? {};
+  }
+
+  /** GetDeviceId's answer: what simulated licenses are bound to. */
+  get appDeviceId(): string | undefined {
+    return this.apps?.deviceId;
   }
 
   /** The pull points that exist now. */
@@ -305,6 +329,33 @@ export class SimulatedDevice extends EventEmitter {
     };
   }
 
+  private appService(o: NonNullable<Exclude<SimulatorOptions['apps'], false>>): AppService {
+    const device = this;
+    return new AppService(
+      {
+        get state() {
+          return device.state;
+        },
+        deviceNow: () => this.deviceNow(),
+        save: () => this.saveState(),
+        raiseEvent: (topic, item) => this.events.raiseEvent(topic, item),
+        baseUrl: () => this.xaddr.replace(DEVICE_SERVICE_PATH, ''),
+      },
+      this.server,
+      {
+        installDelayMs: o.installDelayMs ?? 500,
+        formats: (o.formats ?? [APP_PACKAGE_CONTENT_TYPE]).map((f) => f.toLowerCase()),
+        licensing: o.licensing ?? true,
+        eventTopicPrefix: o.eventTopicPrefix ?? 'OnvifqApp',
+        uploadIdleTimeoutMs: o.uploadIdleTimeoutMs ?? 10_000,
+        maxPackageBytes: o.maxPackageBytes ?? 512 * 1024 * 1024,
+        capabilityNames: o.capabilityNames ?? 'schema',
+        qualifiedChildren: o.qualifiedChildren ?? false,
+        acceptedFormats: o.acceptedFormats?.map((f) => f.toLowerCase()),
+      },
+    );
+  }
+
   /** GET STATE_PATH: the live state as JSON. */
   private statePage(): SimulatedService {
     return {
@@ -367,6 +418,8 @@ export class SimulatedDevice extends EventEmitter {
         zeroConfiguration: old.zeroConfiguration, users: old.users, factoryDefault: old.factoryDefault, hashingAlgorithms: old.hashingAlgorithms,
         // HTTPS stays as it was, so the keystore that serves it does too.
         keystore: old.keystore,
+        // Installed apps are software, not settings: only a hard factory default removes them.
+        apps: old.apps,
       });
     }
     const wasFactoryDefault = old.factoryDefault;
@@ -395,6 +448,7 @@ export class SimulatedDevice extends EventEmitter {
       configuration: configurationOf(s, false),
       events: { xaddr: this.xaddr.replace(DEVICE_SERVICE_PATH, EVENT_SERVICE_PATH), maxPullPoints: this.options.maxPullPoints ?? 2, properties: this.events.liveProperties },
       pullPoints: this.events.pullPointInfo,
+      apps: this.appStates,
     };
   }
 

@@ -64,3 +64,18 @@ export { TOPICS, type TopicDescription } from './events/topics';
  */
 export { FIRMWARE_PATH_PREFIX, type FirmwareOutcome, type FirmwareUpgradeMode } from './firmware/service';
 export { makeFirmware, writeFirmware, firmwareSize, FirmwareVerifier, FIRMWARE_MAGIC, type FirmwareHeader, type MakeFirmwareOptions } from './firmware/image';
+
+/**
+ * App Management (AppMgmt 22.12), at APPS_SERVICE_PATH ('/onvif/app_management'), listed by GetServices with its
+ * capabilities. Packages (format: apps/package.ts; `onvifq-sim make-app`, makeAppPackage, writeAppPackage) are POSTed
+ * to APP_UPLOAD_PATH with HTTP digest of an Administrator: 401/403, 411 without Content-Length, 415 outside
+ * FormatsSupported, 408 when the body stalls (uploadIdleTimeoutMs), 200 then tns1:AppMgmt/State Installing and,
+ * installDelayMs later, Active/Inactive or InstallationFailed with a Status (malformed or incompatible package). An
+ * update stops an Active app first (Inactive). Each app's configuration: GET/POST APP_CONFIG_PATH_PREFIX + AppID
+ * (521 for a configuration of another version). Licenses (makeLicense) bound to GetDeviceId. Apps persist in the
+ * state file (Autostart apps come back Active); a hard factory default removes them. Options: `apps` in
+ * SimulatorOptions. On SimulatedDevice: raiseAppEvent(appId, eventName), appStates, appDeviceId.
+ */
+export { AppService, APPS_SERVICE_PATH, APP_UPLOAD_PATH, APP_CONFIG_PATH_PREFIX, APP_CONFIG_FORMAT, APP_STATE_TOPIC, type AppState, type SimulatedApp, type AppServiceOptions } from './apps/service';
+export { APP_PACKAGE_MAGIC, APP_PACKAGE_CONTENT_TYPE, makeAppPackage, writeAppPackage, packageHeader, type AppManifest, type AppEventSpec } from './apps/package';
+export { makeLicense, readLicense, LICENSE_PREFIX, type LicenseContent } from './apps/licenses';

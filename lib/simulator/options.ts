@@ -1,3 +1,4 @@
+import type { AppServiceOptions } from './apps/service';
 import type { TopicDescription } from './events/topics';
 import type { SecurityOptions } from './security/service';
 
@@ -95,4 +96,10 @@ export interface SimulatorOptions {
   httpsPort?: number;
   /** The keystore and TLS server (`tas` service): capability names, limits, key generation time. */
   security?: SecurityOptions;
+  /**
+   * App Management (lib/simulator/apps; on by default, false turns it off): installDelayMs (500), formats
+   * ([APP_PACKAGE_CONTENT_TYPE]), licensing (true), eventTopicPrefix ('OnvifqApp'), uploadIdleTimeoutMs (10000),
+   * maxPackageBytes (512 MiB); quirks: capabilityNames '22.12' (UploadUri, SupportedFormat), qualifiedChildren.
+   */
+  apps?: false | Partial<AppServiceOptions>;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ACCESS_POLICY_CONTENT_TYPE, defaultAccessPolicyFile } from './access';
 import type { KeystoreState } from './security/keystore';
+import type { SimulatedApp } from './apps/service';
 
 /** User levels a device account can have (Core §5.9.4.2); Anonymous is never stored. */
 export type UserLevel = 'Administrator' | 'Operator' | 'User' | 'Extended';
@@ -85,6 +86,8 @@ export interface DeviceState {
   passwordComplexity?: PasswordComplexity;
   /** Keys, certificates, paths and the TLS server assignment (security/keystore.ts). Optional: absent means empty. */
   keystore?: KeystoreState;
+  /** Installed apps (App Management, lib/simulator/apps). Optional: absent means none. */
+  apps?: SimulatedApp[];
 }
 
 export const DEFAULT_DEVICE_INFORMATION: DeviceInformationState = {

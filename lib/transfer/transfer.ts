@@ -32,11 +32,17 @@ export interface DownloadResult {
 }
 
 /**
- * A Buffer, a file path, a stream (sent once), or a function that opens the stream again for each attempt
- * (so a digest challenge can be answered). With a stream or a function, give `size` so the device sees a
- * Content-Length.
+ * A Buffer, a file path, a stream (sent once; give `size` so the device sees a Content-Length), a function that opens
+ * the stream again for each attempt (give `size`), or a source that can be opened again ({ open, size }, e.g.
+ * recyclingFileStream for large files), so a digest challenge after the start can be answered.
  */
-export type UploadSource = Buffer | string | Readable | (() => Readable);
+export type UploadSource = Buffer | string | Readable | (() => Readable) | ReopenableSource;
+
+/** A body that can be opened once per attempt (so an auth challenge after the start can be answered). */
+export interface ReopenableSource {
+  open(): Readable;
+  size: number;
+}
 
 export interface UploadOptions extends CommonOptions {
   /** Default application/octet-stream. */
@@ -51,6 +57,11 @@ export interface UploadOptions extends CommonOptions {
   onSent?(bytes: number): void;
   /** Return answers other than 2xx (with their body) instead of throwing: the caller reads them (a SOAP fault). */
   acceptAnyStatus?: boolean;
+  /**
+   * Word a non-2xx answer for what was uploaded (an app package's 415 means another thing than a backup's);
+   * undefined falls back to the generic wording. `deviceSaid` is the start of the answer as text.
+   */
+  describeStatus?(status: number, deviceSaid: string, details: { httpStatus: number; address: string; deviceText?: string }): OnvifError | undefined;
 }
 
 export type UploadFileKind = 'backup' | 'firmware' | 'app' | 'file';
@@ -228,6 +239,10 @@ export async function upload(client: SoapClient, url: string, source: UploadSour
   } else if (source instanceof Readable) {
     replayable = false;
     body = () => source;
+  } else if (source && typeof (source as ReopenableSource).open === 'function' && Number.isFinite((source as ReopenableSource).size)) {
+    const reopenable = source as ReopenableSource;
+    size = reopenable.size;
+    body = () => reopenable.open();
   } else {
     throw new OnvifError('invalid-input', 'Nothing to upload: give a Buffer, a file path or a readable stream.');
   }
@@ -266,9 +281,22 @@ export async function upload(client: SoapClient, url: string, source: UploadSour
       throw fileError(e, typeof source === 'string' ? source : undefined, 'read');
     });
   const ok = res.status >= 200 && res.status < 300;
-  if (!ok && !options.acceptAnyStatus) throw statusError(res.status, res.body, target, 'upload', options.fileKind);
+  if (!ok && !options.acceptAnyStatus) {
+    const said = deviceSaid(res.body);
+    const own = options.describeStatus?.(res.status, said, { httpStatus: res.status, address: hostAndPort(target), deviceText: said || undefined });
+    throw own ?? statusError(res.status, res.body, target, 'upload', options.fileKind);
+  }
   report(sent, true);
   return { status: res.status, bytes: sent, body: ok ? Buffer.concat(answer) : res.body };
+}
+
+function hostAndPort(url: URL): string {
+  return `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+}
+
+/** The start of a device's answer as plain text (markup removed). */
+function deviceSaid(body: Buffer): string {
+  return body.toString('utf8', 0, Math.min(body.length, 4096)).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
 /** File-system problems in words; other errors pass through. */

@@ -3,6 +3,7 @@
  * not tests with time limits. `npm run bench -- --only <name>` runs one. The device side runs in a process of its
  * own (support/sim-process.ts); each goal's figure is printed next to its target (issue 15).
  */
+import { benchApps } from './apps.bench';
 import { benchDiscovery } from './discovery.bench';
 import { benchEvents } from './events.bench';
 import { benchGetDeviceInformation } from './get-device-information.bench';
@@ -13,6 +14,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   events: benchEvents,
   discovery: benchDiscovery,
   parse: benchParse,
+  apps: benchApps,
 };
 
 async function main(): Promise<void> {

@@ -59,10 +59,10 @@ describe('configure: every Profile Q device operation round-trips against the si
   });
 
   describe('system and capabilities', () => {
-    it('GetServices lists the device, event and security configuration services with versions and capabilities', async () => {
+    it('GetServices lists the device, event, app management and security configuration services with versions and capabilities', async () => {
       const r = await device.call('GetServices', { IncludeCapability: true });
       const namespaces = r.Service.map((s: { Namespace: string }) => s.Namespace);
-      assert.deepEqual(namespaces, [NS.tds, NS.tev, NS.tas]);
+      assert.deepEqual(namespaces, [NS.tds, NS.tev, NS.ans, NS.tas]);
       assert.equal(r.Service[0].XAddr, sim.xaddr);
       assert.equal(typeof r.Service[0].Version.Major, 'number');
       assert.ok(r.Service[0].Capabilities, 'capabilities on request');

@@ -105,7 +105,8 @@ describe('onvifq-configure: the Device operations', function () {
   });
 
   describe('against the simulator', () => {
-    const env = useSimulatorAndHelper({ discovery: false, rebootDowntimeMs: 600 });
+    // Without App Management: the one service the tests below need the device not to list.
+    const env = useSimulatorAndHelper({ discovery: false, rebootDowntimeMs: 600, apps: false });
     let other: SimulatedDevice | undefined;
     after(async () => {
       await other?.stop();

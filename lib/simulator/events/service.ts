@@ -34,6 +34,8 @@ export interface EventServiceOptions {
   motionIntervalMs: number;
   /** The topic set GetEventProperties describes (default TOPICS); initial properties of topics not in it do not exist. */
   topics?: readonly TopicDescription[];
+  /** Topics other services add while running (installed apps), described after `topics`. */
+  extraTopics?: () => readonly TopicDescription[];
   deviceNow(): number;
 }
 
@@ -205,7 +207,7 @@ export class EventService implements SimulatedService {
    */
   raiseEvent(topic: string, item: EventItem = {}): void {
     const path = parseTopic(topic);
-    const description = describeTopic(`tns1:${path.segments.join('/')}`, this.topics);
+    const description = describeTopic(`tns1:${path.segments.join('/')}`, this.allTopics());
     let source = item.source;
     if (!source) {
       // The only live instance of this topic, if there is exactly one (without building a list per raise).
@@ -265,12 +267,17 @@ export class EventService implements SimulatedService {
     });
   }
 
+  private allTopics(): readonly TopicDescription[] {
+    const extra = this.options.extraTopics?.() ?? [];
+    return extra.length ? [...this.topics, ...extra.filter((e) => !describeTopic(e.topic, this.topics))] : this.topics;
+  }
+
   private getEventProperties(): XmlNode {
     return tev(
       'GetEventPropertiesResponse',
       tev('TopicNamespaceLocation', 'http://www.onvif.org/onvif/ver10/topics/topicns.xml'),
       wsnt('FixedTopicSet', 'true'),
-      topicSetElement(this.topics),
+      topicSetElement(this.allTopics()),
       wsnt('TopicExpressionDialect', CONCRETE_SET_DIALECT),
       wsnt('TopicExpressionDialect', CONCRETE_DIALECT),
       tev('MessageContentFilterDialect', ITEM_FILTER_DIALECT),

@@ -150,5 +150,6 @@ export function topicSetElement(topics: readonly TopicDescription[]): XmlNode {
       ...[...n.children.values()].map((c) => render(c, '')),
     );
   // xs: and tt: appear inside Type attribute values, so they must be declared where they are read.
-  return el(NS.wstop, 'TopicSet', { 'xmlns:xs': NS.xs, 'xmlns:tt': NS.tt }, ...[...roots.values()].map((r) => render(r, NS.tns1)));
+  const usesAns = topics.some((t) => [...t.source, ...(t.key ?? []), ...t.data].some(([, type]) => type.startsWith('ans:')));
+  return el(NS.wstop, 'TopicSet', { 'xmlns:xs': NS.xs, 'xmlns:tt': NS.tt, ...(usesAns ? { 'xmlns:ans': NS.ans } : {}) }, ...[...roots.values()].map((r) => render(r, NS.tns1)));
 }
