@@ -37,7 +37,7 @@ describe('configure tasks against the simulated device', function () {
   });
 
   it('lists its tasks and refuses unknown ones', async () => {
-    assert.deepEqual([...CONFIGURE_TASKS], ['commission', 'syncTime', 'backup', 'restore', 'inventory']);
+    assert.deepEqual([...CONFIGURE_TASKS], ['commission', 'syncTime', 'backup', 'restore', 'inventory', 'enableHttps', 'renewCertificate', 'certificateReport']);
     assert.ok(isConfigureTask('backup') && !isConfigureTask('GetUsers'));
     const s = await sim(ADMIN);
     await assert.rejects(runTask(open(s), 'reboot' as never, {}), (e: OnvifError) => e.kind === 'invalid-input' && /tasks are commission, syncTime/.test(e.message));
