@@ -99,6 +99,10 @@ describe('README: the Install section, as written', function () {
     const lines = blocks[1]!.map((l) => l.replace('/path/to/', `${checkout}/`));
     assert.ok(lines.some((l) => l.includes(`${checkout}/${file}`)), `the block installs ${file} from /path/to/: ${JSON.stringify(blocks[1])}`);
     await shell(lines, home, env);
+    // Offline apart from the dependencies: npm fetched from the registry only what the package depends on.
+    const asked = [...new Set(registry.requests.map((p) => p.replace(/^\//, '').replace(/\/-\/.*$/, '')))];
+    assert.ok(asked.length > 0, 'npm fetched no dependency from the registry on 127.0.0.1 (another registry or cache?)');
+    assert.deepEqual(asked.filter((n) => !registry.names.includes(n)), [], 'npm asked the registry for more than the dependencies');
     const installed = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'), 'package.json');
     assert.equal(JSON.parse(fs.readFileSync(installed, 'utf8')).name, PACKAGE_NAME, `installed under ${userDir}`);
 
