@@ -12,7 +12,7 @@ import { SimulatedDevice } from '../../lib/simulator';
 import { MqttClient, Mosquitto, mosquittoUnavailable, type MqttMessage } from '../support/mqtt';
 import { skipWith } from '../support/shared';
 import { COMPONENTS, discoveryProblems } from './home-assistant-discovery';
-import { NodeRedProcess, REPO_ROOT, assertBuilt, type CommsClient } from './node-red-process';
+import { NodeRedProcess, PACKAGE_NAME, REPO_ROOT, assertBuilt, type CommsClient } from './node-red-process';
 
 const USERNAME = 'admin';
 const PASSWORD = 'E2e-H0me-Ass1st';
@@ -20,6 +20,63 @@ const MOTION = 'tns1:RuleEngine/CellMotionDetector/Motion';
 const SCENE_CHANGE = 'tns1:VideoSource/GlobalSceneChange/ImagingService';
 
 type FlowNode = Record<string, any> & { id: string; type: string };
+
+/** The README's "Home Assistant" section, up to the next heading: what a user follows. */
+function readmeHomeAssistant(): string {
+  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('## Home Assistant\n');
+  assert.ok(start >= 0, 'README has a "## Home Assistant" section');
+  const end = readme.indexOf('\n#', start + 3);
+  return readme.slice(start, end < 0 ? undefined : end).replace(/\s+/g, ' ');
+}
+
+/** One capture of `re` in the README's Home Assistant section, or a failure that quotes what was looked for. */
+function readmeSays(re: RegExp): string {
+  const m = re.exec(readmeHomeAssistant());
+  assert.ok(m?.[1], `the README's Home Assistant section no longer says ${re}`);
+  return m[1];
+}
+
+/** The README's Topics list, each alternative (`a|b`) spelled out; `<uuid>` is the device's, other placeholders a level. */
+function readmeTopics(uuid: string): Array<{ documented: string; re: RegExp }> {
+  const list = readmeSays(/Topics: (.*?)\.(?: |$)/);
+  const topics = [...list.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+  assert.ok(topics.length > 0, `no topics in "${list}"`);
+  const out: Array<{ documented: string; re: RegExp }> = [];
+  for (const documented of topics) {
+    let spelled = [''];
+    for (const [i, level] of documented.split('/').entries()) {
+      const options = level === '<uuid>' ? [uuid] : /^<\w+>$/.test(level) ? ['[a-z_]+'] : level.split('|').map((o) => o.replace(/[.*+?^${}()[\]\\]/g, '\\$&'));
+      spelled = spelled.flatMap((t) => options.map((o) => (i === 0 ? o : `${t}/${o}`)));
+    }
+    out.push(...spelled.map((t) => ({ documented, re: new RegExp(`^${t}$`) })));
+  }
+  return out;
+}
+
+describe('README: the Home Assistant section names what the example has', function () {
+  const flow: FlowNode[] = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', 'home-assistant-mqtt.json'), 'utf8'));
+
+  it('the example to import exists under the package\'s examples', function () {
+    const [pkg, name] = readmeSays(/Import → Examples → (\S+ → [\w-]+)/).split(' → ');
+    assert.equal(pkg, PACKAGE_NAME);
+    assert.ok(fs.existsSync(path.join(REPO_ROOT, 'examples', `${name}.json`)), `examples/${name}.json`);
+  });
+
+  it('the config nodes it says to set exist by those names; the device is the demo\'s, as in every example', function () {
+    const broker = readmeSays(/Set the broker in the \*([^*]+)\* config node/);
+    assert.deepEqual(flow.filter((n) => n.type === 'mqtt-broker').map((n) => n.name), [broker]);
+    const device = readmeSays(/the device in \*([^*]+)\*/);
+    const devices = flow.filter((n) => n.type === 'onvifq-device');
+    assert.deepEqual(devices.map((n) => n.name), [device]);
+    // The demo runs configure-read-operations.json: importing this example into it lands on the same config node.
+    const demo = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', 'configure-read-operations.json'), 'utf8')) as FlowNode[];
+    const demoDevice = demo.find((n) => n.type === 'onvifq-device')!;
+    assert.deepEqual([devices[0]!.id, devices[0]!.name], [demoDevice.id, 'Simulated device']);
+    const group = readmeSays(/copy the \*([^*]+)\* group/);
+    assert.ok(flow.some((n) => n.type === 'group' && (n.name === group || n.name.startsWith(`${group}:`))), `a group named "${group}"`);
+  });
+});
 
 describe('Home Assistant discovery check', function () {
   it('rejects what Home Assistant rejects (unknown key, missing topic, wrong device class, device without ids)', function () {
@@ -132,6 +189,12 @@ describe('e2e: examples/home-assistant-mqtt.json with a real MQTT broker', funct
     }
   });
 
+  it('names the entities as the README lists them', function () {
+    const listed = readmeSays(/(binary sensors \*.*?\* and \*[^*]+\*)/);
+    const names = [...listed.matchAll(/\*([^*]+)\*/g)].map((m) => m[1]!);
+    assert.deepEqual([...configs.values()].map((c) => c.name).sort(), names.sort(), `README: ${listed}`);
+  });
+
   it('is available while the device and Node-RED are: both availability topics say online', async function () {
     const availability = configs.get('binary_sensor/motion').availability as Array<{ topic: string }>;
     assert.equal(availability.length, 2);
@@ -190,5 +253,17 @@ describe('e2e: examples/home-assistant-mqtt.json with a real MQTT broker', funct
     const offline = await ha.waitFor('offline while the device reboots', (m) => m.topic === availability && m.payload === 'offline', 60000, from)
       .catch((e: Error) => assert.fail(`${e.message}\nnode statuses:\n${statuses()}`));
     await ha.waitFor('online again', (m: MqttMessage) => m.topic === availability && m.payload === 'online', 60000, ha.messages.indexOf(offline) + 1);
+  });
+
+  it('uses the topics the README documents, every one of them and no other', function () {
+    const uuid = sim.endpoint.replace(/^urn:uuid:/, '');
+    const documented = readmeTopics(uuid);
+    // What Home Assistant and the test saw: the flow's publications and the button presses (published here).
+    const seen = [...new Set(ha.messages.map((m) => m.topic))];
+    for (const c of configs.values()) if (c.command_topic) seen.push(c.command_topic);
+    const undocumented = seen.filter((t) => !documented.some((d) => d.re.test(t)));
+    assert.deepEqual(undocumented, [], 'topics the flow used that the README does not list');
+    const unused = documented.filter((d) => !seen.some((t) => d.re.test(t))).map((d) => `${d.documented} (${d.re.source})`);
+    assert.deepEqual(unused, [], `topics the README lists that the flow never used; it used ${seen.join(', ')}`);
   });
 });

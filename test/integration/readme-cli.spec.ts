@@ -15,20 +15,11 @@ import path from 'node:path';
 import { SimulatedDevice } from '../../lib/simulator';
 import { assertBuilt } from '../e2e/node-red-process';
 import { freeTcpPort, freeUdpPort } from '../support/ports';
+import { readmeShellBlocks } from '../support/readme';
 import { REPO } from '../support/shared';
 
 const ONVIFQ = path.join(REPO, 'dist', 'lib', 'cli', 'onvifq.js');
 const ONVIFQ_SIM = path.join(REPO, 'dist', 'lib', 'simulator', 'cli.js');
-
-/** The sh blocks of one README section, each as its lines (comments kept: the shell drops them). */
-export function readmeShellBlocks(section: string): string[][] {
-  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  const start = readme.indexOf(`## ${section}\n`);
-  assert.ok(start >= 0, `README has no section "${section}"`);
-  const end = readme.indexOf('\n## ', start + 4);
-  const text = readme.slice(start, end < 0 ? undefined : end);
-  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.split('\n').filter((l) => l.trim() !== ''));
-}
 
 /** The CLI's environment without whatever the test runner had set. */
 function cleanEnv(): NodeJS.ProcessEnv {
