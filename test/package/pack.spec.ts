@@ -11,8 +11,10 @@ import { runNpm } from './npm';
 import { packTarball } from './tarball';
 
 /** Budgets with room for the firmware and apps nodes; raise them knowingly, never to hide a stray folder. */
-const MAX_TARBALL_BYTES = 450 * 1024;
-const MAX_UNPACKED_BYTES = 1800 * 1024;
+// Firmware, App Management and TLS (issues 12-14) took it from about 330 to 510 KB packed; the budget leaves room
+// for the apps node, and a jump past it means something that should not ship got in.
+const MAX_TARBALL_BYTES = 600 * 1024;
+const MAX_UNPACKED_BYTES = 2400 * 1024;
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
 
