@@ -144,7 +144,12 @@ function eventsTab(readFlow) {
   const flow = JSON.parse(fs.readFileSync(path.join(__dirname, 'events-motion.json'), 'utf8')).filter((n) => n.type !== 'onvifq-device');
   for (const node of flow) {
     if (node.type === 'onvifq-events') node.device = device.id;
-    if (node.type === 'tab') node.label = 'ONVIF motion (demo)';
+    if (node.type === 'tab') {
+      node.label = 'ONVIF motion (demo)';
+      node.info = `${node.info}\n\nIn the demo the *notification* debug node shows each text under itself instead of in the debug sidebar, which stays free for the results of your clicks (motion comes every ${MOTION_INTERVAL_MS / 1000} s). Tick its *debug window* option to see them there too.`;
+    }
+    // Motion every few seconds would bury the read results in the sidebar: the debug node's status shows it.
+    if (node.type === 'debug') Object.assign(node, { tosidebar: false, tostatus: true, statusType: 'auto', statusVal: 'payload' });
   }
   return flow;
 }
@@ -238,6 +243,18 @@ async function deployDemo(port, demoNodes, passwordIsNew) {
   return summary;
 }
 
+/**
+ * The editor opens the first tab of the sidebar: make that the debug tab, where the demo's results appear. Node-RED
+ * keeps the tab order in the user settings; one the user arranged is left alone.
+ */
+async function openDebugSidebarFirst(port) {
+  const res = await request(port, 'GET', '/settings/user');
+  const current = res.status === 200 ? JSON.parse(res.body || '{}') : {};
+  if (current.editor && current.editor.sidebar && Array.isArray(current.editor.sidebar.order)) return;
+  const saved = await request(port, 'POST', '/settings/user', { editor: { sidebar: { order: ['debug', 'info', 'help', 'config', 'context'] } } });
+  if (saved.status !== 204 && saved.status !== 200) console.error(`start-demo: could not put the debug tab first (HTTP ${saved.status}); it is in the sidebar's tab list.`);
+}
+
 async function main() {
   const { SimulatedDevice } = loadSimulator();
   fs.mkdirSync(userDir, { recursive: true });
@@ -264,6 +281,9 @@ async function main() {
       '-D', `nodesDir=${root}`,
       '-D', `credentialSecret=${credentialSecret()}`,
       '-D', 'telemetry.enabled=false',
+      // No outbound requests from the demo: no welcome tour, no palette catalogue (Manage palette > Install).
+      '-D', 'editorTheme.tours=false',
+      '-D', 'editorTheme.palette.catalogues=[]',
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
@@ -294,6 +314,7 @@ async function main() {
   let deploySummary = '';
   try {
     await waitForNodeRed(port, child);
+    await openDebugSidebarFirst(port);
     const readFlow = demoFlow(sim.xaddr, password);
     deploySummary = await deployDemo(port, [...readFlow, ...eventsTab(readFlow), ...discoveryTab(`127.0.0.1:${discoveryPort}`)], state.passwordIsNew);
   } catch (err) {

@@ -8,6 +8,7 @@ import type { TaskOptions } from './types';
 import { checkUsers } from './user-checks';
 import { asArray } from '../util/as-array';
 import { checkAborted, invalid, isIPv4, networkHost } from './util';
+import { posixTimeZone } from '../util/time-zone';
 
 export type UserLevelName = 'Administrator' | 'Operator' | 'User';
 
@@ -23,7 +24,7 @@ export interface CommissionParams {
   hostname?: string;
   /** NTP servers (addresses or names), or 'dhcp' to take them from DHCP; the clock then follows NTP. */
   ntp?: string[] | 'dhcp';
-  /** POSIX time zone, e.g. CET-1CEST,M3.5.0,M10.5.0/3. */
+  /** IANA (Europe/Berlin) or POSIX (CET-1CEST,M3.5.0,M10.5.0/3) time zone; the device gets POSIX. */
   timeZone?: string;
   /** Done last, because it may take the device away from this address. */
   network?: 'dhcp' | { address: string; prefixLength: number; gateway?: string };
@@ -62,7 +63,11 @@ function validate(p: CommissionParams): void {
   if (p.ntp !== undefined && p.ntp !== 'dhcp' && !(Array.isArray(p.ntp) && p.ntp.length > 0 && p.ntp.every((s) => typeof s === 'string' && s.trim()))) {
     throw invalid("commission: ntp must be 'dhcp' or a list of NTP server addresses or names.");
   }
-  if (p.timeZone !== undefined && (typeof p.timeZone !== 'string' || !p.timeZone.trim())) throw invalid('commission: timeZone must be a POSIX time zone such as CET-1CEST,M3.5.0,M10.5.0/3.');
+  if (p.timeZone !== undefined && (typeof p.timeZone !== 'string' || !p.timeZone.trim())) {
+    throw invalid('commission: timeZone must be an IANA time zone such as Europe/Berlin or a POSIX one such as CET-1CEST,M3.5.0,M10.5.0/3.');
+  }
+  // Before any step: a time zone that cannot be used must not leave the device half commissioned.
+  if (p.timeZone !== undefined) posixTimeZone(p.timeZone);
   if (p.network !== undefined && p.network !== 'dhcp') {
     const n = p.network as { address?: unknown; prefixLength?: unknown; gateway?: unknown };
     if (!n || typeof n !== 'object' || typeof n.address !== 'string' || !isIPv4(n.address)) {
@@ -239,10 +244,11 @@ export async function commission(device: OnvifDevice, params: CommissionParams, 
         const now = (await device.call('GetSystemDateAndTime')).SystemDateAndTime ?? {};
         const byNtp = params.ntp !== undefined;
         const request: OperationRequest<'SetSystemDateAndTime'> = { DateTimeType: byNtp ? 'NTP' : 'Manual', DaylightSavings: now.DaylightSavings ?? false };
-        if (params.timeZone !== undefined) request.TimeZone = { TZ: params.timeZone.trim() };
+        const zone = params.timeZone === undefined ? undefined : posixTimeZone(params.timeZone);
+        if (zone !== undefined) request.TimeZone = { TZ: zone };
         if (!byNtp) request.UTCDateTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
         await device.call('SetSystemDateAndTime', request);
-        return `${byNtp ? 'clock follows NTP' : 'clock set from this computer'}${params.timeZone ? `, time zone ${params.timeZone.trim()}` : ''}`;
+        return `${byNtp ? 'clock follows NTP' : 'clock set from this computer'}${zone ? `, time zone ${zone}` : ''}`;
       },
     });
   }

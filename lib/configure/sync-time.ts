@@ -3,11 +3,12 @@ import type { OnvifDevice } from '../device/onvif-device';
 import { sleep } from '../util/sleep';
 import type { TaskOptions } from './types';
 import { invalid, networkHost } from './util';
+import { posixTimeZone } from '../util/time-zone';
 
 export interface SyncTimeParams {
   /** 'host' (default): set the clock from this computer; 'ntp': let the device follow NTP. */
   mode?: 'host' | 'ntp';
-  /** POSIX time zone; default: keep the device's. */
+  /** IANA (Europe/Berlin) or POSIX (CET-1CEST,M3.5.0,M10.5.0/3) time zone; the device gets POSIX. Default: keep the device's. */
   timeZone?: string;
   /** mode 'ntp': servers to use (addresses or names); none = keep the device's (or DHCP's). */
   ntp?: string[];
@@ -29,14 +30,17 @@ export async function syncTime(device: OnvifDevice, params: SyncTimeParams = {},
   if (params.ntp !== undefined && !(Array.isArray(params.ntp) && params.ntp.every((s) => typeof s === 'string' && s.trim()))) {
     throw invalid('syncTime: ntp must be a list of NTP server addresses or names.');
   }
-  if (params.timeZone !== undefined && (typeof params.timeZone !== 'string' || !params.timeZone.trim())) throw invalid('syncTime: timeZone must be a POSIX time zone such as UTC0.');
+  if (params.timeZone !== undefined && (typeof params.timeZone !== 'string' || !params.timeZone.trim())) {
+    throw invalid('syncTime: timeZone must be an IANA time zone such as Europe/Berlin or a POSIX one such as UTC0.');
+  }
+  const givenZone = params.timeZone === undefined ? undefined : posixTimeZone(params.timeZone);
   const progress = (step: string, text: string, percent: number) => options.onProgress?.({ task: 'syncTime', step, text: `syncTime: ${text}`, percent });
 
   progress('measure', 'measuring the clock', 0);
   await device.connect();
   const before = (await device.measureClock()).offsetMs;
   const current = (await device.call('GetSystemDateAndTime')).SystemDateAndTime ?? {};
-  const timeZone: string | undefined = params.timeZone?.trim() ?? current.TimeZone?.TZ;
+  const timeZone: string | undefined = givenZone ?? current.TimeZone?.TZ;
   const base: { DaylightSavings: boolean; TimeZone?: { TZ: string } } = { DaylightSavings: current.DaylightSavings ?? false };
   if (timeZone) base.TimeZone = { TZ: timeZone };
 

@@ -15,8 +15,10 @@ export interface EventStreamState {
   status: EventStreamStatus;
   /** Why retrying / failed. */
   error?: OnvifError;
-  /** Delay before the next attempt (retrying). */
+  /** Delay before the next attempt (retrying), as scheduled. */
   retryInMs?: number;
+  /** When the next attempt starts (retrying), in the hub's clock (ms). */
+  retryAt?: number;
   /** Observers (events nodes) currently attached. */
   subscribers: number;
   /** The pull point in use (reachable URL). */
@@ -37,7 +39,7 @@ export interface EventHubOptions {
   messageLimit?: number;
   /** InitialTerminationTime and Renew lease, s (default 120). */
   initialTerminationS?: number;
-  /** Recreate delays (lib/util/backoff: 1 s doubling to 60 s, up to 20 % longer, never shorter). */
+  /** Recreate delays (lib/util/backoff: 1 s doubling to 60 s, never longer than the cap). */
   backoff?: BackoffOptions;
   /** Time source of the renew and retry timers (default: the system clock). */
   clock?: Clock;
@@ -47,6 +49,11 @@ export interface EventHubOptions {
   requestTimeoutMs?: number;
   /** Told about every failure (DeviceLink uses it to notice a lost device or rejected credentials). */
   reportFailure?: (error: OnvifError) => void;
+  /**
+   * When the device's own connection tries next (DeviceLink: while it retries), in the hub's clock; undefined when
+   * it is not retrying. After losing the device the hub waits for that attempt instead of keeping its own schedule.
+   */
+  retryAt?: () => number | undefined;
 }
 
 interface Attached {
@@ -129,7 +136,7 @@ export class EventHub {
   private readonly subject: BehaviorSubject<EventStreamState>;
   private readonly attached = new Set<Attached>();
   private readonly properties = new Map<string, OnvifEvent>();
-  private readonly opts: Required<Omit<EventHubOptions, 'backoff' | 'requestTimeoutMs' | 'reportFailure'>> & { backoff: BackoffOptions };
+  private readonly opts: Required<Omit<EventHubOptions, 'backoff' | 'requestTimeoutMs' | 'reportFailure' | 'retryAt'>> & { backoff: BackoffOptions };
   private run?: Run;
   private types?: EventTypes;
   private closed = false;
@@ -198,7 +205,7 @@ export class EventHub {
         await this.pendingStop;
         for (const a of [...this.attached]) a.subscriber.complete();
         this.attached.clear();
-        this.subject.next({ ...this.subject.value, ...this.counters(), status: 'closed', error: undefined, retryInMs: undefined, subscribers: 0 });
+        this.subject.next({ ...this.subject.value, ...this.counters(), status: 'closed', error: undefined, retryInMs: undefined, retryAt: undefined, subscribers: 0 });
         this.subject.complete();
       })();
     }
@@ -215,7 +222,7 @@ export class EventHub {
   }
 
   private setStatus(status: EventStreamStatus, patch: Partial<EventStreamState> = {}): void {
-    this.update({ status, error: undefined, retryInMs: undefined, ...patch });
+    this.update({ status, error: undefined, retryInMs: undefined, retryAt: undefined, ...patch });
   }
 
   private start(): void {
@@ -301,8 +308,12 @@ export class EventHub {
         // The old pull point may still exist when the device merely refused one request: free its slot.
         if (old && err.kind === 'fault' && !isResourceUnknown(err)) void old.unsubscribe({ timeoutMs: this.opts.unsubscribeTimeoutMs }).catch(() => undefined);
         failures++;
-        const retryInMs = backoffDelay(failures, this.opts.backoff);
-        this.setStatus('retrying', { error: err, retryInMs, subscriptionAddress: undefined });
+        // The device itself is away and its connection retries on its own schedule: wait for that attempt.
+        const now = this.opts.clock.now();
+        const shared = err.kind === 'unreachable' || err.kind === 'timeout' ? this.options.retryAt?.() : undefined;
+        const retryAt = shared !== undefined && shared > now ? shared : now + backoffDelay(failures, this.opts.backoff);
+        const retryInMs = retryAt - now;
+        this.setStatus('retrying', { error: err, retryInMs, retryAt, subscriptionAddress: undefined });
         await run.sleep(retryInMs);
       }
     }

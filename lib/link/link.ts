@@ -14,8 +14,10 @@ export interface LinkState {
   session?: SessionInfo;
   /** Why the last attempt failed (retrying / failed). */
   error?: OnvifError;
-  /** Delay before the next attempt (retrying). */
+  /** Delay before the next attempt (retrying), as scheduled. */
   retryInMs?: number;
+  /** When the next attempt starts (retrying), in the link's clock (ms, Date.now() by default): every status counts down to this one moment. */
+  retryAt?: number;
   /** Failed attempts since the last success. */
   attempt: number;
 }
@@ -23,7 +25,7 @@ export interface LinkState {
 export type { BackoffOptions };
 
 export interface DeviceLinkOptions extends OnvifDeviceOptions {
-  /** Reconnect delays (lib/util/backoff: 1 s doubling to 60 s, up to 20 % longer). */
+  /** Reconnect delays (lib/util/backoff: 1 s doubling to 60 s, never longer than the cap). */
   backoff?: BackoffOptions;
   /** Time source of the reconnect timer (default: the system clock). */
   clock?: Clock;
@@ -120,8 +122,15 @@ export class DeviceLink {
    * The device's event hub: one pull-point subscription shared by every events node of this config node.
    * Created on first use (options apply then); closed with the link.
    */
-  eventHub(options?: Omit<EventHubOptions, 'reportFailure'>): EventHub {
-    this.hub ??= new EventHub(() => this.device(), { clock: this.clock, ...options, reportFailure: (e) => this.noteFailure(e) });
+  eventHub(options?: Omit<EventHubOptions, 'reportFailure' | 'retryAt'>): EventHub {
+    this.hub ??= new EventHub(() => this.device(), {
+      clock: this.clock,
+      ...options,
+      reportFailure: (e) => this.noteFailure(e),
+      // While the device is away, the subscription retries with the link's next attempt: one schedule, one
+      // countdown, and the device is not tried more often than the link's backoff allows.
+      retryAt: () => (this.state.status === 'retrying' ? this.state.retryAt : undefined),
+    });
     return this.hub;
   }
 
@@ -168,7 +177,7 @@ export class DeviceLink {
 
   private scheduleRetry(error: OnvifError, attempt: number): void {
     const retryInMs = backoffDelay(attempt, this.backoff);
-    this.subject.next({ status: 'retrying', error, retryInMs, attempt });
+    this.subject.next({ status: 'retrying', error, retryInMs, retryAt: this.clock.now() + retryInMs, attempt });
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;

@@ -10,6 +10,8 @@ import { findOperation } from '../../lib/schema';
 import type { DeviceConfigNode, MsgDevice } from '../shared/device-config';
 import { inputError, redact, toNodeError, type NodeError } from '../shared/errors';
 import { callFailedStatus, linkStatus } from '../shared/status';
+import { RetryCountdown } from '../shared/countdown';
+import { runtimeTexts } from '../shared/i18n';
 import { CATALOGUE, GROUPS, OPERATION_FROM_MSG, OPERATION_OTHER, PASSWORD_TARGETS, isConfigureOperation, isTask } from './operations';
 import { buildParams, parseNodeParams } from './params';
 import { changeStatus, progressStatus, taskDoneStatus } from './status';
@@ -40,6 +42,7 @@ interface Target {
 const PROGRESS_EVERY_MS = 200;
 
 export default function (RED: NodeAPI): void {
+  const t = runtimeTexts(RED, 'onvifq-configure');
   function OnvifqConfigureNode(this: Node<ConfigureCredentials>, def: ConfigureDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -54,25 +57,29 @@ export default function (RED: NodeAPI): void {
       subscriptions.push(device.changes$.subscribe((c) => onChange(c, address)));
     });
     let link: DeviceLink | undefined;
+    const countdown = new RetryCountdown(() => link && node.status(linkStatus(t, link.state)));
     /** When the device last said it moved: a call that ends after that keeps 'device moved' in the status. */
     let movedAt = 0;
 
     if (!config) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no device' });
+      node.status({ fill: 'red', shape: 'ring', text: t('onvifq-configure.status.noDevice') });
     } else if (nodeParams instanceof Error) {
-      node.status({ fill: 'red', shape: 'ring', text: 'bad parameters' });
+      node.status({ fill: 'red', shape: 'ring', text: t('onvifq-configure.status.badParameters') });
       node.error(nodeParams.message);
     } else {
       try {
         link = config.link();
-        subscriptions.push(link.state$.subscribe((state) => node.status(linkStatus(state))));
+        subscriptions.push(link.state$.subscribe((state) => {
+          countdown.follow(state.status === 'retrying' ? state.retryAt : undefined);
+          node.status(linkStatus(t, state));
+        }));
         subscriptions.push(link.onvifDevice.changes$.subscribe((c) => onChange(c)));
         // Connect now, so the status tells the truth before the first message. Failures show in the status
         // and retry in the background; a message sent meanwhile gets its own error.
         link.device().catch(() => undefined);
       } catch (err) {
-        node.status({ fill: 'red', shape: 'ring', text: 'bad config' });
-        node.error(toNodeError(err, config.label).message);
+        node.status({ fill: 'red', shape: 'ring', text: t('onvifq-configure.status.badConfig') });
+        node.error(toNodeError(err, config.label, [], t).message);
       }
     }
 
@@ -83,14 +90,14 @@ export default function (RED: NodeAPI): void {
       if (change.kind === 'credentials-changed') {
         node.warn(
           address
-            ? `The stored password of '${label}' does not fit ${address} any more: ${text}`
-            : `The stored password of '${label}' needs updating: ${text}`,
+            ? t('onvifq-configure.warning.passwordNoLongerFits', { label, address, text })
+            : t('onvifq-configure.warning.passwordNeedsUpdate', { label, text }),
         );
       } else if (change.kind === 'moved') {
         movedAt = Date.now();
         node.warn(text);
       }
-      const status = changeStatus(change);
+      const status = changeStatus(t, change);
       if (status) node.status(status);
     }
 
@@ -100,7 +107,7 @@ export default function (RED: NodeAPI): void {
 
     async function handle(msg: NodeMessageInFlow, send: SendFn, done: DoneFn): Promise<void> {
       if (!config) {
-        done(inputError('No device is selected. Open the node and choose or add an onvifq-device config node.'));
+        done(inputError(t('onvifq-device.error.noDevice')));
         return;
       }
       if (nodeParams instanceof Error) {
@@ -148,9 +155,9 @@ export default function (RED: NodeAPI): void {
       } else if (target.link) {
         // After a restart the session is a new one (a hard factory default leaves the device in Factory Default State).
         const state = target.link.state;
-        node.status(linkStatus(state.status === 'connected' && target.device.session ? { ...state, session: target.device.session } : state));
+        node.status(linkStatus(t, state.status === 'connected' && target.device.session ? { ...state, session: target.device.session } : state));
       } else {
-        node.status({ fill: 'green', shape: 'dot', text: 'done' });
+        node.status({ fill: 'green', shape: 'dot', text: t('onvifq-configure.status.done') });
       }
       send(msg);
     }
@@ -180,19 +187,19 @@ export default function (RED: NodeAPI): void {
         msg.payload = result;
       }
       msg.device = target.msgDevice();
-      node.status(taskDoneStatus(name, result));
+      node.status(taskDoneStatus(t, name, result));
       send(msg);
     }
 
     function failure(err: unknown, operation: string, target: Target): NodeError {
       if (isOnvifError(err) && err.kind === 'invalid-input' && !isTask(operation)) {
         // The library checks the parameters against the schema before sending anything.
-        return inputError(`msg.payload does not fit ${operation}: ${redact(err.message, secrets()).replace(/\.$/, '')}. Nothing was sent to the device.`);
+        return inputError(t('onvifq-configure.error.payloadDoesNotFit', { operation, reason: redact(err.message, secrets()).replace(/\.$/, '') }));
       }
       // Link-level trouble (retrying, auth failed) already shows through state$; a failed call shows its own.
-      if (!target.link || target.link.state.status === 'connected') node.status(callFailedStatus(isOnvifError(err) ? err : undefined));
+      if (!target.link || target.link.state.status === 'connected') node.status(callFailedStatus(t, isOnvifError(err) ? err : undefined));
       const label = target.link ? config!.label : `${config!.label}' for '${target.device.displayAddress}`;
-      const out = toNodeError(err, label, secrets());
+      const out = toNodeError(err, label, secrets(), t);
       const steps = (err as { steps?: unknown }).steps;
       if (Array.isArray(steps)) {
         // commission: what was done before it stopped, for a Catch node to report or retry from.
@@ -219,16 +226,13 @@ export default function (RED: NodeAPI): void {
           from = 'msg.topic';
         }
         if (name === undefined || name === '') {
-          return inputError('No operation given: set msg.operation or msg.topic to an operation (e.g. GetScopes), a task (e.g. backup) or any operation the device offers (e.g. tev:GetEventProperties).');
+          return inputError(t('onvifq-configure.error.noOperation'));
         }
       }
       const known = typeof name === 'string' && (isConfigureOperation(name) || findOperation(name) !== undefined);
       if (!known) {
         const shown = typeof name === 'string' ? `'${name.slice(0, 60)}'` : `a ${typeof name}`;
-        return inputError(
-          `Unknown operation ${shown} in ${from}. Use a Device operation such as GetScopes, a task (commission, syncTime, backup, restore, inventory), ` +
-            'or any operation of a service the device lists, qualified when the name is ambiguous (tev:GetServiceCapabilities). Names are case-sensitive. Nothing was sent.',
-        );
+        return inputError(t('onvifq-configure.error.unknownOperation', { name: shown, from }));
       }
       return { operation: name as string, fromNode };
     }
@@ -240,12 +244,12 @@ export default function (RED: NodeAPI): void {
         try {
           active = config!.link();
         } catch (err) {
-          return toNodeError(err, config!.label, secrets());
+          return toNodeError(err, config!.label, secrets(), t);
         }
         return { device: active.onvifDevice, link: active, msgDevice: () => config!.msgDevice() };
       }
       if (typeof address !== 'string' || !address.trim()) {
-        return inputError('msg.address must be a text: host, host:port or the device service URL (e.g. "192.0.2.20" or "http://192.0.2.20/onvif/device_service"). Nothing was sent.');
+        return inputError(t('onvifq-configure.error.addressNotText'));
       }
       try {
         const template = config!.link().onvifDevice.options;
@@ -255,12 +259,13 @@ export default function (RED: NodeAPI): void {
           msgDevice: () => ({ name: device.displayAddress, xaddr: device.session?.xaddr ?? device.url.toString(), endpoint: device.session?.endpoint }),
         };
       } catch (err) {
-        const e = toNodeError(err, config!.label, secrets());
-        return isOnvifError(err) && err.kind === 'invalid-input' ? inputError(`msg.address: ${e.message} Nothing was sent.`) : e;
+        const e = toNodeError(err, config!.label, secrets(), t);
+        return isOnvifError(err) && err.kind === 'invalid-input' ? inputError(t('onvifq-configure.error.badAddress', { reason: e.message })) : e;
       }
     }
 
     node.on('close', (done: () => void) => {
+      countdown.stop();
       for (const a of running) a.abort();
       running.clear();
       for (const s of subscriptions.splice(0)) s.unsubscribe();

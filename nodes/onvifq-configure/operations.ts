@@ -106,7 +106,7 @@ const entries: CatalogueEntry[] = [
     fields: [
       { path: 'DateTimeType', label: 'Clock set by', kind: 'select', options: ['Manual', 'NTP'] },
       { path: 'DaylightSavings', label: 'Daylight saving', kind: 'bool' },
-      { path: 'TimeZone.TZ', label: 'Time zone (POSIX)', kind: 'text', placeholder: TZ },
+      { path: 'TimeZone.TZ', label: 'Time zone (IANA or POSIX)', kind: 'text', placeholder: 'Europe/Berlin or CET-1CEST,M3.5.0,M10.5.0/3' },
       { path: 'UTCDateTime', label: 'UTC time (Manual)', kind: 'text', placeholder: '2026-01-01T12:00:00Z' },
     ],
   },
@@ -196,7 +196,7 @@ const entries: CatalogueEntry[] = [
       { path: 'password', label: 'Admin password', kind: 'password' },
       { path: 'hostname', label: 'Host name', kind: 'text', placeholder: 'lobby-cam' },
       { path: 'ntp', label: 'NTP servers', kind: 'list', placeholder: 'pool.ntp.org' },
-      { path: 'timeZone', label: 'Time zone (POSIX)', kind: 'text', placeholder: TZ },
+      { path: 'timeZone', label: 'Time zone (IANA or POSIX)', kind: 'text', placeholder: 'Europe/Berlin or CET-1CEST,M3.5.0,M10.5.0/3' },
       { path: 'force', label: 'Also when Operational', kind: 'bool' },
     ],
   },
@@ -205,7 +205,7 @@ const entries: CatalogueEntry[] = [
     example: { mode: 'host', timeZone: TZ }, returns: "{ mode, offsetBeforeMs, offsetAfterMs, timeZone?, ntp? }",
     fields: [
       { path: 'mode', label: 'Clock from', kind: 'select', options: ['host', 'ntp'] },
-      { path: 'timeZone', label: 'Time zone (POSIX)', kind: 'text', placeholder: TZ },
+      { path: 'timeZone', label: 'Time zone (IANA or POSIX)', kind: 'text', placeholder: 'Europe/Berlin or CET-1CEST,M3.5.0,M10.5.0/3' },
       { path: 'ntp', label: 'NTP servers', kind: 'list', placeholder: 'pool.ntp.org' },
     ],
   },

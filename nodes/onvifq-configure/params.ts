@@ -2,6 +2,7 @@
  * The parameters of one call: the operation's defaults, then the node's own (form / JSON editor), then the
  * node's password credential, then msg.payload on top. Nothing here talks to a device.
  */
+import { posixTimeZone } from '../../lib/util/time-zone';
 import { inputError } from '../shared/errors';
 import { DEFAULT_PARAMS, PASSWORD_TARGETS } from './operations';
 
@@ -97,7 +98,7 @@ export function buildParams(operation: string, nodeParams: Params, fromNode: boo
   }
   const params: Params = { ...base, ...own };
 
-  if (payload === undefined || payload === null || payload === '' || typeof payload === 'number') return params;
+  if (payload === undefined || payload === null || payload === '' || typeof payload === 'number') return withPosixTimeZone(operation, params);
   if (Buffer.isBuffer(payload)) {
     if (operation === 'restore') {
       delete params.file;
@@ -114,5 +115,16 @@ export function buildParams(operation: string, nodeParams: Params, fromNode: boo
     delete params.file;
     delete params.data;
   }
-  return { ...params, ...payload };
+  return withPosixTimeZone(operation, { ...params, ...payload });
+}
+
+/** SetSystemDateAndTime takes an IANA time zone too (TimeZone.TZ: Europe/Berlin); the device gets its POSIX form. */
+function withPosixTimeZone(operation: string, params: Params): Params | Error {
+  const zone = params.TimeZone as { TZ?: unknown } | undefined;
+  if (operation !== 'SetSystemDateAndTime' || !isPlainObject(zone) || typeof zone.TZ !== 'string' || !zone.TZ.trim()) return params;
+  try {
+    return { ...params, TimeZone: { ...zone, TZ: posixTimeZone(zone.TZ) } };
+  } catch (err) {
+    return inputError(`TimeZone.TZ: ${(err as Error).message} Nothing was sent.`);
+  }
 }

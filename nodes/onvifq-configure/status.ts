@@ -2,6 +2,7 @@ import type { NodeStatus } from 'node-red';
 import type { TaskProgress } from '../../lib/configure';
 import type { SessionChange } from '../../lib/device/types';
 import { formatBytes } from '../../lib/util/format';
+import type { Texts } from '../shared/i18n';
 
 // Texts stay short so they fit under a node; colours as everywhere (DESIGN.md): blue = work in progress,
 // yellow = the device is away for a while, green = done / connected.
@@ -12,33 +13,33 @@ export function progressStatus(p: TaskProgress): NodeStatus {
 }
 
 /** What a finished task reports under the node. */
-export function taskDoneStatus(task: string, result: unknown): NodeStatus {
+export function taskDoneStatus(t: Texts, task: string, result: unknown): NodeStatus {
   const r = (result ?? {}) as { bytes?: number; state?: string; offsetAfterMs?: number };
   switch (task) {
     case 'commission':
-      return { fill: 'green', shape: 'dot', text: r.state === 'Operational' ? 'commissioned' : 'configured' };
+      return { fill: 'green', shape: 'dot', text: t(`onvifq-configure.status.${r.state === 'Operational' ? 'commissioned' : 'configured'}`) };
     case 'syncTime':
-      return { fill: 'green', shape: 'dot', text: typeof r.offsetAfterMs === 'number' ? `clock ±${formatMs(r.offsetAfterMs)}` : 'clock set' };
+      return { fill: 'green', shape: 'dot', text: typeof r.offsetAfterMs === 'number' ? t('onvifq-configure.status.clockOffset', { offset: formatMs(r.offsetAfterMs) }) : t('onvifq-configure.status.clockSet') };
     case 'backup':
-      return { fill: 'green', shape: 'dot', text: `backup ${formatBytes(r.bytes ?? 0)}` };
+      return { fill: 'green', shape: 'dot', text: t('onvifq-configure.status.backup', { size: formatBytes(r.bytes ?? 0) }) };
     case 'restore':
-      return { fill: 'green', shape: 'dot', text: 'restored' };
+      return { fill: 'green', shape: 'dot', text: t('onvifq-configure.status.restored') };
     case 'inventory':
-      return { fill: 'green', shape: 'dot', text: 'inventory read' };
+      return { fill: 'green', shape: 'dot', text: t('onvifq-configure.status.inventoryRead') };
     default:
-      return { fill: 'green', shape: 'dot', text: 'done' };
+      return { fill: 'green', shape: 'dot', text: t('onvifq-configure.status.done') };
   }
 }
 
 /** The status for something the session did on its own; undefined when it needs none. */
-export function changeStatus(change: SessionChange): NodeStatus | undefined {
+export function changeStatus(t: Texts, change: SessionChange): NodeStatus | undefined {
   switch (change.kind) {
     case 'restarting':
-      return { fill: 'yellow', shape: 'ring', text: 'rebooting…' };
+      return { fill: 'yellow', shape: 'ring', text: t('onvifq-configure.status.rebooting') };
     case 'reconnected':
-      return { fill: 'green', shape: 'dot', text: 'reconnected' };
+      return { fill: 'green', shape: 'dot', text: t('onvifq-configure.status.reconnected') };
     case 'moved':
-      return { fill: 'yellow', shape: 'dot', text: 'device moved' };
+      return { fill: 'yellow', shape: 'dot', text: t('onvifq-configure.status.deviceMoved') };
     default:
       return undefined;
   }

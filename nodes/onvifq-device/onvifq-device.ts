@@ -1,6 +1,8 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
+import type { Subscription } from 'rxjs';
 import { DeviceLink } from '../../lib/link';
+import type { EventHub } from '../../lib/events';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { OnvifError, isOnvifError } from '../../lib/errors';
 import { setPreferredLanguage } from '../../lib/soap/fault';
@@ -10,20 +12,21 @@ import {
   deviceOptionsFrom,
   type DeviceConfigDef,
   type DeviceConfigNode,
+  settingsFromDialog,
   type DeviceConfigProps,
   type DeviceCredentials,
   type MsgDevice,
 } from '../shared/device-config';
 import { redact } from '../shared/errors';
-
-/** What the editor shows for the password field when a password is stored (Node-RED's placeholder). */
-const STORED_PASSWORD_PLACEHOLDER = '__PWRD__';
+import { DeviceStateLog } from './state-log';
+import { runtimeTexts } from '../shared/i18n';
 
 export default function (RED: NodeAPI): void {
+  const t = runtimeTexts(RED, 'onvifq-device');
   // Faults with reasons in several languages show the one of Node-RED's own language.
   setPreferredLanguage(nodeRedLanguage(RED));
 
-  function OnvifqDeviceNode(this: DeviceConfigNode & { _link?: DeviceLink }, def: DeviceConfigDef): void {
+  function OnvifqDeviceNode(this: DeviceConfigNode & { _link?: DeviceLink; _hub?: EventHub }, def: DeviceConfigDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const props: DeviceConfigProps = {
@@ -38,19 +41,30 @@ export default function (RED: NodeAPI): void {
     const label = def.name || String(def.address ?? '').trim() || 'ONVIF device';
     Object.defineProperty(node, 'label', { value: label, enumerable: true });
     let closed = false;
+    const stateLog = new DeviceStateLog(t, label, { warn: (t) => node.warn(t), log: (t) => node.log(t) }, () => [node.credentials?.password]);
+    const stateSubs: Subscription[] = [];
     // The wire trace of this device's traffic goes to Node-RED's trace log. Subscribed only when a logger is at
     // level trace: without a subscriber the transport builds no trace at all.
     const stopTrace = traceLogging(RED) ? subscribeWireTrace((m) => node.trace(formatWireTrace(m)), { label: node.id }) : undefined;
 
     node.link = (): DeviceLink => {
       if (node._link) return node._link;
-      if (closed) throw new OnvifError('closed', `Config node '${label}' is being stopped (redeploy). Send the message again.`);
+      if (closed) throw new OnvifError('closed', t('onvifq-device.error.beingStopped', { label }));
       const problems = checkDeviceConfig(props);
       if (problems.length) {
-        throw new OnvifError('invalid-input', `Config node '${label}' cannot be used: ${problems.join('; ')}. Open it in the editor and fix it.`);
+        throw new OnvifError('invalid-input', t('onvifq-device.error.cannotBeUsed', { label, problems: problems.join('; ') }));
       }
       node._link = new DeviceLink({ ...deviceOptionsFrom(props, node.credentials ?? {}), traceLabel: node.id });
+      stateSubs.push(node._link.state$.subscribe((state) => stateLog.link(state)));
       return node._link;
+    };
+
+    node.eventHub = (): EventHub => {
+      if (node._hub) return node._hub;
+      const hub = node.link().eventHub();
+      stateSubs.push(hub.state$.subscribe((state) => stateLog.events(state)));
+      node._hub = hub;
+      return hub;
     };
 
     node.msgDevice = (): MsgDevice => {
@@ -61,11 +75,13 @@ export default function (RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
       stopTrace?.();
+      for (const sub of stateSubs.splice(0)) sub.unsubscribe();
       const link = node._link;
       node._link = undefined;
+      node._hub = undefined;
       if (!link) return done();
       link.close().then(done, (err: unknown) => {
-        node.warn(`Closing the connection to '${label}' failed: ${err instanceof Error ? err.message : String(err)}`);
+        node.warn(t('onvifq-device.log.closeFailed', { label, why: err instanceof Error ? err.message : String(err) }));
         done();
       });
     });
@@ -81,30 +97,8 @@ export default function (RED: NodeAPI): void {
   });
 }
 
-interface TestRequestBody extends DeviceConfigProps, DeviceCredentials {
-  id?: string;
-}
-
 async function testConnection(RED: NodeAPI, req: Request, res: Response): Promise<void> {
-  const body: TestRequestBody = req.body && typeof req.body === 'object' ? (req.body as TestRequestBody) : {};
-  const stored = (body.id ? (RED.nodes.getCredentials(body.id) as DeviceCredentials | undefined) : undefined) ?? {};
-  const creds: DeviceCredentials = {
-    username: typeof body.username === 'string' ? body.username : stored.username,
-    password:
-      typeof body.password === 'string' && body.password !== '' && body.password !== STORED_PASSWORD_PLACEHOLDER
-        ? body.password
-        : stored.password,
-  };
-  const props: DeviceConfigProps = {
-    name: str(body.name),
-    address: str(body.address),
-    auth: str(body.auth),
-    tlsCa: str(body.tlsCa),
-    tlsFingerprint: str(body.tlsFingerprint),
-    tlsInsecure: body.tlsInsecure === true || body.tlsInsecure === 'true',
-    timeout: typeof body.timeout === 'number' || typeof body.timeout === 'string' ? body.timeout : undefined,
-  };
-  const problems = checkDeviceConfig(props);
+  const { props, creds, problems } = settingsFromDialog(req.body, (id) => RED.nodes.getCredentials(id) as DeviceCredentials | undefined);
   if (problems.length) {
     res.status(400).json({ ok: false, kind: 'invalid-input', message: `Cannot test: ${problems.join('; ')}.` });
     return;
@@ -152,6 +146,3 @@ function nodeRedLanguage(RED: NodeAPI): string | undefined {
   return undefined;
 }
 
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}

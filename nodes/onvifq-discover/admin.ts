@@ -6,6 +6,7 @@ import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { probe, type DiscoveredDevice, type ProbeOptions } from '../../lib/discovery';
 import { discoveryError } from './errors';
+import type { Texts } from '../shared/i18n';
 import { hostIPv4Interfaces, splitTargets } from './settings';
 
 /** The dialog waits for the whole window, so keep it short. */
@@ -26,13 +27,13 @@ export interface SearchResultDevice {
   from: string;
 }
 
-export function registerDiscoveryAdmin(RED: NodeAPI): void {
+export function registerDiscoveryAdmin(RED: NodeAPI, t: Texts): void {
   RED.httpAdmin.get('/onvifq-discover/interfaces', RED.auth.needsPermission('onvifq-discover.read'), (_req: Request, res: Response) => {
     res.json(hostIPv4Interfaces());
   });
 
   RED.httpAdmin.post('/onvifq-discover/search', RED.auth.needsPermission('onvifq-device.read'), (req: Request, res: Response) => {
-    void search(req, res);
+    void search(t, req, res);
   });
 }
 
@@ -42,7 +43,7 @@ interface SearchBody {
   timeout?: unknown;
 }
 
-async function search(req: Request, res: Response): Promise<void> {
+async function search(t: Texts, req: Request, res: Response): Promise<void> {
   const body: SearchBody = req.body && typeof req.body === 'object' ? (req.body as SearchBody) : {};
   const options: ProbeOptions = {};
   const targets = splitTargets(body.targets);
@@ -53,7 +54,7 @@ async function search(req: Request, res: Response): Promise<void> {
   if (typeof body.interface === 'string' && body.interface.trim()) options.interfaces = [body.interface.trim()];
   const seconds = body.timeout === undefined || body.timeout === '' ? SEARCH_DEFAULT_S : Number(body.timeout);
   if (!(seconds > 0 && seconds <= SEARCH_MAX_S)) {
-    res.status(400).json({ ok: false, kind: 'invalid-input', message: `The search window must be more than 0 and at most ${SEARCH_MAX_S} seconds.` });
+    res.status(400).json({ ok: false, kind: 'invalid-input', message: t('onvifq-discover.error.searchWindow', { max: SEARCH_MAX_S }) });
     return;
   }
   options.timeoutMs = Math.round(seconds * 1000);
@@ -61,7 +62,7 @@ async function search(req: Request, res: Response): Promise<void> {
     const devices = await probe(options);
     res.json({ ok: true, devices: devices.map(toRow).sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || (a.xaddr ?? '').localeCompare(b.xaddr ?? '')) });
   } catch (err) {
-    const e = discoveryError(err);
+    const e = discoveryError(err, 'dialog', t);
     res.status(e.kind === 'invalid-input' ? 400 : 502).json({ ok: false, kind: e.kind, message: e.message });
   }
 }

@@ -7,6 +7,7 @@ import { discoveryError, discoveryFailedStatus } from './errors';
 import { PresenceRegistry, type PresenceChange } from '../../lib/discovery';
 import { probeOptions, readOverrides, readSettings, type DiscoverProps, type RunOverrides } from './settings';
 import type { SendFn } from '../shared/input';
+import { runtimeTexts } from '../shared/i18n';
 
 type DiscoverDef = NodeDef & DiscoverProps;
 
@@ -17,6 +18,7 @@ export const TOPIC_OFFLINE = 'onvifq/offline';
 const DEPLOY_PROBE_DELAY_MS = 100;
 
 export default function (RED: NodeAPI): void {
+  const t = runtimeTexts(RED, 'onvifq-discover');
   function OnvifqDiscoverNode(this: Node, def: DiscoverDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -30,12 +32,14 @@ export default function (RED: NodeAPI): void {
     let closed = false;
     /** Devices found by the last probe-mode run, for the status. */
     let lastCount: number | undefined;
+    /** Watch mode has finished a first search: repeats keep "watching: n online" instead of flipping to "searching…". */
+    let watching = false;
     const configError = problems.length
-      ? new Error(`This node's settings cannot be used: ${problems.join('; ')}. Open it in the editor and fix them.`)
+      ? new Error(t('onvifq-discover.error.badSettings', { problems: problems.join('; ') }))
       : undefined;
 
     if (configError) {
-      node.status({ fill: 'red', shape: 'ring', text: 'bad config' });
+      node.status({ fill: 'red', shape: 'ring', text: t('onvifq-discover.status.badConfig') });
       node.error(configError.message);
     } else {
       showIdle();
@@ -94,7 +98,7 @@ export default function (RED: NodeAPI): void {
     async function runOnce(overrides: RunOverrides, send: SendFn, input: NodeMessageInFlow | undefined): Promise<void> {
       const abort = new AbortController();
       running.add(abort);
-      node.status({ fill: 'blue', shape: 'dot', text: 'searching…' });
+      if (settings.mode !== 'watch' || !watching) node.status({ fill: 'blue', shape: 'dot', text: t('onvifq-discover.status.searching') });
       try {
         const options = probeOptions(settings, overrides, abort.signal);
         if (settings.mode === 'watch') {
@@ -128,13 +132,14 @@ export default function (RED: NodeAPI): void {
           lastCount = count;
         }
       } catch (err) {
-        const nodeErr = discoveryError(err);
+        const nodeErr = discoveryError(err, 'node', t);
         running.delete(abort);
-        if (!closed) node.status(discoveryFailedStatus(nodeErr));
+        if (!closed) node.status(discoveryFailedStatus(t, nodeErr));
         throw nodeErr;
       } finally {
         running.delete(abort);
       }
+      if (settings.mode === 'watch') watching = true;
       if (!closed && running.size === 0) showIdle();
     }
 
@@ -154,13 +159,13 @@ export default function (RED: NodeAPI): void {
     function showIdle(): void {
       if (settings.mode === 'watch') {
         const n = registry.onlineCount;
-        node.status({ fill: n > 0 ? 'green' : 'grey', shape: n > 0 ? 'dot' : 'ring', text: `watching: ${n} online` });
+        node.status({ fill: n > 0 ? 'green' : 'grey', shape: n > 0 ? 'dot' : 'ring', text: t('onvifq-discover.status.watching', { count: n }) });
       } else if (lastCount === undefined) {
         node.status({});
       } else if (lastCount === 0) {
-        node.status({ fill: 'grey', shape: 'ring', text: 'no devices' });
+        node.status({ fill: 'grey', shape: 'ring', text: t('onvifq-discover.status.noDevices') });
       } else {
-        node.status({ fill: 'green', shape: 'dot', text: lastCount === 1 ? '1 device' : `${lastCount} devices` });
+        node.status({ fill: 'green', shape: 'dot', text: lastCount === 1 ? t('onvifq-discover.status.oneDevice') : t('onvifq-discover.status.devices', { count: lastCount }) });
       }
     }
 
@@ -180,15 +185,15 @@ export default function (RED: NodeAPI): void {
         await l.start();
       } catch (err) {
         if (closed) return;
-        const nodeErr = discoveryError(err);
-        node.status({ fill: 'red', shape: 'ring', text: 'listen failed' });
-        node.error(`Cannot listen for Hello/Bye announcements: ${nodeErr.message.replace(/^Discovery failed: /, '')}`);
+        const reason = err instanceof Error ? err.message : String(err);
+        node.status({ fill: 'red', shape: 'ring', text: t('onvifq-discover.status.listenFailed') });
+        node.error(t('onvifq-discover.error.cannotListen', { reason }));
       }
     }
   }
 
   RED.nodes.registerType('onvifq-discover', OnvifqDiscoverNode as never);
-  registerDiscoveryAdmin(RED);
+  registerDiscoveryAdmin(RED, t);
 }
 
 /** A stable order for the list output: by the first (best) address, then endpoint. */

@@ -3,9 +3,12 @@ import type { Request, Response } from 'express';
 import type { Subscription } from 'rxjs';
 import { EventSelection, listEventTopics, type EventHub, type EventStreamState, type OnvifEvent } from '../../lib/events';
 import { isOnvifError } from '../../lib/errors';
-import type { DeviceConfigNode } from '../shared/device-config';
-import { redact, toNodeError } from '../shared/errors';
+import { OnvifDevice } from '../../lib/device/onvif-device';
+import { deviceOptionsFrom, settingsFromDialog, type DeviceConfigNode, type DeviceCredentials } from '../shared/device-config';
+import { toNodeError } from '../shared/errors';
+import { RetryCountdown } from '../shared/countdown';
 import { eventsStatus } from './status';
+import { runtimeTexts, type Texts } from '../shared/i18n';
 
 interface EventsDef extends NodeDef {
   device?: string;
@@ -34,6 +37,7 @@ export interface StatusPayload {
 export const STATUS_TOPIC = 'onvifq/status';
 
 export default function (RED: NodeAPI): void {
+  const t = runtimeTexts(RED, 'onvifq-events');
   function OnvifqEventsNode(this: Node, def: EventsDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -53,8 +57,7 @@ export default function (RED: NodeAPI): void {
     let lastEventAt: Date | undefined;
     let shownText = '';
     let lastReported = '';
-    let retryingSince = 0;
-    let countdown: NodeJS.Timeout | undefined;
+    const countdown = new RetryCountdown(() => hub && showState(hub.state));
 
     function show(status: NodeStatus): void {
       // Statuses travel to every open editor: send only what changed (a burst of events must not flood /comms).
@@ -65,18 +68,12 @@ export default function (RED: NodeAPI): void {
     }
 
     function showState(state: EventStreamState): void {
-      show(eventsStatus(state, lastEventAt, Date.now(), retryingSince));
+      show(eventsStatus(t, state, lastEventAt));
     }
 
     function onState(state: EventStreamState): void {
-      if (countdown) clearInterval(countdown);
-      countdown = undefined;
-      if (state.status === 'retrying') {
-        retryingSince = Date.now();
-        // Count down under the node so the user sees when the next attempt comes.
-        countdown = setInterval(() => hub && showState(hub.state), 1000);
-        countdown.unref?.();
-      }
+      // Count down under the node so the user sees when the next attempt comes.
+      countdown.follow(state.status === 'retrying' ? state.retryAt : undefined);
       showState(state);
 
       const payload = statusPayload(state);
@@ -87,13 +84,12 @@ export default function (RED: NodeAPI): void {
       if (withStatusOutput) node.send([null, { topic: STATUS_TOPIC, payload, device: config?.msgDevice() } as NodeMessage]);
       if (state.status === 'failed' && previous !== 'failed' && config) {
         // Retrying stopped: tell a Catch node (and the log) what is wrong and what to do.
-        node.error(toNodeError(state.error ?? new Error('The event subscription failed.'), config.label, secrets()), {
+        node.error(toNodeError(state.error ?? new Error(t('onvifq-events.error.subscriptionFailed')), config.label, secrets(), t), {
           topic: STATUS_TOPIC,
           payload,
         });
-      } else if (state.status === 'retrying' && previous === 'active' && config) {
-        node.warn(redact(`Lost the event subscription on '${config.label}': ${state.error?.message ?? 'no reason given'}. Re-subscribing.`, secrets()));
       }
+      // Losing the subscription is logged once per device by the config node, not by every events node.
     }
 
     function onEvent(ev: OnvifEvent): void {
@@ -113,32 +109,31 @@ export default function (RED: NodeAPI): void {
       // Every node gets its own copies: the hub hands the same event to all subscribers.
       const msg = { topic: ev.topic, payload: structuredClone(ev.data), event } as NodeMessage;
       node.send(withStatusOutput ? [msg, null] : msg);
-      if (hub && hub.state.status === 'active') show(eventsStatus(hub.state, lastEventAt));
+      if (hub && hub.state.status === 'active') show(eventsStatus(t, hub.state, lastEventAt));
     }
 
     if (!config) {
-      node.status({ fill: 'red', shape: 'ring', text: 'no device' });
+      node.status({ fill: 'red', shape: 'ring', text: t('onvifq-events.status.noDevice') });
     } else {
       try {
-        hub = config.link().eventHub();
+        hub = config.eventHub();
         stateSub = hub.state$.subscribe(onState);
         eventSub = hub.events(filter).subscribe({
           next: onEvent,
           error: (err: unknown) => {
             // The hub retries by itself; an error here means it gave up for good.
-            show({ fill: 'red', shape: 'ring', text: 'failed' });
-            node.error(toNodeError(err, config.label, secrets()), { topic: STATUS_TOPIC, payload: hub ? statusPayload(hub.state) : undefined });
+            show({ fill: 'red', shape: 'ring', text: t('onvifq-events.status.failed') });
+            node.error(toNodeError(err, config.label, secrets(), t), { topic: STATUS_TOPIC, payload: hub ? statusPayload(hub.state) : undefined });
           },
         });
       } catch (err) {
-        show({ fill: 'red', shape: 'ring', text: 'bad config' });
-        node.error(toNodeError(err, config.label, secrets()).message);
+        show({ fill: 'red', shape: 'ring', text: t('onvifq-events.status.badConfig') });
+        node.error(toNodeError(err, config.label, secrets(), t).message);
       }
     }
 
     node.on('close', (done: () => void) => {
-      if (countdown) clearInterval(countdown);
-      countdown = undefined;
+      countdown.stop();
       stateSub?.unsubscribe();
       stateSub = undefined;
       // The last subscriber leaving makes the hub send Unsubscribe in the background; closing never waits for the device.
@@ -153,8 +148,33 @@ export default function (RED: NodeAPI): void {
 
   // The topic picker in the editor: the event topics a deployed config node's device announces (GetEventProperties).
   RED.httpAdmin.get('/onvifq-events/topics/:id', RED.auth.needsPermission('onvifq-device.read'), (req: Request, res: Response) => {
-    void topicsFor(RED, req, res);
+    void topicsFor(RED, t, req, res);
   });
+  // The same for the config node's settings as the dialog has them (new or changed, not deployed yet), as Test
+  // connection does: a one-off session with those settings and the stored password of that id when none is typed.
+  RED.httpAdmin.post('/onvifq-events/topics', RED.auth.needsPermission('onvifq-device.write'), (req: Request, res: Response) => {
+    void topicsForDialog(RED, t, req, res);
+  });
+}
+
+async function topicsForDialog(RED: NodeAPI, t: Texts, req: Request, res: Response): Promise<void> {
+  const { props, creds, problems } = settingsFromDialog(req.body, (id) => RED.nodes.getCredentials(id) as DeviceCredentials | undefined);
+  const label = props.name || props.address || 'the device';
+  if (problems.length) {
+    res.status(400).json({ ok: false, kind: 'invalid-input', message: t('onvifq-events.error.cannotUse', { problems: problems.join('; ') }) });
+    return;
+  }
+  const device = new OnvifDevice(deviceOptionsFrom(props, creds));
+  try {
+    await device.connect();
+    const topics = await listEventTopics(device);
+    res.json({ ok: true, device: label, topics });
+  } catch (err: unknown) {
+    const kind = isOnvifError(err) ? err.kind : 'bad-response';
+    res.status(kind === 'invalid-input' ? 400 : 502).json({ ok: false, kind, message: toNodeError(err, label, [creds.password], t).message });
+  } finally {
+    device.close().catch(() => undefined);
+  }
 }
 
 function statusPayload(state: EventStreamState): StatusPayload {
@@ -170,14 +190,14 @@ function statusPayload(state: EventStreamState): StatusPayload {
   return out;
 }
 
-async function topicsFor(RED: NodeAPI, req: Request, res: Response): Promise<void> {
+async function topicsFor(RED: NodeAPI, t: Texts, req: Request, res: Response): Promise<void> {
   const id = String(req.params.id ?? '');
   const config = RED.nodes.getNode(id) as DeviceConfigNode | null;
   if (!config || typeof (config as Partial<DeviceConfigNode>).link !== 'function') {
     res.status(404).json({
       ok: false,
       kind: 'invalid-input',
-      message: 'This device config node is not deployed yet. Deploy it once, then open the topic list again.',
+      message: t('onvifq-events.error.notDeployed'),
     });
     return;
   }
@@ -188,7 +208,7 @@ async function topicsFor(RED: NodeAPI, req: Request, res: Response): Promise<voi
     res.json({ ok: true, device: config.label, topics });
   } catch (err: unknown) {
     const kind = isOnvifError(err) ? err.kind : 'bad-response';
-    const message = toNodeError(err, config.label, [password]).message;
+    const message = toNodeError(err, config.label, [password], t).message;
     res.status(kind === 'invalid-input' ? 400 : 502).json({ ok: false, kind, message });
   }
 }

@@ -1,42 +1,34 @@
 import type { NodeStatus } from 'node-red';
 import type { EventStreamState } from '../../lib/events';
-import { formatSeconds } from '../../lib/util/format';
+import type { Texts } from '../shared/i18n';
+import { retryingText } from '../shared/status';
 
-// Texts stay under 20 characters so they fit under a node in the editor.
+// Texts stay short so they fit under a node in the editor.
 // Colours as everywhere (DESIGN.md): grey connecting, green listening, yellow retrying, red failed.
+
+const FAILED: Record<string, string> = { auth: 'authFailed', tls: 'tlsFailed', 'invalid-input': 'badConfig', unsupported: 'noEventService', fault: 'deviceFault' };
 
 /**
  * The status an events node shows for the device's event stream. `lastEventAt` is this node's own last
  * delivered event (after its filter), so two nodes on one device can show different times.
- * `now` lets the retry countdown tick.
+ * `now` lets the retry countdown tick (to the hub's retryAt, the same moment for every node of the device).
  */
-export function eventsStatus(state: EventStreamState, lastEventAt?: Date, now = Date.now(), retryingSince = now): NodeStatus {
+export function eventsStatus(t: Texts, state: EventStreamState, lastEventAt?: Date, now = Date.now()): NodeStatus {
   switch (state.status) {
     case 'idle':
-      return { fill: 'grey', shape: 'ring', text: 'not subscribed' };
+      return { fill: 'grey', shape: 'ring', text: t('onvifq-events.status.notSubscribed') };
     case 'subscribing':
-      return { fill: 'grey', shape: 'ring', text: 'subscribing…' };
+      return { fill: 'grey', shape: 'ring', text: t('onvifq-events.status.subscribing') };
     case 'active':
       return lastEventAt
-        ? { fill: 'green', shape: 'dot', text: `last event ${clockTime(lastEventAt)}` }
-        : { fill: 'green', shape: 'dot', text: 'connected' };
-    case 'retrying': {
-      if (state.retryInMs === undefined) return { fill: 'yellow', shape: 'ring', text: 'retrying' };
-      const left = Math.max(1, Math.ceil((state.retryInMs - (now - retryingSince)) / 1000));
-      return { fill: 'yellow', shape: 'ring', text: `retrying in ${formatSeconds(left)}` };
-    }
-    case 'failed': {
-      const byKind: Record<string, string> = {
-        auth: 'auth failed',
-        tls: 'TLS failed',
-        'invalid-input': 'bad config',
-        unsupported: 'no event service',
-        fault: 'device fault',
-      };
-      return { fill: 'red', shape: 'ring', text: (state.error && byKind[state.error.kind]) || 'failed' };
-    }
+        ? { fill: 'green', shape: 'dot', text: t('onvifq-events.status.lastEvent', { time: clockTime(lastEventAt) }) }
+        : { fill: 'green', shape: 'dot', text: t('onvifq-events.status.connected') };
+    case 'retrying':
+      return { fill: 'yellow', shape: 'ring', text: retryingText(t, state.retryAt, state.error, now) };
+    case 'failed':
+      return { fill: 'red', shape: 'ring', text: t(`onvifq-events.status.${(state.error && FAILED[state.error.kind]) || 'failed'}`) };
     case 'closed':
-      return { fill: 'grey', shape: 'ring', text: 'closed' };
+      return { fill: 'grey', shape: 'ring', text: t('onvifq-events.status.closed') };
     default:
       return { fill: 'grey', shape: 'ring', text: String((state as { status: unknown }).status).slice(0, 19) };
   }
@@ -47,4 +39,3 @@ export function clockTime(d: Date): string {
   const two = (n: number) => String(n).padStart(2, '0');
   return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
-

@@ -2,6 +2,7 @@ import type { Node, NodeDef } from 'node-red';
 import type { AuthMode } from '../../lib/transport/types';
 import type { OnvifDeviceOptions } from '../../lib/device/types';
 import type { DeviceLink } from '../../lib/link';
+import type { EventHub } from '../../lib/events';
 
 /** What the editor stores for an `onvifq-device` config node (flow JSON: never credentials). */
 export interface DeviceConfigProps {
@@ -35,6 +36,8 @@ export interface DeviceConfigNode extends Node<DeviceCredentials> {
   readonly label: string;
   /** The one DeviceLink of this config node, created on first call. Throws an OnvifError when the settings are unusable. */
   link(): DeviceLink;
+  /** The device's shared event subscription (the link's EventHub); its state changes are logged once, here. */
+  eventHub(): EventHub;
   /** msg.device for the current session (xaddr falls back to the configured address before the first connect). */
   msgDevice(): MsgDevice;
 }
@@ -77,4 +80,35 @@ export function deviceOptionsFrom(props: DeviceConfigProps, creds: DeviceCredent
     if (insecure) options.tls.rejectUnauthorized = false;
   }
   return options;
+}
+
+/** What the editor shows for the password field when a password is stored (Node-RED's placeholder). */
+const STORED_PASSWORD_PLACEHOLDER = '__PWRD__';
+
+/**
+ * A config node's settings as an editor dialog sends them (Test connection, the events topic picker): the values
+ * being edited, deployed or not. A password left empty or as Node-RED's placeholder means "the stored one" of
+ * that config node id.
+ */
+export function settingsFromDialog(
+  body: unknown,
+  storedCredentials: (id: string) => DeviceCredentials | undefined,
+): { props: DeviceConfigProps; creds: DeviceCredentials; problems: string[] } {
+  const b = (body && typeof body === 'object' ? body : {}) as DeviceConfigProps & DeviceCredentials & { id?: unknown };
+  const stored = (typeof b.id === 'string' && b.id ? storedCredentials(b.id) : undefined) ?? {};
+  const creds: DeviceCredentials = {
+    username: typeof b.username === 'string' ? b.username : stored.username,
+    password: typeof b.password === 'string' && b.password !== '' && b.password !== STORED_PASSWORD_PLACEHOLDER ? b.password : stored.password,
+  };
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const props: DeviceConfigProps = {
+    name: str(b.name),
+    address: str(b.address),
+    auth: str(b.auth),
+    tlsCa: str(b.tlsCa),
+    tlsFingerprint: str(b.tlsFingerprint),
+    tlsInsecure: b.tlsInsecure === true || b.tlsInsecure === 'true',
+    timeout: typeof b.timeout === 'number' || typeof b.timeout === 'string' ? b.timeout : undefined,
+  };
+  return { props, creds, problems: checkDeviceConfig(props) };
 }

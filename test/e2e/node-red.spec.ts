@@ -35,11 +35,15 @@ describeOnEachNodeRed('e2e: the built package in Node-RED', (runtime) => {
     assert.ok(types.length > 0, 'no node types loaded: is dist/ built?');
     assert.ok(types.includes('onvifq-device'), `types: ${types}`);
     assert.ok(types.includes('onvifq-configure'), `types: ${types}`);
-    // Node-RED serves icons only from an icons/ folder beside a node file; it must be the drawing in icons/.
+    // Node-RED serves icons only from an icons/ folder beside a node file; they must be the drawings in icons/
+    // (one per node, including those of nodes still to come: firmware, apps).
     const icons = await env.red.request('GET', '/icons');
-    assert.deepEqual(icons.json()[PACKAGE_NAME], ['onvifq.svg']);
-    const icon = await env.red.request('GET', `/icons/${PACKAGE_NAME}/onvifq.svg`);
-    assert.equal(icon.body, fs.readFileSync(path.join(REPO_ROOT, 'icons', 'onvifq.svg'), 'utf8'));
+    const drawn = fs.readdirSync(path.join(REPO_ROOT, 'icons')).sort();
+    assert.deepEqual(icons.json()[PACKAGE_NAME].slice().sort(), drawn);
+    for (const name of drawn) {
+      const icon = await env.red.request('GET', `/icons/${PACKAGE_NAME}/${name}`);
+      assert.equal(icon.body, fs.readFileSync(path.join(REPO_ROOT, 'icons', name), 'utf8'), name);
+    }
     const locale = await env.red.request('GET', `/locales/${PACKAGE_NAME}/onvifq-configure?lng=en-US`);
     assert.equal(locale.status, 200);
     assert.equal(locale.json()['onvifq-configure'].label.operation, 'Operation');

@@ -152,6 +152,16 @@ describe('onvifq-configure: the Device operations', function () {
       }
     }
 
+    it('SetSystemDateAndTime takes an IANA time zone and sends the device its POSIX form; an unknown one is refused, not sent', async () => {
+      await load({ operation: 'SetSystemDateAndTime', params: JSON.stringify({ DateTimeType: 'NTP', DaylightSavings: false }) });
+      await send({ payload: { TimeZone: { TZ: 'America/New_York' } } });
+      assert.equal((await readVia('GetSystemDateAndTime')).SystemDateAndTime.TimeZone.TZ, 'EST5EDT,M3.2.0,M11.1.0');
+      const before = requests();
+      const err = await fails({ payload: { TimeZone: { TZ: 'Europe/Atlantis' } } });
+      assert.match(err.error.message, /^TimeZone\.TZ: 'Europe\/Atlantis' is neither an IANA time zone .* Nothing was sent\.$/);
+      assert.equal(requests(), before);
+    });
+
     it('Scopes group: AddScopes, then RemoveScopes from msg.operation with msg.payload', async () => {
       const scope = 'onvif://www.onvif.org/location/test/node';
       await load({ operation: 'AddScopes', params: JSON.stringify({ ScopeItem: [scope] }) });

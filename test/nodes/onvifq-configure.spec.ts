@@ -153,7 +153,7 @@ describe('onvifq-configure', function () {
     const silent = nothingWithin(helper.getNode('out'), 400);
     helper.getNode('cfg').receive({ payload: { NoSuchParameter: 1 } });
     const err = (await caught) as { error: { message: string; cause?: { kind: string } } };
-    assert.match(err.error.message, /^OnvifError: msg\.payload does not fit GetScopes: .*NoSuchParameter.*Nothing was sent/);
+    assert.match(err.error.message, /^msg\.payload does not fit GetScopes: .*NoSuchParameter.*Nothing was sent/);
     assert.equal(err.error.cause?.kind, 'invalid-input');
     assert.equal(await silent, true);
     assert.equal(env.sim.stats.httpRequests, requestsBefore, 'nothing sent to the device');

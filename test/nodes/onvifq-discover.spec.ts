@@ -3,6 +3,7 @@
  * discovery port (the root network namespace must never see our multicast).
  */
 import { strict as assert } from 'node:assert';
+import dgram from 'node:dgram';
 import { SimulatedDevice } from '../../lib/simulator';
 import discoverNode from '../../nodes/onvifq-discover/onvifq-discover';
 import { freeUdpPort } from '../support/ports';
@@ -206,9 +207,14 @@ describe('onvifq-discover', function () {
       const leaving = await startSim({ operational: true });
       const uuid = leaving.device.state.uuid;
       let back: Sim | undefined;
+      // A third target that never answers but counts the probes: how many searches the node has made.
+      const counter = dgram.createSocket('udp4');
+      let probes = 0;
+      counter.on('message', () => probes++);
+      await new Promise<void>((resolve) => counter.bind(0, '127.0.0.1', resolve));
       try {
         await helper.load(NODES, flow({
-          mode: 'watch', targets: `${operational.target},${leaving.target}`, timeout: 0.4, probeAtDeploy: true, interval: 0.8 + 0.2, missLimit: 2,
+          mode: 'watch', targets: `${operational.target},${leaving.target},127.0.0.1:${counter.address().port}`, timeout: 0.4, probeAtDeploy: true, interval: 0.8 + 0.2, missLimit: 2,
         }));
         const disc = helper.getNode('disc');
         const out = collect('out');
@@ -217,10 +223,13 @@ describe('onvifq-discover', function () {
         assert.deepEqual(online.map((m) => m.payload.endpoint).sort(), [operational.endpoint, leaving.endpoint].sort());
         assert.ok(online.every((m) => m.reason === 'probe'));
         await waitForStatus(disc, (s) => s.text === 'watching: 2 online', '"watching: 2 online"');
-        // Still there on the next two searches (each shows 'searching…', then the count again): no repeats.
-        const searches = () => statuses(disc).filter((s) => s.text === 'searching…').length;
-        const before = searches();
-        await waitFor('two more searches', () => searches() >= before + 2 && statuses(disc).at(-1)?.text === 'watching: 2 online', 8000);
+        // Still there on the next two searches: no repeated msgs, and the status stays "watching" (no flip to
+        // "searching…" and back on every repeat).
+        const shownBefore = statuses(disc).length;
+        const before = probes;
+        await waitFor('two more searches', () => probes >= before + 2, 8000);
+        await waitForStatus(disc, (s) => s.text === 'watching: 2 online', '"watching: 2 online" after the repeats');
+        assert.deepEqual(statuses(disc).slice(shownBefore).filter((s) => s.text !== 'watching: 2 online'), [], 'no other status during repeats');
         assert.equal(out.length, 2, `no repeated online msgs: ${JSON.stringify(out.map((m) => m.topic))}`);
 
         await leaving.device.stop();
@@ -241,6 +250,7 @@ describe('onvifq-discover', function () {
         await helper.unload();
         await leaving.device.stop().catch(() => undefined);
         await back?.device.stop();
+        counter.close();
       }
     });
 
