@@ -23,12 +23,12 @@ const WATCH_RETRY_MS = 10_000;
 
 /** The status after an action: the app's state where there is one, else a word for the action. */
 function doneStatus(t: Texts, action: AppAction, result: unknown): NodeStatus {
-  const r = (result ?? {}) as { state?: string; apps?: unknown[]; attention?: number; rows?: unknown[]; bytes?: number };
+  const r = (result ?? {}) as { state?: string; apps?: unknown[]; attention?: unknown[]; rows?: unknown[] };
   if (typeof r.state === 'string') return { fill: 'green', shape: 'dot', text: r.state };
   if (action === 'uninstall') return { fill: 'green', shape: 'dot', text: t('onvifq-apps.status.uninstalled') };
   if (Array.isArray(r.apps)) return { fill: 'green', shape: 'dot', text: t('onvifq-apps.status.apps', { count: r.apps.length }) };
   if (action === 'licenseReport') {
-    const attention = typeof r.attention === 'number' ? r.attention : 0;
+    const attention = Array.isArray(r.attention) ? r.attention.length : 0;
     return { fill: attention ? 'yellow' : 'green', shape: 'dot', text: t('onvifq-apps.status.licenses', { count: Array.isArray(r.rows) ? r.rows.length : 0, attention }) };
   }
   return { fill: 'green', shape: 'dot', text: t('onvifq-apps.status.done') };

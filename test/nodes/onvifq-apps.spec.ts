@@ -8,13 +8,20 @@ import { strict as assert } from 'node:assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
+import { AppManager } from '../../lib/apps';
+import { OnvifDevice } from '../../lib/device/onvif-device';
+import { makeLicense, SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
 import deviceNode from '../../nodes/onvifq-device/onvifq-device';
 import appsNode from '../../nodes/onvifq-apps/onvifq-apps';
 import { counterPackage } from '../apps/support';
 import { PASSWORD, USERNAME, type FlowNode, type TestFlows, helper, nextInput, startHelperServer, statuses, stopHelperServer, waitFor } from './support';
 
 const NODES = [deviceNode, appsNode];
+// The examples' own core nodes, so the flows run as a user imports them.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const functionNode = require('@node-red/nodes/core/function/10-function.js') as (typeof NODES)[number];
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const switchNode = require('@node-red/nodes/core/function/10-switch.js') as (typeof NODES)[number];
 
 function flow(sim: SimulatedDevice, settings: Record<string, unknown>): TestFlows {
   return [
@@ -202,3 +209,76 @@ describe('onvifq-apps node', function () {
     assert.ok(!JSON.stringify(got).includes(PASSWORD), 'no password in any message');
   });
 });
+
+describe('onvifq-apps examples', function () {
+  this.timeout(60000);
+  let s: SimulatedDevice;
+  let dir: string;
+  before(async () => {
+    s = new SimulatedDevice({ username: USERNAME, password: PASSWORD, discovery: false, processorUsageIntervalMs: 0, apps: { installDelayMs: 150 } });
+    await s.start();
+  });
+  after(() => s.stop());
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'onvifq-apps-example-'));
+    await startHelperServer();
+  });
+  afterEach(async () => {
+    await stopHelperServer();
+    delete process.env.ONVIF_APP_PACKAGE;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** An example flow on the simulator: the config node pointed at it, debug nodes as helpers (same ids). */
+  function example(name: string): TestFlows {
+    const nodes = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../examples', `${name}.json`), 'utf8')) as FlowNode[];
+    return nodes
+      .filter((n) => !['onvifq-discover', 'comment', 'inject'].includes(n.type))
+      .map((n) => (n.type === 'onvifq-device' ? { ...n, address: s.xaddr } : n.type === 'debug' ? { id: n.id, type: 'helper', z: n.z, x: n.x, y: n.y } : n));
+  }
+
+  it('apps-install-fleet: the discovered devices get the package; one line per device and a summary', async () => {
+    const file = path.join(dir, 'counter.app');
+    fs.writeFileSync(file, counterPackage('3.1.0'));
+    process.env.ONVIF_APP_PACKAGE = file;
+    await helper.load([...NODES, functionNode, switchNode], example('apps-install-fleet'), { d0e0000000000001: { username: USERNAME, password: PASSWORD } });
+    const perDevice = nextInput(helper.getNode('a9f000000000000b'), 30000);
+    const summary = nextInput(helper.getNode('a9f0000000000009'), 30000);
+    // What the discover node (left out here: no multicast in tests) sends with output "one list".
+    helper.getNode('a9f0000000000006').receive({ payload: [{ xaddrs: [s.xaddr] }] });
+    assert.equal((await perDevice).payload, `${s.xaddr}: People counter 3.1.0 Active`);
+    assert.equal(((await summary).payload as { summary: { text: string } }).summary.text, 'install: 1 of 1 device(s) ok');
+  });
+
+  it('apps-license-report: the licenses that need attention, one line each, and the status counts them', async () => {
+    const session = new OnvifDevice({ address: s.xaddr, username: USERNAME, password: PASSWORD });
+    const apps = new AppManager(session, { events: false, pollIntervalMs: 100 });
+    try {
+      await apps.install(counterPackage('1.0.0'));
+      const day = 24 * 3600_000;
+      const deviceId = await apps.deviceId();
+      await apps.installLicense('Counter', makeLicense({ app: 'Counter', device: deviceId, name: 'trial', validUntil: new Date(Date.now() + 10 * day + 3600_000).toISOString() }));
+      await apps.installLicense('Counter', makeLicense({ app: 'Counter', device: deviceId, name: 'year', validUntil: new Date(Date.now() + 200 * day).toISOString() }));
+    } finally {
+      await apps.close();
+      await session.close();
+    }
+    await helper.load([...NODES, functionNode], example('apps-license-report'), { d0e0000000000001: { username: USERNAME, password: PASSWORD } });
+    const report = nextInput(helper.getNode('a9e0000000000007'), 30000);
+    helper.getNode('a9e0000000000005').receive({ address: [s.xaddr] });
+    assert.equal((await report).payload, `${s.xaddr} People counter: expiring (10 days left, until ${(await reportRow(s)).validUntil})`);
+    await waitFor('the summary status', () => (texts('a9e0000000000005').at(-1) === '1 of 1 ok' ? true : undefined));
+  });
+});
+
+/** The expiring row as the library reads it, for the expected text. */
+async function reportRow(s: SimulatedDevice): Promise<{ validUntil?: string }> {
+  const session = new OnvifDevice({ address: s.xaddr, username: USERNAME, password: PASSWORD });
+  const apps = new AppManager(session, { events: false });
+  try {
+    return (await apps.licenseReport()).rows.find((r) => r.status === 'expiring')!;
+  } finally {
+    await apps.close();
+    await session.close();
+  }
+}
