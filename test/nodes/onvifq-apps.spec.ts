@@ -18,9 +18,7 @@ import { PASSWORD, USERNAME, type FlowNode, type TestFlows, helper, nextInput, s
 
 const NODES = [deviceNode, appsNode];
 // The examples' own core nodes, so the flows run as a user imports them.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const functionNode = require('@node-red/nodes/core/function/10-function.js') as (typeof NODES)[number];
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const switchNode = require('@node-red/nodes/core/function/10-switch.js') as (typeof NODES)[number];
 
 function flow(sim: SimulatedDevice, settings: Record<string, unknown>): TestFlows {
