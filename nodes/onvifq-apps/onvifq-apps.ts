@@ -145,9 +145,14 @@ export default function (RED: NodeAPI): void {
           return;
         }
         const template = config.link().onvifDevice.options;
+        const reporters = new Map<string, (p: AppProgress) => void>();
         const r = await fleet.run(list as string[], template, action, params, {
           signal: abort.signal,
-          onProgress: (addr, p) => progressReporter(`${addr}: `)(p),
+          onProgress: (addr, p) => {
+            let report = reporters.get(addr);
+            if (!report) reporters.set(addr, (report = progressReporter(`${addr}: `)));
+            report(p);
+          },
         });
         // One message per device, then the summary, each a copy of the input (its other fields travel along).
         for (const o of r.results) {
