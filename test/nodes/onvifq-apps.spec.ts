@@ -179,6 +179,28 @@ describe('onvifq-apps node', function () {
     await waitFor('the pull point is gone after the redeploy', () => (s.pullPoints.length === 0 ? true : undefined), 20000);
   });
 
+  it('backupConfig into msg.payload, restoreConfig from that Buffer with the AppID from the node; uninstall by a string payload', async () => {
+    const s = await sim();
+    await helper.load(NODES, flow(s, { action: 'msg', appId: 'Counter' }), CREDENTIALS);
+    const out = helper.getNode('out');
+    const apps = helper.getNode('apps');
+    const send = async (msg: Record<string, unknown>) => {
+      const next = nextInput(out, 30000);
+      apps.receive(msg);
+      return (await next).payload as Record<string, unknown>;
+    };
+    await send({ action: 'install', payload: counterPackage('1.0.0') });
+    const backup = await send({ action: 'backupConfig' });
+    assert.equal(backup.appId, 'Counter');
+    assert.ok(Buffer.isBuffer(backup.buffer) && (backup.buffer as Buffer).length === backup.bytes, 'the configuration bytes');
+    assert.deepEqual(JSON.parse((backup.buffer as Buffer).toString('utf8')).settings, { threshold: 5 });
+    const restored = await send({ action: 'restoreConfig', payload: backup.buffer });
+    assert.deepEqual(restored, { appId: 'Counter', bytes: backup.bytes });
+    assert.equal((await send({ action: 'uninstall', payload: 'Counter' })).appId, 'Counter');
+    assert.equal(texts('apps').at(-1), 'uninstalled');
+    assert.deepEqual(Object.keys(s.appStates), []);
+  });
+
   it('a fleet of two by msg.address: one message per device and a summary; a failed device goes to Catch', async () => {
     const a = await sim();
     const b = await sim();
