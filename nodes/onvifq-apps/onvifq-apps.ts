@@ -24,8 +24,9 @@ const WATCH_RETRY_MS = 10_000;
 /** The status after an action: the app's state where there is one, else a word for the action. */
 function doneStatus(t: Texts, action: AppAction, result: unknown): NodeStatus {
   const r = (result ?? {}) as { state?: string; apps?: unknown[]; attention?: unknown[]; rows?: unknown[] };
-  if (typeof r.state === 'string') return { fill: 'green', shape: 'dot', text: r.state };
+  // The library reports an uninstalled app's state as the device's word for it (e.g. Removed).
   if (action === 'uninstall') return { fill: 'green', shape: 'dot', text: t('onvifq-apps.status.uninstalled') };
+  if (typeof r.state === 'string') return { fill: 'green', shape: 'dot', text: r.state };
   if (Array.isArray(r.apps)) return { fill: 'green', shape: 'dot', text: t('onvifq-apps.status.apps', { count: r.apps.length }) };
   if (action === 'licenseReport') {
     const attention = Array.isArray(r.attention) ? r.attention.length : 0;
