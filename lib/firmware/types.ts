@@ -9,7 +9,7 @@ export interface FirmwareProgress {
   phase: FirmwarePhase;
   /** Short (under 20 characters, for a node status): "waiting 5 s", "uploading 42 %", "flashing…", "v2.1.0". */
   text: string;
-  /** uploading: percent of the image sent. */
+  /** uploading: percent of the image sent; backup: percent of the backup read. */
   percent?: number;
   /** uploading: bytes sent and the image size. */
   bytes?: number;

@@ -261,7 +261,7 @@ export async function upgradeFirmware(device: OnvifDevice, image: FirmwareImage,
     try {
       backupResult = await backup(device, options.backupFirst === true ? {} : { file: options.backupFirst }, {
         signal,
-        onProgress: (p) => run.progress({ text: p.percent !== undefined ? `backup ${p.percent} %` : 'backup' }),
+        onProgress: (p) => run.progress({ text: p.percent !== undefined ? `backup ${p.percent} %` : 'backup', percent: p.percent }),
       });
     } catch (e) {
       if (signal?.aborted) throw aborted();

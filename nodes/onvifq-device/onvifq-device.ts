@@ -19,7 +19,7 @@ import {
 } from '../shared/device-config';
 import { redact } from '../shared/errors';
 import { DeviceStateLog } from './state-log';
-import { runtimeTexts } from '../shared/i18n';
+import { runtimeTexts, type Texts } from '../shared/i18n';
 import { enableHttps } from '../../lib/tls/tasks';
 
 export default function (RED: NodeAPI): void {
@@ -94,12 +94,12 @@ export default function (RED: NodeAPI): void {
 
   // The config dialog's "Test connection" button: connects once with the dialog's current (maybe undeployed) values.
   RED.httpAdmin.post('/onvifq-device/test', RED.auth.needsPermission('onvifq-device.write'), (req: Request, res: Response) => {
-    void testConnection(RED, req, res);
+    void testConnection(RED, t, req, res);
   });
 
   // The config dialog's "Secure this device…" button: enableHttps on the address being edited.
   RED.httpAdmin.post('/onvifq-device/secure', RED.auth.needsPermission('onvifq-device.write'), (req: Request, res: Response) => {
-    void secureDevice(RED, req, res);
+    void secureDevice(RED, t, req, res);
   });
 }
 
@@ -116,11 +116,11 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : un
  * Turn on verified HTTPS on the device the dialog edits and answer with what to fill in: the https address and
  * the pinned fingerprint or the CA. The CA key only passes through this request; nothing is stored or logged.
  */
-async function secureDevice(RED: NodeAPI, req: Request, res: Response): Promise<void> {
+async function secureDevice(RED: NodeAPI, t: Texts, req: Request, res: Response): Promise<void> {
   const body: SecureRequestBody = req.body && typeof req.body === 'object' ? (req.body as SecureRequestBody) : {};
   const { props, creds, problems } = settingsFromDialog(req.body, (id) => RED.nodes.getCredentials(id) as DeviceCredentials | undefined);
   if (problems.length) {
-    res.status(400).json({ ok: false, kind: 'invalid-input', message: `Cannot secure: ${problems.join('; ')}.` });
+    res.status(400).json({ ok: false, kind: 'invalid-input', message: t('onvifq-device.error.cannotSecure', { problems: problems.join('; ') }) });
     return;
   }
   const source = body.source === 'ca' ? 'ca' : 'self-signed';
@@ -140,10 +140,10 @@ async function secureDevice(RED: NodeAPI, req: Request, res: Response): Promise<
   }
 }
 
-async function testConnection(RED: NodeAPI, req: Request, res: Response): Promise<void> {
+async function testConnection(RED: NodeAPI, t: Texts, req: Request, res: Response): Promise<void> {
   const { props, creds, problems } = settingsFromDialog(req.body, (id) => RED.nodes.getCredentials(id) as DeviceCredentials | undefined);
   if (problems.length) {
-    res.status(400).json({ ok: false, kind: 'invalid-input', message: `Cannot test: ${problems.join('; ')}.` });
+    res.status(400).json({ ok: false, kind: 'invalid-input', message: t('onvifq-device.error.cannotTest', { problems: problems.join('; ') }) });
     return;
   }
   const device = new OnvifDevice(deviceOptionsFrom(props, creds));

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { inputError, type NodeError } from '../shared/errors';
+import { englishTexts, type Texts } from '../shared/i18n';
 
 /** The node's settings as the editor saves them (strings where the user typed). */
 export interface FirmwareDef {
@@ -46,7 +47,6 @@ export interface FirmwareRequest {
 }
 
 export const MAX_CONCURRENCY = 32;
-const NOTHING_SENT = 'Nothing was sent.';
 const PAYLOAD_KEYS = ['file', 'url', 'expectVersion', 'dryRun'];
 
 function flag(v: unknown, fallback: boolean): boolean {
@@ -55,21 +55,21 @@ function flag(v: unknown, fallback: boolean): boolean {
 }
 
 /** The settings, or what is wrong with them in words the user can act on. */
-export function settingsFrom(def: FirmwareDef): FirmwareSettings | NodeError {
+export function settingsFrom(def: FirmwareDef, t: Texts = englishTexts): FirmwareSettings | NodeError {
   const source = def.source || 'msg';
   if (source !== 'msg' && source !== 'file' && source !== 'url') {
-    return inputError(`The node's image source '${source}' is not one of msg, file, url. Open the node and choose one.`);
+    return inputError(t('onvifq-firmware.error.badSource', { source }));
   }
   const concurrency = def.concurrency === undefined || def.concurrency === '' ? 1 : Number(def.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-    return inputError(`The node's 'At a time' setting '${def.concurrency}' is not a whole number from 1 to ${MAX_CONCURRENCY}. Open the node and fix it.`);
+    return inputError(t('onvifq-firmware.error.badConcurrency', { value: String(def.concurrency), max: MAX_CONCURRENCY }));
   }
   const url = String(def.url ?? '').trim();
   if (source === 'url' && !isHttpUrl(url)) {
-    return inputError(`The node's image URL '${url.slice(0, 100)}' is not an http(s) URL. Open the node and fix it.`);
+    return inputError(t('onvifq-firmware.error.badUrlSetting', { url: url.slice(0, 100) }));
   }
   const file = String(def.file ?? '').trim();
-  if (source === 'file' && !file) return inputError("The node's image source is a file, but no file is set. Open the node and enter the path.");
+  if (source === 'file' && !file) return inputError(t('onvifq-firmware.error.noFileSetting'));
   const expectVersion = String(def.expectVersion ?? '').trim() || undefined;
   const backupFolder = String(def.backupFolder ?? '').trim() || undefined;
   return {
@@ -114,53 +114,51 @@ function isTrigger(payload: unknown): boolean {
 }
 
 /** The message's request, or an invalid-input error saying what to send instead. Reads the file's metadata only. */
-export async function parseRequest(msg: { payload?: unknown; address?: unknown }, settings: FirmwareSettings): Promise<FirmwareRequest | NodeError> {
-  const addresses = parseAddresses(msg.address);
+export async function parseRequest(
+  msg: { payload?: unknown; address?: unknown },
+  settings: FirmwareSettings,
+  t: Texts = englishTexts,
+): Promise<FirmwareRequest | NodeError> {
+  const addresses = parseAddresses(msg.address, t);
   if (addresses instanceof Error) return addresses;
 
   let image: ImageInput | undefined;
   let expectVersion = settings.expectVersion;
   let dryRun = settings.dryRun;
-  let from = "the node's settings";
+  let from = t('onvifq-firmware.error.fromSettings');
   const payload = msg.payload;
 
   if (Buffer.isBuffer(payload)) {
-    if (payload.length === 0) return inputError(`msg.payload is an empty Buffer: that is no firmware image. Check the node that read it. ${NOTHING_SENT}`);
+    if (payload.length === 0) return inputError(t('onvifq-firmware.error.emptyBuffer'));
     image = { buffer: payload, label: `msg.payload (${payload.length} bytes)` };
   } else if (payload !== null && typeof payload === 'object' && !Array.isArray(payload)) {
     const obj = payload as Record<string, unknown>;
     const unknown = Object.keys(obj).filter((k) => !PAYLOAD_KEYS.includes(k));
     if (unknown.length) {
-      return inputError(
-        `msg.payload has ${unknown.map((k) => `'${k.slice(0, 30)}'`).join(', ')}, which onvifq-firmware does not know. Send a Buffer (the image), ` +
-          `{"file": "/path/image.bin"} or {"url": "http://…/image.bin"}, optionally with "expectVersion" and "dryRun". ${NOTHING_SENT}`,
-      );
+      return inputError(t('onvifq-firmware.error.unknownKeys', { keys: unknown.map((k) => `'${k.slice(0, 30)}'`).join(', ') }));
     }
-    if (obj.file !== undefined && obj.url !== undefined) return inputError(`msg.payload has both 'file' and 'url': send one image. ${NOTHING_SENT}`);
+    if (obj.file !== undefined && obj.url !== undefined) return inputError(t('onvifq-firmware.error.fileAndUrl'));
     if (obj.file !== undefined) {
-      if (typeof obj.file !== 'string' || !obj.file.trim()) return inputError(`msg.payload.file must be the path of the image file on the Node-RED machine. ${NOTHING_SENT}`);
+      if (typeof obj.file !== 'string' || !obj.file.trim()) return inputError(t('onvifq-firmware.error.badFile'));
       image = { file: obj.file.trim(), label: obj.file.trim() };
       from = 'msg.payload.file';
     } else if (obj.url !== undefined) {
       if (typeof obj.url !== 'string' || !isHttpUrl(obj.url.trim())) {
-        return inputError(`msg.payload.url must be an http(s) URL, e.g. "http://firmware.example.lan/camera-2.1.0.bin". ${NOTHING_SENT}`);
+        return inputError(t('onvifq-firmware.error.badUrl'));
       }
       image = { url: obj.url.trim(), label: safeUrl(obj.url.trim()) };
     }
     if (obj.expectVersion !== undefined) {
-      if (typeof obj.expectVersion !== 'string' || !obj.expectVersion.trim()) return inputError(`msg.payload.expectVersion must be a version text, e.g. "2.1.0". ${NOTHING_SENT}`);
+      if (typeof obj.expectVersion !== 'string' || !obj.expectVersion.trim()) return inputError(t('onvifq-firmware.error.badExpectVersion'));
       expectVersion = obj.expectVersion.trim();
     }
     if (obj.dryRun !== undefined) {
-      if (typeof obj.dryRun !== 'boolean') return inputError(`msg.payload.dryRun must be true or false. ${NOTHING_SENT}`);
+      if (typeof obj.dryRun !== 'boolean') return inputError(t('onvifq-firmware.error.badDryRun'));
       dryRun = obj.dryRun;
     }
   } else if (!isTrigger(payload)) {
-    const what = typeof payload === 'string' ? 'a text' : Array.isArray(payload) ? 'a list' : `a ${typeof payload}`;
-    return inputError(
-      `msg.payload is ${what}; onvifq-firmware takes a Buffer (the image), {"file": "/path/image.bin"} or {"url": "http://…/image.bin"}, ` +
-        `or a timestamp / nothing to use the node's image setting. ${NOTHING_SENT}`,
-    );
+    const what = typeof payload === 'string' ? t('onvifq-firmware.error.kind.text') : Array.isArray(payload) ? t('onvifq-firmware.error.kind.list') : t('onvifq-firmware.error.kind.other', { type: typeof payload });
+    return inputError(t('onvifq-firmware.error.badPayload', { what }));
   }
 
   if (!image) {
@@ -168,56 +166,51 @@ export async function parseRequest(msg: { payload?: unknown; address?: unknown }
     else if (settings.source === 'url') image = { url: settings.url, label: safeUrl(settings.url) };
   }
   if (!image) {
-    return inputError(
-      `No firmware image: send a Buffer in msg.payload, {"file": "/path/image.bin"} or {"url": "http://…/image.bin"}, or set the node's Image to a file or URL. ${NOTHING_SENT}`,
-    );
+    return inputError(t('onvifq-firmware.error.noImage'));
   }
   if (image && 'file' in image) {
-    const problem = await fileProblem(image.file);
-    if (problem) return inputError(`The firmware file '${image.file}' (${from}) ${problem}. Check the path on the Node-RED machine. ${NOTHING_SENT}`);
+    const problem = await fileProblem(image.file, t);
+    if (problem) return inputError(t('onvifq-firmware.error.fileProblem', { file: image.file, from, problem }));
   }
   return { image, expectVersion, dryRun, addresses };
 }
 
 /** Why a file cannot be the image, or undefined when it can. */
-async function fileProblem(file: string): Promise<string | undefined> {
+async function fileProblem(file: string, t: Texts): Promise<string | undefined> {
   let stat: fs.Stats;
   try {
     stat = await fs.promises.stat(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (err as Error).message})`;
+    return code === 'ENOENT' ? t('onvifq-firmware.error.file.missing') : t('onvifq-firmware.error.file.unreadable', { reason: code ?? (err as Error).message });
   }
-  if (!stat.isFile()) return 'is not a file';
-  if (stat.size === 0) return 'is empty';
+  if (!stat.isFile()) return t('onvifq-firmware.error.file.notAFile');
+  if (stat.size === 0) return t('onvifq-firmware.error.file.empty');
   try {
     await fs.promises.access(file, fs.constants.R_OK);
   } catch {
-    return 'cannot be read by Node-RED (permissions)';
+    return t('onvifq-firmware.error.file.permissions');
   }
   return undefined;
 }
 
 /** msg.address: nothing (the config node's device), one address, or a list of distinct addresses. */
-export function parseAddresses(address: unknown): string[] | undefined | NodeError {
+export function parseAddresses(address: unknown, t: Texts = englishTexts): string[] | undefined | NodeError {
   if (address === undefined || address === null || address === '') return undefined;
-  const example = '(host, host:port or the device service URL, e.g. "192.0.2.20" or ["192.0.2.20", "192.0.2.21"])';
   if (typeof address === 'string') {
-    if (!address.trim()) return inputError(`msg.address is blank: give one address or a list ${example}. ${NOTHING_SENT}`);
+    if (!address.trim()) return inputError(t('onvifq-firmware.error.blankAddress'));
     return [address.trim()];
   }
-  if (!Array.isArray(address)) return inputError(`msg.address must be a text or a list of texts ${example}. ${NOTHING_SENT}`);
-  if (address.length === 0) return inputError(`msg.address is an empty list: there is no device to upgrade. ${NOTHING_SENT}`);
+  if (!Array.isArray(address)) return inputError(t('onvifq-firmware.error.addressType'));
+  if (address.length === 0) return inputError(t('onvifq-firmware.error.noAddresses'));
   const out: string[] = [];
   for (let i = 0; i < address.length; i++) {
     const a = address[i];
     if (typeof a !== 'string' || !a.trim()) {
-      return inputError(
-        `msg.address[${i}] is not an address ${example}. From onvifq-discover, use msg.payload.map(d => d.xaddrs[0]). ${NOTHING_SENT}`,
-      );
+      return inputError(t('onvifq-firmware.error.notAnAddress', { index: i }));
     }
     const key = a.trim();
-    if (out.includes(key)) return inputError(`msg.address lists '${key.slice(0, 100)}' twice: a device is upgraded once per message. ${NOTHING_SENT}`);
+    if (out.includes(key)) return inputError(t('onvifq-firmware.error.addressTwice', { address: key.slice(0, 100) }));
     out.push(key);
   }
   return out;

@@ -13,6 +13,7 @@ import {
 } from '../../lib/firmware';
 import type { DeviceConfigNode, MsgDevice } from '../shared/device-config';
 import { inputError, redact, toNodeError, type NodeError } from '../shared/errors';
+import { runtimeTexts } from '../shared/i18n';
 import type { DoneFn, SendFn } from '../shared/input';
 import { parseRequest, settingsFrom, type FirmwareDef, type FirmwareRequest, type FirmwareSettings, type ImageInput } from './input';
 import { failedStatus, failureWords, phaseStatus, summaryStatus } from './status';
@@ -55,11 +56,13 @@ const PROGRESS_EVERY_MS = 200;
 const CLOSE_WAIT_MS = 5000;
 
 export default function (RED: NodeAPI): void {
+  const t = runtimeTexts(RED, 'onvifq-firmware');
+
   function OnvifqFirmwareNode(this: Node, def: FirmwareNodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const config = def.device ? (RED.nodes.getNode(def.device) as DeviceConfigNode | null) : null;
-    const settings = settingsFrom(def);
+    const settings = settingsFrom(def, t);
     const secrets = (): Array<string | undefined> => [config?.credentials?.password];
     const fleet = new FleetDevices(() => undefined);
     const aborts = new Set<AbortController>();
@@ -67,9 +70,9 @@ export default function (RED: NodeAPI): void {
     const handling = new Set<Promise<void>>();
     let closing = false;
 
-    if (!config) node.status({ fill: 'red', shape: 'ring', text: 'no device' });
+    if (!config) node.status({ fill: 'red', shape: 'ring', text: t('onvifq-device.status.noDevice') });
     else if (settings instanceof Error) {
-      node.status({ fill: 'red', shape: 'ring', text: 'bad settings' });
+      node.status({ fill: 'red', shape: 'ring', text: t('onvifq-firmware.status.badSettings') });
       node.error(settings.message);
     }
 
@@ -81,19 +84,19 @@ export default function (RED: NodeAPI): void {
 
     async function handle(msg: NodeMessageInFlow, send: SendFn, done: DoneFn): Promise<void> {
       if (!config) {
-        done(inputError('No device is selected. Open the node and choose or add an onvifq-device config node.'));
+        done(inputError(t('onvifq-device.error.noDevice')));
         return;
       }
       if (settings instanceof Error) {
         done(settings);
         return;
       }
-      const request = await parseRequest(msg as { payload?: unknown; address?: unknown }, settings).catch((err: Error) =>
-        inputError(`The message could not be read (${err.message}). Nothing was sent.`),
+      const request = await parseRequest(msg as { payload?: unknown; address?: unknown }, settings, t).catch((err: Error) =>
+        inputError(t('onvifq-firmware.error.unreadableMessage', { reason: err.message })),
       );
       const targets = request instanceof Error ? request : pickTargets(request.addresses);
       if (request instanceof Error || targets instanceof Error) {
-        node.status({ fill: 'red', shape: 'ring', text: 'bad input' });
+        node.status({ fill: 'red', shape: 'ring', text: t('onvifq-firmware.status.badInput') });
         done((request instanceof Error ? request : targets) as NodeError);
         return;
       }
@@ -114,8 +117,8 @@ export default function (RED: NodeAPI): void {
         // The image could not be opened (the library checks it once, before any device is touched).
         aborts.delete(abort);
         if (closing) return done();
-        const e = toNodeError(err, config.label, secrets());
-        node.status(failedStatus(isOnvifError(err) && err.kind === 'invalid-input' ? 'bad image' : failureWords(err)));
+        const e = toNodeError(err, config.label, secrets(), t);
+        node.status(failedStatus(isOnvifError(err) && err.kind === 'invalid-input' ? t('onvifq-firmware.status.failure.image') : failureWords(t, err)));
         done(e);
         return;
       }
@@ -129,7 +132,7 @@ export default function (RED: NodeAPI): void {
       send([null, { ...copyWithoutPayload(msg), payload: summary } as NodeMessage]);
       if (isList) {
         const refused = outcomes.filter((o) => o.action === 'refuse').length;
-        node.status(summaryStatus({ upgraded: summary.upgraded.length, skipped: summary.skipped.length, failed: summary.failed.length, dryRun: summary.dryRun.length, refused }));
+        node.status(summaryStatus(t, { upgraded: summary.upgraded.length, skipped: summary.skipped.length, failed: summary.failed.length, dryRun: summary.dryRun.length, refused }));
       }
       const failed = outcomes.find((o) => o.outcome === 'failed');
       // One device: its error is this message's error. A list reported each failure with node.error already.
@@ -158,7 +161,7 @@ export default function (RED: NodeAPI): void {
         if (key === lastPhase && now - lastAt < PROGRESS_EVERY_MS && p.percent !== 100) return;
         lastPhase = key;
         lastAt = now;
-        if (!closing) node.status(phaseStatus(p, place(i)));
+        if (!closing) node.status(phaseStatus(t, p, place(i)));
       };
 
       const onDeviceResult = (r: FleetDeviceResult): void => {
@@ -176,29 +179,29 @@ export default function (RED: NodeAPI): void {
         const out = deviceMessage(msg, target);
         if (r.status === 'skipped' && !s.skipCurrent) {
           // Skipping is off: a device already on the version is not what the flow expected.
-          const e = inputError(`${target.address} already runs ${r.version}, and 'Skip devices already on the expected version' is off. Nothing was sent to it.`);
+          const e = inputError(t('onvifq-firmware.error.alreadyCurrent', { address: target.address, version: r.version ?? '' }));
           Object.assign(e, { failure: 'already-current' });
           Object.assign((e as { cause: object }).cause, { failure: 'already-current' });
           outcomes[i] = { address: target.address, outcome: 'failed', error: e };
-          node.status(failedStatus('already current', place(i)));
+          node.status(failedStatus(t('onvifq-firmware.status.failure.already-current'), place(i)));
           if (isList) node.error(e, out);
           return;
         }
         if (r.status === 'failed') {
           const e = failure(r.error, target);
           outcomes[i] = { address: target.address, outcome: 'failed', error: e };
-          node.status(failedStatus(failureWords(r.error), place(i)));
+          node.status(failedStatus(failureWords(t, r.error), place(i)));
           if (isList) node.error(e, out);
           return;
         }
         if (r.status === 'skipped') {
           outcomes[i] = { address: target.address, outcome: 'skipped' };
           out.payload = { outcome: 'skipped', version: r.version, text: r.text };
-          node.status({ fill: 'green', shape: 'ring', text: `${place(i)}up to date` });
+          node.status({ fill: 'green', shape: 'ring', text: `${place(i)}${t('onvifq-firmware.status.upToDate')}` });
         } else {
           outcomes[i] = { address: target.address, outcome: 'upgraded' };
           out.payload = { ...r.result, outcome: 'upgraded' };
-          node.status(phaseStatus({ phase: 'done', text: `v${r.version ?? ''}` }, place(i)));
+          node.status(phaseStatus(t, { phase: 'done', text: `v${r.version ?? ''}` }, place(i)));
         }
         send([out, null]);
       };
@@ -224,20 +227,20 @@ export default function (RED: NodeAPI): void {
           const i = next++;
           const target = targets[i]!;
           const place = isList ? `${i + 1}/${targets.length} ` : '';
-          node.status(phaseStatus({ phase: 'checking', text: 'dry run…' }, place));
+          node.status({ fill: 'blue', shape: 'ring', text: `${place}${t('onvifq-firmware.status.dryRunning')}` });
           try {
             const plan = await firmwareDryRun(target.device, imageOf(request.image), { expectVersion: request.expectVersion, tryAnyway: s.tryAnyway, signal });
             if (closing) return;
             const out = deviceMessage(msg, target);
             out.payload = { outcome: 'dry-run', ...plan };
             outcomes[i] = { address: target.address, outcome: 'dry-run', action: plan.action };
-            node.status({ fill: plan.action === 'refuse' ? 'yellow' : 'green', shape: 'ring', text: `${place}would ${plan.action}` });
+            node.status({ fill: plan.action === 'refuse' ? 'yellow' : 'green', shape: 'ring', text: `${place}${t(`onvifq-firmware.status.would.${plan.action}`)}` });
             send([out, null]);
           } catch (err) {
             if (closing) return;
             const e = failure(err, target);
             outcomes[i] = { address: target.address, outcome: 'failed', error: e };
-            node.status(failedStatus(failureWords(err), place));
+            node.status(failedStatus(failureWords(t, err), place));
             if (isList) node.error(e, deviceMessage(msg, target));
           }
         }
@@ -261,8 +264,9 @@ export default function (RED: NodeAPI): void {
 
     /** The node error for a failed device: the library's words and fields, plus failure, steps, before, all without secrets. */
     function failure(err: unknown, target: Target): NodeError {
-      const label = target.own ? config!.label : `${config!.label}' for '${target.address}`;
-      const out = toNodeError(err, label, secrets()) as NodeError & Record<string, unknown>;
+      // toNodeError quotes the label: 'Fleet admin' for '192.0.2.20'.
+      const label = target.own ? config!.label : t('onvifq-firmware.error.labelForAddress', { label: config!.label, address: target.address });
+      const out = toNodeError(err, label, secrets(), t) as NodeError & Record<string, unknown>;
       const cause = (out as { cause?: Record<string, unknown> }).cause!;
       if (isFirmwareError(err)) {
         const extra: Record<string, unknown> = { failure: err.failure, phase: err.phase, outcome: err.outcome, retryable: err.retryable, steps: err.steps, before: err.before };
@@ -282,14 +286,11 @@ export default function (RED: NodeAPI): void {
       const known = isFirmwareError(err) ? err.outcome : undefined;
       const mayBeFlashing = known !== undefined ? known !== 'unchanged' : run.uploadStarted;
       if (mayBeFlashing) {
-        node.warn(
-          `The flow was stopped (redeploy) during the firmware upgrade of ${run.address}, after the upload had started: the device may still be flashing. ` +
-            'Do not switch it off; in a few minutes check its firmware version (a dry run shows it).',
-        );
+        node.warn(t('onvifq-firmware.warning.stoppedWhileFlashing', { address: run.address }));
       } else if (run.uploadStarted) {
-        node.warn(`The flow was stopped (redeploy) during the upload to ${run.address}, before the device had the whole image: it keeps its firmware.`);
+        node.warn(t('onvifq-firmware.warning.stoppedDuringUpload', { address: run.address }));
       } else {
-        node.warn(`The flow was stopped (redeploy) before the firmware image was uploaded to ${run.address}: nothing happened to the device, it keeps its firmware.`);
+        node.warn(t('onvifq-firmware.warning.stoppedBeforeUpload', { address: run.address }));
       }
     }
 
@@ -299,7 +300,7 @@ export default function (RED: NodeAPI): void {
           const device = config!.link().onvifDevice;
           return [{ address: config!.msgDevice().xaddr ?? device.displayAddress, device, msgDevice: () => config!.msgDevice(), own: true }];
         } catch (err) {
-          return toNodeError(err, config!.label, secrets());
+          return toNodeError(err, config!.label, secrets(), t);
         }
       }
       const out: Target[] = [];
@@ -307,7 +308,7 @@ export default function (RED: NodeAPI): void {
         try {
           const device = fleet.get(address, config!.link().onvifDevice.options);
           const same = out.find((t) => t.device.displayAddress === device.displayAddress);
-          if (same) return inputError(`msg.address names the device ${device.displayAddress} twice ('${same.address}' and '${address}'): a device is upgraded once per message. Nothing was sent.`);
+          if (same) return inputError(t('onvifq-firmware.error.sameDeviceTwice', { device: device.displayAddress, first: same.address, second: address }));
           out.push({
             address,
             device,
@@ -315,8 +316,8 @@ export default function (RED: NodeAPI): void {
             msgDevice: () => ({ name: device.displayAddress, xaddr: device.session?.xaddr ?? device.url.toString(), endpoint: device.session?.endpoint }),
           });
         } catch (err) {
-          const e = toNodeError(err, config!.label, secrets());
-          return isOnvifError(err) && err.kind === 'invalid-input' ? inputError(`msg.address '${address.slice(0, 100)}': ${e.message} Nothing was sent.`) : e;
+          const e = toNodeError(err, config!.label, secrets(), t);
+          return isOnvifError(err) && err.kind === 'invalid-input' ? inputError(t('onvifq-firmware.error.badAddress', { address: address.slice(0, 100), reason: e.message })) : e;
         }
       }
       return out;

@@ -1,21 +1,44 @@
 import type { NodeStatus } from 'node-red';
 import { isOnvifError } from '../../lib/errors';
+import type { FirmwareFailure } from '../../lib/firmware';
 import { callFailedStatus } from '../shared/status';
-import { englishTexts } from '../shared/i18n';
+import type { Texts } from '../shared/i18n';
 
-// Texts stay under 20 characters so they fit under a node (a fleet adds its "2/3 "); colours as everywhere
-// (DESIGN.md): blue = work in progress, yellow = the device is away for a while, green = done, red = failed.
+// Texts (onvifq-firmware.status.* in the node's catalogue) stay under 20 characters so they fit under a node (a
+// fleet adds its "2/3 "); colours as everywhere (DESIGN.md): blue = work in progress, yellow = the device is away
+// for a while, green = done, red = failed.
 
-/** One step as the library reports it: `text` is already short ("waiting 5 s", "uploading 42 %", "v2.1.0"). */
+/** One step as the library reports it: the phase with its figures (the library's own `text` is English only). */
 export interface PhaseView {
   phase: string;
   text: string;
   percent?: number;
+  remainingMs?: number;
+}
+
+/** The words for one step, from the catalogue; `done` shows the version the library reports ("v2.1.0"). */
+function phaseText(t: Texts, p: PhaseView): string {
+  switch (p.phase) {
+    case 'backup':
+      return p.percent !== undefined ? t('onvifq-firmware.status.backupPercent', { percent: p.percent }) : t('onvifq-firmware.status.backup');
+    case 'uploading':
+      return t('onvifq-firmware.status.uploading', { percent: p.percent ?? 0 });
+    case 'waiting':
+      return t('onvifq-firmware.status.waiting', { seconds: Math.ceil((p.remainingMs ?? 0) / 1000) });
+    case 'checking':
+    case 'starting':
+    case 'flashing':
+    case 'rebooting':
+    case 'verifying':
+      return t(`onvifq-firmware.status.phase.${p.phase}`);
+    default:
+      return p.text;
+  }
 }
 
 /** The status for one step; `place` is "2/3 " for a fleet, "" for one device. */
-export function phaseStatus(p: PhaseView, place = ''): NodeStatus {
-  const text = `${place}${p.text}`;
+export function phaseStatus(t: Texts, p: PhaseView, place = ''): NodeStatus {
+  const text = `${place}${phaseText(t, p)}`;
   switch (p.phase) {
     case 'uploading':
     case 'flashing':
@@ -30,31 +53,32 @@ export function phaseStatus(p: PhaseView, place = ''): NodeStatus {
   }
 }
 
-/** Short words for a failure, by what the library says went wrong. */
-const FAILURE_WORDS: Record<string, string> = {
-  unsupported: 'not supported',
-  'already-current': 'already current',
-  image: 'bad image',
-  backup: 'backup failed',
-  'upload-delay': 'delay too long',
-  rejected: 'image rejected',
-  'device-failed': 'device failed',
-  auth: 'auth failed',
-  expired: 'upload URI expired',
-  refused: 'upload refused',
-  interrupted: 'upload broken',
-  'no-answer': 'no answer',
-  'not-back': 'not back',
-  'not-applied': 'not applied',
-  'wrong-version': 'wrong version',
-  'factory-default': 'factory default',
-  aborted: 'stopped',
-};
+/** The failures the library names (FirmwareError.failure), each with a short text in the catalogue. */
+const FAILURES: readonly FirmwareFailure[] = [
+  'unsupported',
+  'already-current',
+  'image',
+  'backup',
+  'upload-delay',
+  'rejected',
+  'device-failed',
+  'auth',
+  'expired',
+  'refused',
+  'interrupted',
+  'no-answer',
+  'not-back',
+  'not-applied',
+  'wrong-version',
+  'factory-default',
+  'aborted',
+];
 
-export function failureWords(err: unknown): string {
+/** Short words for a failure, by what the library says went wrong. */
+export function failureWords(t: Texts, err: unknown): string {
   const failure = (err as { failure?: unknown } | undefined)?.failure;
-  if (typeof failure === 'string' && FAILURE_WORDS[failure]) return FAILURE_WORDS[failure]!;
-  return String(callFailedStatus(englishTexts, isOnvifError(err) ? err : undefined).text);
+  if (typeof failure === 'string' && FAILURES.includes(failure as FirmwareFailure)) return t(`onvifq-firmware.status.failure.${failure}`);
+  return String(callFailedStatus(t, isOnvifError(err) ? err : undefined).text);
 }
 
 /** What a failure shows: red with the reason. */
@@ -63,10 +87,16 @@ export function failedStatus(reason: string, place = ''): NodeStatus {
 }
 
 /** The fleet's end: green when nothing failed. */
-export function summaryStatus(s: { upgraded: number; skipped: number; failed: number; dryRun: number; refused?: number }): NodeStatus {
-  if (s.failed > 0) return { fill: 'red', shape: 'dot', text: `${s.failed} failed, ${s.upgraded} ok` };
-  if (s.refused) return { fill: 'yellow', shape: 'ring', text: `dry run: ${s.refused} refuse` };
-  if (s.dryRun > 0) return { fill: 'green', shape: 'ring', text: `dry run: ${s.dryRun} ok` };
-  if (s.upgraded === 0 && s.skipped > 0) return { fill: 'green', shape: 'ring', text: `${s.skipped} up to date` };
-  return { fill: 'green', shape: 'dot', text: s.skipped ? `${s.upgraded} upgraded, ${s.skipped} skip` : `${s.upgraded} upgraded` };
+export function summaryStatus(t: Texts, s: { upgraded: number; skipped: number; failed: number; dryRun: number; refused?: number }): NodeStatus {
+  if (s.failed > 0) return { fill: 'red', shape: 'dot', text: t('onvifq-firmware.status.summary.failed', { failed: s.failed, upgraded: s.upgraded }) };
+  if (s.refused) return { fill: 'yellow', shape: 'ring', text: t('onvifq-firmware.status.summary.dryRunRefused', { refused: s.refused }) };
+  if (s.dryRun > 0) return { fill: 'green', shape: 'ring', text: t('onvifq-firmware.status.summary.dryRunOk', { count: s.dryRun }) };
+  if (s.upgraded === 0 && s.skipped > 0) return { fill: 'green', shape: 'ring', text: t('onvifq-firmware.status.summary.upToDate', { count: s.skipped }) };
+  return {
+    fill: 'green',
+    shape: 'dot',
+    text: s.skipped
+      ? t('onvifq-firmware.status.summary.upgradedSkipped', { upgraded: s.upgraded, skipped: s.skipped })
+      : t('onvifq-firmware.status.summary.upgraded', { upgraded: s.upgraded }),
+  };
 }

@@ -43,7 +43,7 @@ function sources(dir: string, ext: string): string[] {
 
 describe('catalogues: English and German, the same keys everywhere', () => {
   it('finds the nodes with catalogues', () => {
-    assert.deepEqual(TYPES.sort(), ['onvifq-apps', 'onvifq-configure', 'onvifq-device', 'onvifq-discover', 'onvifq-events']);
+    assert.deepEqual(TYPES.sort(), ['onvifq-apps', 'onvifq-configure', 'onvifq-device', 'onvifq-discover', 'onvifq-events', 'onvifq-firmware']);
   });
 
   for (const type of TYPES) {
