@@ -15,7 +15,7 @@ import { OnvifDevice } from '../../lib/device/onvif-device';
 import { upgradeFirmware } from '../../lib/firmware';
 import { writeFirmware } from '../../lib/simulator/firmware/image';
 import { sleep } from '../../lib/util/sleep';
-import { REPO } from '../support/shared';
+import { hasCommand, REPO } from '../support/shared';
 import { arg } from './args';
 
 const TSX = path.join(REPO, 'node_modules/.bin/tsx');
@@ -94,6 +94,10 @@ async function ourUpload(xaddr: string, file: string, version: string): Promise<
 }
 
 export async function benchFirmware(): Promise<void> {
+  if (!hasCommand('curl')) {
+    console.log('skipped: curl is missing (apt-get install curl); the throughput goal is a ratio to curl');
+    return;
+  }
   const size = arg('mb', 200) * MB;
   const rounds = arg('rounds', 5);
   const dir = mkdtempSync(path.join(tmpdir(), 'onvifq-fw-bench-'));

@@ -4,7 +4,6 @@
  */
 import { benchDiscovery } from './discovery.bench';
 import { benchEvents } from './events.bench';
-import { benchFirmware } from './firmware.bench';
 import { benchGetDeviceInformation } from './get-device-information.bench';
 import { benchParse } from './parse.bench';
 
@@ -13,7 +12,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   events: benchEvents,
   discovery: benchDiscovery,
   parse: benchParse,
-  firmware: benchFirmware,
+  firmware: () => import('./firmware.bench').then((m) => m.benchFirmware()),
 };
 
 async function main(): Promise<void> {
