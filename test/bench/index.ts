@@ -4,6 +4,7 @@
  */
 import { benchDiscovery } from './discovery.bench';
 import { benchEvents } from './events.bench';
+import { benchFirmware } from './firmware.bench';
 import { benchGetDeviceInformation } from './get-device-information.bench';
 import { benchParse } from './parse.bench';
 
@@ -12,7 +13,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   events: benchEvents,
   discovery: benchDiscovery,
   parse: benchParse,
-  firmware: () => import('./firmware.bench').then((m) => m.benchFirmware()),
+  firmware: benchFirmware,
 };
 
 async function main(): Promise<void> {
