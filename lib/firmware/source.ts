@@ -30,6 +30,7 @@ export interface OpenedImage {
   from: 'buffer' | 'file' | 'url' | 'stream';
 }
 
+/** Read and write in 256 kB pieces: fewer socket writes for large images, memory stays flat. */
 const SLICE_BYTES = 256 * 1024;
 
 const invalid = (message: string) => new OnvifError('invalid-input', message);
@@ -57,7 +58,7 @@ export async function openImage(image: FirmwareImage, signal?: AbortSignal): Pro
     }
     if (!stat.isFile()) throw invalid(`${file} is not a file; give the path of the firmware image.`);
     if (stat.size === 0) throw invalid(`The firmware file ${file} is empty (0 bytes).`);
-    return { name: file, size: stat.size, open: () => createReadStream(file, { highWaterMark: 256 * 1024 }), from: 'file' };
+    return { name: file, size: stat.size, open: () => createReadStream(file, { highWaterMark: SLICE_BYTES }), from: 'file' };
   }
   if (image && typeof image === 'object' && typeof (image as FirmwareStreamSource).open === 'function') {
     const s = image as FirmwareStreamSource;

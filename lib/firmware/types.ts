@@ -16,8 +16,6 @@ export interface FirmwareProgress {
   total?: number;
   /** waiting (UploadDelay), rebooting: how long the device said it would take, ms left. */
   remainingMs?: number;
-  /** The device's own UploadStatus event, when it sends one (percent); never required. */
-  deviceStatus?: number;
 }
 
 /** What is recorded before and after an upgrade (Core: network settings and users survive an upgrade). */
@@ -80,7 +78,7 @@ export interface FirmwareResult {
  * - expired: the upload URI expired twice (404);
  * - refused: 408, 411, 413, 503 or another status: the device did not take the image;
  * - interrupted: the connection broke or stalled before the whole image was sent (the device keeps its firmware);
- * - no-answer: the device took the whole image but did not answer in time (outcome unknown);
+ *   (the whole image sent and then no answer, or a closed connection, is not a failure: verification decides);
  * - not-back: the device did not come back after the restart;
  * - not-applied: it came back with the old version;
  * - wrong-version: it came back with another version than expectVersion;
@@ -89,7 +87,7 @@ export interface FirmwareResult {
  */
 export type FirmwareFailure =
   | 'unsupported' | 'already-current' | 'image' | 'backup' | 'upload-delay' | 'rejected' | 'device-failed' | 'auth' | 'expired'
-  | 'refused' | 'interrupted' | 'no-answer' | 'not-back' | 'not-applied' | 'wrong-version' | 'factory-default' | 'aborted';
+  | 'refused' | 'interrupted' | 'not-back' | 'not-applied' | 'wrong-version' | 'factory-default' | 'aborted';
 
 /** What the device runs after the failure, as far as we know. */
 export type DeviceFirmwareOutcome = 'unchanged' | 'unknown' | 'upgraded';

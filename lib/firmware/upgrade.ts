@@ -331,7 +331,7 @@ export async function upgradeFirmware(device: OnvifDevice, image: FirmwareImage,
       sent = 0;
       let res: UploadResult;
       try {
-        res = await device.upload(uploadUri, source.from === 'file' ? source.name : () => source.open(), {
+        res = await device.upload(uploadUri, () => source.open(), {
           size,
           fileKind: 'firmware',
           timeoutMs: stallMs,

@@ -451,6 +451,9 @@ export interface StreamResult extends SendResult {
   bodyStarted: boolean;
 }
 
+/** Bytes of a streamed request body that may wait for the socket at once. */
+const SEND_WINDOW_BYTES = 4 * 1024 * 1024;
+
 /** How long to wait for `100 Continue` before sending the body anyway (RFC 9110 §10.1.1: servers may ignore Expect). */
 const CONTINUE_WAIT_MS = 1000;
 
@@ -490,10 +493,17 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
         reject(err);
       } else resolve(res!);
     };
+    let timerMs = 0;
     const touch = () => {
-      if (timer) clearTimeout(timer);
       const waitingForAnswer = bodySent && req.answerTimeoutMs !== undefined;
       const ms = waitingForAnswer ? req.answerTimeoutMs! : req.idleTimeoutMs;
+      // Called for every chunk of a large transfer: restarting the same timer is much cheaper than a new one.
+      if (timer && timerMs === ms) {
+        timer.refresh();
+        return;
+      }
+      if (timer) clearTimeout(timer);
+      timerMs = ms;
       timer = setTimeout(() => {
         finish(
           new OnvifError(
@@ -522,18 +532,28 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
       }
       // Pumped by hand rather than piped: a byte counts as sent when the socket took it (the write's callback),
       // not when it was read from the source, so a connection that breaks half way reports how far it really got.
+      // A few MB may wait for the socket, so reading the source overlaps with sending (a bounded window, not
+      // the socket's 16 kB: large uploads then go as fast as the connection, and memory stays flat).
       let sent = 0;
+      let inFlight = 0;
+      let paused = false;
       body.on('data', (chunk: Buffer) => {
         if (settled) return;
-        const more = r.write(chunk, (e) => {
+        inFlight += chunk.length;
+        r.write(chunk, (e) => {
+          inFlight -= chunk.length;
           if (e || settled) return;
           sent += chunk.length;
           touch();
           req.onBodyBytes?.(sent);
+          if (paused && inFlight <= SEND_WINDOW_BYTES / 2) {
+            paused = false;
+            body.resume();
+          }
         });
-        if (!more) {
+        if (inFlight >= SEND_WINDOW_BYTES) {
+          paused = true;
           body.pause();
-          r.once('drain', () => body.resume());
         }
       });
       body.once('end', () => {

@@ -66,7 +66,6 @@ const FAILURES: readonly FirmwareFailure[] = [
   'expired',
   'refused',
   'interrupted',
-  'no-answer',
   'not-back',
   'not-applied',
   'wrong-version',

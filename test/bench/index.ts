@@ -6,6 +6,7 @@
 import { benchApps } from './apps.bench';
 import { benchDiscovery } from './discovery.bench';
 import { benchEvents } from './events.bench';
+import { benchFirmware } from './firmware.bench';
 import { benchGetDeviceInformation } from './get-device-information.bench';
 import { benchParse } from './parse.bench';
 
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   discovery: benchDiscovery,
   parse: benchParse,
   apps: benchApps,
+  firmware: benchFirmware,
 };
 
 async function main(): Promise<void> {

@@ -104,6 +104,10 @@ describe('firmware: upgradeFirmware against the simulator', function () {
     assert.ok(e.steps.length >= 3 && e.steps.at(-1)!.ok === false);
     assert.equal(posts(sim).length, 1, 'the image was sent once');
     assert.equal(sim.state.deviceInformation.FirmwareVersion, '1.0.0');
+    // The transfer layer's own message speaks of firmware, not of a backup.
+    const device = connect(sim);
+    const { UploadUri } = (await device.call('StartFirmwareUpgrade')) as { UploadUri: string };
+    await assert.rejects(device.upload(UploadUri, Buffer.from('junk'), { fileKind: 'firmware' }), /HTTP 415\): it is not a valid firmware image for this model; the device keeps its firmware/);
   });
 
   it('500: "the device failed while upgrading; the outcome is unknown; it now reports firmware 1.0.0; re-read its version before any retry", never POSTed twice', async () => {
@@ -217,6 +221,31 @@ describe('firmware: upgradeFirmware against the simulator', function () {
     assert.equal(e.outcome, 'upgraded');
     assert.match(e.message, /came back from the upgrade in Factory Default State \(firmware 2\.0\.0\): the device reset itself .*Commission it again now/);
     assert.equal(e.after?.profileQState, 'FactoryDefault');
+  });
+
+  it('back but refusing the credentials: "refuses the credentials that worked before … a device fault; not retried"', async () => {
+    const sim = await start();
+    // The "new firmware" lost the password: Core says users survive an upgrade, so this is the device's fault.
+    sim.once('reboot', () => {
+      sim.state.users.find((u) => u.username === ADMIN.username)!.password = 'Other-pass9';
+    });
+    const e = await failure(upgradeFirmware(connect(sim), image(), FAST));
+    assert.equal(e.failure, 'auth');
+    assert.equal(e.phase, 'verifying');
+    assert.equal(e.outcome, 'unknown');
+    assert.match(e.message, /is back after the upgrade but refuses the credentials that worked before\. Core requires users to survive an upgrade, so this is a device fault; not retried/);
+    const refusals = sim.requests.filter((r) => r.status === 401 && r.headers.authorization).length;
+    assert.ok(refusals <= 2, `credentials sent at most twice after the restart (${refusals})`);
+  });
+
+  it('never back: "did not come back within 3 s … It may still be flashing: do not power it off"', async () => {
+    const sim = await start();
+    sim.once('reboot', () => void sim.stop());
+    const e = await failure(upgradeFirmware(connect(sim), image(), { ...FAST, timeouts: { ...FAST.timeouts, backMs: 3000 } }));
+    assert.equal(e.failure, 'not-back');
+    assert.equal(e.kind, 'timeout');
+    assert.equal(e.outcome, 'unknown');
+    assert.match(e.message, /did not come back within 3 s after it went away to install the firmware \(it expected 2 s\)\. It may still be flashing: do not power it off/);
   });
 
   it('expectVersion: another version is "now runs 2.0.0, not the expected 2.1.0"; a device already on it is "already runs … Nothing was sent"', async () => {

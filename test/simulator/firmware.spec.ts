@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -15,7 +15,8 @@ import { isOnvifError } from '../../lib/errors';
 import { mtomRequest } from '../../lib/firmware/mtom';
 import { makeFirmwareCommand } from '../../lib/simulator/cli';
 import { FirmwareVerifier, makeFirmware, SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
-import { challenges, digestHeader, type DigestSession } from './client';
+import { challenges, digestCall, digestHeader, envelope, type DigestSession } from './client';
+import { skipWith, validateFiles, validationUnavailable } from '../support/shared';
 import { waitFor } from '../support/wait';
 
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
@@ -281,5 +282,34 @@ describe('simulator: firmware upgrade (StartFirmwareUpgrade, upload endpoint, ou
     assert.match(good.body, /UpgradeSystemFirmwareResponse/);
     await back;
     assert.equal(d.state.deviceInformation.FirmwareVersion, '3.1.0');
+  });
+
+  it('StartFirmwareUpgradeResponse, UpgradeSystemFirmwareResponse and the ter:InvalidFirmware fault validate against the official schemas', async function () {
+    const why = validationUnavailable();
+    if (why) skipWith(this, why);
+    const answers: Array<[string, string]> = [];
+    const http = await start();
+    const started = await digestCall(http.xaddr, envelope('StartFirmwareUpgrade'), ADMIN.username, ADMIN.password);
+    assert.equal(started.status, 200);
+    answers.push(['StartFirmwareUpgradeResponse', started.body]);
+    const legacy = await start({ firmwareMode: 'legacy' });
+    for (const [name, image] of [['InvalidFirmware', makeFirmware({ model: 'OtherCam', version: '2.0.0' })], ['UpgradeSystemFirmwareResponse', makeFirmware({ model: MODEL, version: '2.0.0' })]] as const) {
+      const req = mtomRequest({ name: 'buffer', size: image.length, open: () => Readable.from([image]), from: 'buffer' });
+      const chunks: Buffer[] = [];
+      for await (const c of req.open()) chunks.push(c as Buffer);
+      answers.push([name, (await postImage(legacy.xaddr, Buffer.concat(chunks), ADMIN, { 'Content-Type': req.contentType })).body]);
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'onvifq-fw-schema-'));
+    try {
+      const files = answers.map(([name, body]) => {
+        const f = path.join(dir, `${name}.xml`);
+        writeFileSync(f, body);
+        return f;
+      });
+      const result = validateFiles(files);
+      assert.equal(result.code, 0, result.output);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
