@@ -32,10 +32,17 @@ export interface EventStreamState {
   pullTimeoutS?: number;
 }
 
+/** The largest MessageLimit the hub grows to while a device has a backlog (the simulator's own maximum too). */
+const MAX_GROWN_MESSAGE_LIMIT = 1000;
+
 export interface EventHubOptions {
   /** PullMessages Timeout, s (default 45; the device must accept up to 60). */
   pullTimeoutS?: number;
-  /** PullMessages MessageLimit (default 100). */
+  /**
+   * PullMessages MessageLimit to start with (default 100). While answers come back full (the device has a backlog)
+   * it grows, up to 1000, so a burst drains in fewer round trips; a device that supports less just returns fewer
+   * (Core §9.1.2), and one that faults on the larger limit is asked with this one again.
+   */
   messageLimit?: number;
   /** InitialTerminationTime and Renew lease, s (default 120). */
   initialTerminationS?: number;
@@ -350,6 +357,9 @@ export class EventHub {
   private async pullLoop(run: Run, pp: PullPoint, succeeded: () => void): Promise<void> {
     let timeoutS = this.learned?.timeoutS ?? this.opts.pullTimeoutS;
     let limit = this.learned?.limit ?? this.opts.messageLimit;
+    const startLimit = limit;
+    /** How far `limit` may grow while answers come back full (lowered by a device that faults on a grown one). */
+    let growUpTo = Math.max(startLimit, MAX_GROWN_MESSAGE_LIMIT);
     let limitsAdopted = false;
     /** Set while checking whether a long poll that broke off early was the device (or a NAT) closing it. */
     let probing: { previousS: number } | undefined;
@@ -364,11 +374,13 @@ export class EventHub {
         const httpTimeoutMs = timeoutS * 1000 + Math.max(5000, timeoutS * 250);
         const { events, lease } = await this.pullEvents(run, pp, timeoutS, limit, { signal: pullAbort.signal, timeoutMs: httpTimeoutMs });
         if (run.stopped) return;
-        if (probing || limitsAdopted) this.learned = { timeoutS, limit };
+        if (probing || limitsAdopted) this.learned = { timeoutS, limit: Math.min(limit, startLimit) };
         probing = undefined;
         succeeded();
         this.noteLease(run, lease);
         if (this.subject.value.status !== 'active') this.setStatus('active', { subscriptionAddress: pp.url, pullTimeoutS: timeoutS });
+        // A full answer means a backlog on the device: ask for more at once next time (fewer round trips per event).
+        if (events.length >= limit && limit < growUpTo) limit = Math.min(growUpTo, limit * 4);
         this.deliver(run, events);
         // This frame waits in the next long poll for as long as it lasts: it must not hold these events meanwhile.
         events.length = 0;
@@ -382,7 +394,13 @@ export class EventHub {
           limitsAdopted = true;
           timeoutS = Math.max(1, Math.min(timeoutS, limits.maxTimeoutS ?? timeoutS));
           limit = Math.max(1, Math.min(limit, limits.maxMessageLimit ?? limit));
+          growUpTo = Math.min(growUpTo, limit);
           this.update({ pullTimeoutS: timeoutS });
+          continue;
+        }
+        if (limit > startLimit && err.kind === 'fault') {
+          // Only a grown MessageLimit differs from pulls that worked: ask with the starting one and stop growing.
+          limit = growUpTo = startLimit;
           continue;
         }
         const elapsed = Date.now() - started;

@@ -244,6 +244,33 @@ describe('EventHub against the simulated device', function () {
     assert.equal(ops('CreatePullPointSubscription').length, 1);
   });
 
+  it('a backlog drains in few round trips: MessageLimit grows while answers come back full, and falls back when the device faults on it', async () => {
+    await startSim();
+    link = new DeviceLink({ address: sim!.xaddr, ...ADMIN });
+    hub = link.eventHub();
+    const { events } = listen(hub, 'tns1:Test/Backlog');
+    await waitFor('active', () => hub!.state.status === 'active');
+    const limits = () => ops('PullMessages').map((r) => Number(/MessageLimit>(\d+)</.exec(r.body)?.[1]));
+    const before = limits().length;
+    for (let i = 0; i < 3000; i++) sim!.raiseEvent('tns1:Test/Backlog', { data: { Seq: String(i) } });
+    await waitFor('the backlog', () => events.length === 3000, 20_000);
+    events.forEach((e, i) => assert.equal(e.data.Seq, i));
+    const draining = limits().slice(before);
+    assert.deepEqual(draining.slice(0, 3), [100, 400, 1000], 'grows by four while answers are full, up to 1000');
+    assert.ok(draining.length <= 6, `3000 events took ${draining.length} pulls (30 at a fixed 100)`);
+
+    // A device that faults on the grown limit (non-conforming, Core §9.1.2 says it returns fewer): asked with 100 again.
+    sim!.injectFault({ kind: 'http500', operation: 'PullMessages', times: 1 });
+    for (let i = 3000; i < 6000; i++) sim!.raiseEvent('tns1:Test/Backlog', { data: { Seq: String(i) } });
+    await waitFor('the second backlog', () => events.length === 6000, 20_000);
+    events.forEach((e, i) => assert.equal(e.data.Seq, i, 'none lost or repeated'));
+    const after = ops('PullMessages').slice(before + draining.length);
+    const faulted = after.findIndex((r) => r.status === 500);
+    assert.ok(faulted >= 0, 'the device faulted once');
+    assert.ok(after.slice(faulted + 1).every((r) => /MessageLimit>100</.test(r.body)), 'back to 100 after the fault, and no longer grows');
+    assert.equal(hub.state.status, 'active');
+  });
+
   it('a device (or NAT) that closes long polls early is noticed: the Timeout is shortened, the subscription kept', async () => {
     await startSim();
     // In front of the device: a proxy that drops any connection whose answer takes longer than 1.5 s.
