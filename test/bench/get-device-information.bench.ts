@@ -121,16 +121,16 @@ async function interleaved(entries: Record<string, Entry>, calls: number, warmup
   return out;
 }
 
-/**
- * The baseline: a keep-alive node:http client that computes the same digest (SHA-256, qop=auth, a random cnonce, all
- * three hashes every call, as a plain implementation does), sends a prebuilt request and reads the whole answer.
- */
-async function bareDigestClient(address: string): Promise<Contender> {
-  const url = new URL(address);
+/** One POST of the prebuilt request on a kept-alive connection: the answer's status and digest challenges, body read whole. */
+type Post = (authorization?: string) => Promise<{ status: number; challenges: string[] }>;
+
+/** The HTTP stacks the bare client runs on: Node's own, and undici (issue 15: choose the client's stack by figures). */
+type Stack = 'node:http' | 'undici';
+
+function nodeHttpPost(url: URL, body: Buffer): { post: Post; close(): void } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const body = Buffer.from(buildEnvelope(el(NS.tds, 'GetDeviceInformation')));
-  const post = (authorization?: string) =>
-    new Promise<{ status: number; challenges: string[] }>((resolve, reject) => {
+  const post: Post = (authorization) =>
+    new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = { 'Content-Type': 'application/soap+xml; charset=utf-8', 'Content-Length': body.length };
       if (authorization) headers.Authorization = authorization;
       const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers }, (res) => {
@@ -145,6 +145,32 @@ async function bareDigestClient(address: string): Promise<Contender> {
       req.on('error', reject);
       req.end(body);
     });
+  return { post, close: () => agent.destroy() };
+}
+
+function undiciPost(url: URL, body: Buffer): { post: Post; close(): Promise<void> } {
+  // A devDependency: measured here, not shipped (see the README's Performance section for the choice).
+  const { Client } = require('undici') as typeof import('undici');
+  const client = new Client(url.origin, { pipelining: 1 });
+  const post: Post = async (authorization) => {
+    const headers: Record<string, string> = { 'content-type': 'application/soap+xml; charset=utf-8', 'content-length': String(body.length) };
+    if (authorization) headers.authorization = authorization;
+    const res = await client.request({ path: url.pathname, method: 'POST', headers, body });
+    await res.body.arrayBuffer();
+    const www = res.headers['www-authenticate'];
+    return { status: res.statusCode, challenges: www === undefined ? [] : Array.isArray(www) ? www : [www] };
+  };
+  return { post, close: () => client.close() };
+}
+
+/**
+ * The baseline: a bare keep-alive client that computes the same digest (SHA-256, qop=auth, a random cnonce, all
+ * three hashes every call, as a plain implementation does), sends a prebuilt request and reads the whole answer.
+ */
+async function bareDigestClient(address: string, stack: Stack = 'node:http'): Promise<Contender> {
+  const url = new URL(address);
+  const body = Buffer.from(buildEnvelope(el(NS.tds, 'GetDeviceInformation')));
+  const { post, close } = stack === 'undici' ? undiciPost(url, body) : nodeHttpPost(url, body);
   const first = await post();
   const challenge = first.challenges.find((c) => /algorithm="?SHA-256"?(,|$)/i.test(c)) ?? first.challenges[0] ?? '';
   const param = (name: string) => new RegExp(`${name}="?([^",]*)"?`, 'i').exec(challenge)?.[1] ?? '';
@@ -162,9 +188,9 @@ async function bareDigestClient(address: string): Promise<Contender> {
         `Digest username="${CREDENTIALS.username}", realm="${realm}", nonce="${nonce}", uri="${url.pathname}", algorithm=SHA-256, ` +
           `response="${response}", opaque="${opaque}", qop=auth, nc=${count}, cnonce="${cnonce}"`,
       );
-      if (status !== 200) throw new Error(`bare client: HTTP ${status}`);
+      if (status !== 200) throw new Error(`bare ${stack} client: HTTP ${status}`);
     },
-    close: () => agent.destroy(),
+    close,
   };
 }
 
@@ -202,11 +228,15 @@ export async function benchGetDeviceInformation(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const ourClient = await ours(fixedUrl, true);
       const bare = await bareDigestClient(fixedUrl);
+      const bareUndici = await bareDigestClient(fixedUrl, 'undici');
       try {
-        cpuRounds.push(await interleaved({ ours: { client: ourClient, parallel: 1 }, bare: { client: bare, parallel: 1 } }, calls, warmup));
+        cpuRounds.push(
+          await interleaved({ ours: { client: ourClient, parallel: 1 }, bare: { client: bare, parallel: 1 }, undici: { client: bareUndici, parallel: 1 } }, calls, warmup),
+        );
       } finally {
         await ourClient.close();
         await bare.close();
+        await bareUndici.close();
       }
     }
     const cpu = (name: string) => cpuRounds.map((r) => r[name]!.cpuUsPerCall);
@@ -214,10 +244,11 @@ export async function benchGetDeviceInformation(): Promise<void> {
     console.log('\nclient CPU per call, fixed-answer server (µs, median (min–max) over rounds)');
     console.log(`  @onvifq  OnvifDevice.call  ${spread(cpu('ours'))} µs   ${spread(cpuRounds.map((r) => r.ours!.opsPerSec))} ops/s`);
     console.log(`  bare node:http + digest    ${spread(cpu('bare'))} µs   ${spread(cpuRounds.map((r) => r.bare!.opsPerSec))} ops/s`);
+    console.log(`  bare undici + digest       ${spread(cpu('undici'))} µs   ${spread(cpuRounds.map((r) => r.undici!.opsPerSec))} ops/s`);
 
     // 2. Sequential ops/s against a fresh simulated device each; 3. eight at once on one digest session. Interleaved,
     // each contender with a device of its own (fresh every round), so the request counts are each one's own.
-    const contenders = ['ours', 'npm onvif', 'bare', 'ours x8'];
+    const contenders = ['ours', 'npm onvif', 'bare', 'undici', 'ours x8'];
     const opsRounds: Array<Record<string, Figures>> = [];
     for (let r = 0; r < rounds; r++) {
       const addresses = await sim.startSimulators(contenders.length, SIM);
@@ -225,7 +256,7 @@ export async function benchGetDeviceInformation(): Promise<void> {
       try {
         for (const [i, name] of contenders.entries()) {
           const a = addresses[i]!;
-          const client = name === 'npm onvif' ? await npmOnvif(a) : name === 'bare' ? await bareDigestClient(a) : await ours(a);
+          const client = name === 'npm onvif' ? await npmOnvif(a) : name === 'bare' ? await bareDigestClient(a) : name === 'undici' ? await bareDigestClient(a, 'undici') : await ours(a);
           clients[name] = { client, parallel: name === 'ours x8' ? 8 : 1 };
         }
         const before = await sim.send<number[]>({ cmd: 'requestsEach' });
@@ -244,6 +275,7 @@ export async function benchGetDeviceInformation(): Promise<void> {
       ours: '@onvifq (digest)',
       'npm onvif': 'npm onvif 0.8 (WS-UsernameToken)',
       bare: 'bare node:http + digest',
+      undici: 'bare undici 7 + digest',
       'ours x8': '@onvifq, 8 concurrent (digest)',
     };
     console.log('\nagainst the simulator, a fresh device per contender and round (median (min–max) over rounds)');
@@ -263,6 +295,11 @@ export async function benchGetDeviceInformation(): Promise<void> {
     console.log(goalLine('ops/s / npm onvif', `x${spread(vsOnvif, 2)}`, '>= x3', median(vsOnvif) >= 3));
     console.log(goalLine('ops/s / bare client', `x${spread(vsBare, 2)}`, '>= x0.8', median(vsBare) >= 0.8));
     console.log(goalLine('8 concurrent calls: HTTP requests per call', spread(perCall, 3), '<= 1.01', median(perCall) <= 1.01));
+    // The HTTP stack choice: what the same bare client costs and does on undici, relative to node:http.
+    const undiciCpu = cpuRounds.map((r) => r.undici!.cpuUsPerCall / r.bare!.cpuUsPerCall);
+    const undiciOps = opsRounds.map((r) => r.undici!.opsPerSec / r.bare!.opsPerSec);
+    console.log('\nHTTP stack (the same bare digest client; ratios undici / node:http within each round)');
+    console.log(`  client CPU per call x${spread(undiciCpu, 2)}   ops/s against the simulator x${spread(undiciOps, 2)}`);
     console.log(`machine after: ${machineState()}`);
   } finally {
     await sim.close();
