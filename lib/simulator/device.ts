@@ -495,18 +495,21 @@ export class SimulatedDevice extends EventEmitter {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // Connections go first, as at a power cut: a long poll woken by its pull point closing must not be answered.
+    const closing = this.server.close();
     for (const s of this.services) await s.onStop?.();
     if (this.rebootTimer) clearTimeout(this.rebootTimer);
     this.rebootTimer = undefined;
-    await this.server.close();
+    await closing;
   }
 
   /** Goes away for rebootDowntimeMs, or `downtimeMs` (connections refused), then listens again on the same port. */
   private reboot(downtimeMs = this.options.rebootDowntimeMs): void {
     if (this.rebootTimer || this.stopped) return;
     this.emit('reboot');
-    for (const s of this.services) s.onReboot?.();
+    // Connections first (see stop()): a restarting device answers nothing that was waiting.
     void this.server.close();
+    for (const s of this.services) s.onReboot?.();
     this.server.resetAuth();
     this.rebootTimer = setTimeout(() => {
       this.rebootTimer = undefined;

@@ -91,7 +91,9 @@ describe('e2e: onvifq-firmware in Node-RED and Chromium', function () {
     comms = await red.comms();
 
     const image = path.join(dir, 'simq-2.0.0.bin');
-    fs.writeFileSync(image, makeFirmware({ model: MODEL, version: '2.0.0', payloadBytes: 8 * 1024 * 1024 }));
+    // Large enough that the upload lasts a few hundred ms on loopback (uploads run at ~300 MB/s): long enough for the
+    // editor to draw "uploading N %" at least once, as it does for a user on a real network.
+    fs.writeFileSync(image, makeFirmware({ model: MODEL, version: '2.0.0', payloadBytes: 96 * 1024 * 1024 }));
     flow = example('firmware-rolling-fleet');
     const discover = one(flow, (n) => n.type === 'onvifq-discover', 'a discover node');
     discover.targets = discoveryPorts.map((p) => `127.0.0.1:${p}`).join(', ');

@@ -43,10 +43,11 @@ describe('XML: large and hostile answers cost bounded memory', function () {
 
   it('an answer over the element limit is refused before any tree is built: about the answer\'s own size in memory', async () => {
     // Counting elements and attributes first costs a scan; building the tree up to the limit cost 45-85 MB for these.
+    // The answer itself is ~20 MB in memory (its bytes and its text); 35 MB leaves room for a late GC on a busy machine.
     for (const shape of ['tiny', 'users', 'nested', 'events', 'attributes', 'namespaces']) {
       const cost = await parseInChild(shape, TEN_MB);
       assert.match(cost.error ?? '', /^XmlParseError: XML document has more than \d+ elements/, shape);
-      assert.ok(cost.peakRssGrowthMb < 25, `${shape}: peak RSS grew by ${cost.peakRssGrowthMb} MB (${JSON.stringify(cost)})`);
+      assert.ok(cost.peakRssGrowthMb < 35, `${shape}: peak RSS grew by ${cost.peakRssGrowthMb} MB (${JSON.stringify(cost)})`);
     }
   });
 
