@@ -23,7 +23,7 @@ export class SimProcess {
   }
 
   static start(): Promise<SimProcess> {
-    const child = fork(path.join(__dirname, 'sim-child.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(path.join(__dirname, 'sim-child.ts'), [], { execArgv: ['--import', 'tsx', ...(process.env.ONVIFQ_BENCH_SIM_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.ONVIFQ_BENCH_SIM_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Promise((resolve, reject) => {
       child.once('message', () => resolve(new SimProcess(child)));
       child.once('exit', (code) => reject(new Error(`simulator process exited before it was ready (${code})`)));
