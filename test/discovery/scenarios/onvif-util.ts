@@ -33,7 +33,9 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
 
 async function main(): Promise<void> {
   const answer = arg('answer', 'sim');
-  const device = new SimulatedDevice(answer === 'replay' ? { discovery: false } : {});
+  // onvif-util listens for answers only briefly after its probe: a device waiting up to WS-Discovery's 500 ms on a
+  // busy machine was sometimes missed (Found 0 cameras). What is tested is that it reads our ProbeMatch, so answer soon.
+  const device = new SimulatedDevice(answer === 'replay' ? { discovery: false } : { discoveryDelayMs: [0, 50] });
   await device.start();
   const stops: (() => Promise<void>)[] = [() => device.stop()];
   if (answer === 'replay') {
