@@ -243,11 +243,16 @@ class TreeBuilder {
   /** The elements whose end tag is still to come, outermost first; entries are reused as the depth comes and goes. */
   private readonly open: OpenElement[] = [];
   private depth = 0;
-  /** Finished children of the open elements, in document order; each open element owns a tail of it. */
+  /**
+   * Finished children of the open elements, in document order; each open element owns a tail of it. Only the
+   * first `pendingCount` entries are live: a count is cheaper than truncating the array at every end tag.
+   */
   private readonly pending: XmlElement[] = [];
-  /** Attributes of the tag being read (copied out at their exact length, so no array keeps spare slots). */
+  private pendingCount = 0;
+  /** Attributes of the tag being read: the first `attrCount` entries (copied out at their exact length, so no array keeps spare slots). */
   private readonly attrNames: Name[] = [];
   private readonly attrValues: string[] = [];
+  private attrCount = 0;
   private readonly attrSeen = new Set<string>();
   private readonly names = new Map<string, Name>();
   /** Short texts and values seen so far (tokens, booleans, the whitespace between elements), one copy of each. */
@@ -382,8 +387,7 @@ class TreeBuilder {
     const name = this.name(lt + 1, nameTo, 'Tag');
     this.count(1);
     const { attrNames, attrValues, attrSeen } = this;
-    attrNames.length = 0;
-    attrValues.length = 0;
+    let attrCount = 0;
     if (attrSeen.size) attrSeen.clear();
     let i = nameTo;
     let selfClosing = false;
@@ -406,18 +410,18 @@ class TreeBuilder {
       const attrName = this.name(i, attrTo, 'Attribute');
       if (i === before) this.fail(`Attribute '${attrName.name}' has no space in starting.`, i);
       // A few attributes are compared one by one; past that a set keeps a tag with thousands of them linear.
-      if (attrNames.length < 16) {
-        for (let j = 0; j < attrNames.length; j++) if (attrNames[j]!.name === attrName.name) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
+      if (attrCount < 16) {
+        for (let j = 0; j < attrCount; j++) if (attrNames[j]!.name === attrName.name) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
       } else {
-        if (attrSeen.size === 0) for (const a of attrNames) attrSeen.add(a.name);
+        if (attrSeen.size === 0) for (let j = 0; j < attrCount; j++) attrSeen.add(attrNames[j]!.name);
         if (attrSeen.has(attrName.name)) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
         attrSeen.add(attrName.name);
       }
       this.count(1);
-      attrNames.push(attrName);
+      attrNames[attrCount] = attrName;
       const eq = skipSpace(src, attrTo);
       if (src.charCodeAt(eq) !== EQ) {
-        attrValues.push(''); // a boolean attribute, as some firmware writes them
+        attrValues[attrCount++] = ''; // a boolean attribute, as some firmware writes them
         i = attrTo;
         continue;
       }
@@ -426,9 +430,10 @@ class TreeBuilder {
       if (quote !== QUOT && quote !== APOS) this.fail(`Attribute '${attrName.name}' is without value.`, i);
       const close = src.indexOf(quote === QUOT ? '"' : "'", i + 1);
       if (close < 0) this.fail(`Attributes for '${name.name}' have open quote.`, i);
-      attrValues.push(src.slice(i + 1, close));
+      attrValues[attrCount++] = src.slice(i + 1, close);
       i = close + 1;
     }
+    this.attrCount = attrCount;
     this.pos = i;
     if (this.depth >= this.maxDepth) {
       throw new XmlParseError(`XML nested deeper than ${this.maxDepth} elements; refused (no ONVIF message comes close)`);
@@ -443,11 +448,11 @@ class TreeBuilder {
 
   /** Open the element for the tag just read: namespace declarations first, then the other attributes resolved in that scope. */
   private opening(name: Name, parentScope: Record<string, string>): void {
-    const { attrNames, attrValues } = this;
+    const { attrNames, attrValues, attrCount } = this;
     let scope = parentScope;
     let declared = 0;
     let declarations = '';
-    for (let k = 0; k < attrNames.length; k++) {
+    for (let k = 0; k < attrCount; k++) {
       const a = attrNames[k]!;
       if (a.prefix === 'xmlns' || a.name === 'xmlns') {
         declarations += `${a.name}=${attrValues[k]!}\u0000`;
@@ -466,7 +471,7 @@ class TreeBuilder {
       if (known) scope = known;
       else {
         scope = Object.assign(Object.create(null) as Record<string, string>, parentScope);
-        for (let k = 0; k < attrNames.length; k++) {
+        for (let k = 0; k < attrCount; k++) {
           const a = attrNames[k]!;
           if (a.prefix === 'xmlns' || a.name === 'xmlns') scope[a.name === 'xmlns' ? '' : a.local] = this.keep(decodeEntities(attrValues[k]!).trim(), true);
         }
@@ -474,10 +479,10 @@ class TreeBuilder {
       }
     }
     let attributes = NO_ATTRIBUTES;
-    if (attrNames.length > declared) {
-      attributes = new Array<XmlAttribute>(attrNames.length - declared);
+    if (attrCount > declared) {
+      attributes = new Array<XmlAttribute>(attrCount - declared);
       let n = 0;
-      for (let k = 0; k < attrNames.length; k++) {
+      for (let k = 0; k < attrCount; k++) {
         const a = attrNames[k]!;
         if (a.prefix === 'xmlns' || a.name === 'xmlns') continue;
         attributes[n++] = { name: a.name, prefix: a.prefix, local: a.local, ns: a.prefix ? resolvePrefix(a.prefix, scope) : '', value: this.value(attrValues[k]!) };
@@ -488,7 +493,7 @@ class TreeBuilder {
     e.name = name;
     e.attributes = attributes;
     e.scope = scope;
-    e.childrenFrom = this.pending.length;
+    e.childrenFrom = this.pendingCount;
     e.text = '';
     e.textPieces = 0;
   }
@@ -514,10 +519,11 @@ class TreeBuilder {
   private close(): void {
     const e = this.open[--this.depth]!;
     const pending = this.pending;
+    const from = e.childrenFrom;
     let children = NO_CHILDREN;
-    if (pending.length > e.childrenFrom) {
-      children = pending.slice(e.childrenFrom);
-      pending.length = e.childrenFrom;
+    if (this.pendingCount > from) {
+      children = pending.slice(from, this.pendingCount);
+      this.pendingCount = from;
     }
     let text = e.text;
     // Text in several pieces (around child elements) is a chain of pieces: flatten it, and share short runs.
@@ -525,7 +531,7 @@ class TreeBuilder {
     const { name, prefix, local } = e.name;
     const el: XmlElement = { name, prefix, local, ns: resolvePrefix(prefix, e.scope), attributes: e.attributes, children, text, namespaces: e.scope };
     e.text = '';
-    if (this.depth) pending.push(el);
+    if (this.depth) pending[this.pendingCount++] = el;
     else this.root = el;
   }
 }
