@@ -116,6 +116,16 @@ interface Name {
   local: string;
 }
 
+/** The scopes made below one parent scope. */
+interface ScopesMade {
+  /** The parent's bindings, counted again for each declaring child. */
+  size: number;
+  /** By the declarations written (`name=value\0` each). */
+  made: Map<string, Record<string, string>>;
+  /** The last one used with the declarations (name, value as written, ...): siblings mostly repeat them, found without building the key. */
+  last?: { declarations: string[]; scope: Record<string, string> };
+}
+
 /** An element whose end tag has not been read yet. */
 interface OpenElement {
   name: Name;
@@ -223,6 +233,13 @@ const MAX_SHARED_NAMES = 10_000;
 const MAX_SHARED_STRINGS = 20_000;
 const MAX_SHARED_LENGTH = 64;
 const MAX_SHARED_SCOPES = 1_000;
+/** Size of the tables of names and values met last (a power of two). */
+const RECENT_SLOTS = 512;
+/** A slot for the text from..to (not empty) of `src`, from its length and three of its characters: no slicing. */
+function recentSlot(src: string, from: number, to: number): number {
+  const length = to - from;
+  return (length * 31 + src.charCodeAt(from) * 7 + src.charCodeAt(to - 1) * 3 + src.charCodeAt(from + (length >> 1))) & (RECENT_SLOTS - 1);
+}
 /** Leaf elements (most of a large answer) share these instead of holding two empty arrays each. */
 const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
 const NO_ATTRIBUTES: XmlAttribute[] = Object.freeze([]) as unknown as XmlAttribute[];
@@ -251,14 +268,23 @@ class TreeBuilder {
   private pendingCount = 0;
   /** Attributes of the tag being read: the first `attrCount` entries (copied out at their exact length, so no array keeps spare slots). */
   private readonly attrNames: Name[] = [];
-  private readonly attrValues: string[] = [];
+  /** Where each attribute's value is written (from..to, quotes excluded); sliced only when it is not a recent value. */
+  private readonly attrValueFrom: number[] = [];
+  private readonly attrValueTo: number[] = [];
   private attrCount = 0;
   private readonly attrSeen = new Set<string>();
   private readonly names = new Map<string, Name>();
+  /**
+   * The names met last, by a hash of their length and end characters. A name compared in place against its
+   * slot's is found without slicing it out of the document (garbage) and hashing the slice (the Map).
+   */
+  /** Short values and texts met last, by the same hash: a repeated one is found without slicing it. */
+  private readonly recentValues: (string | undefined)[] = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
+  private readonly recentNames: (Name | undefined)[] = new Array<Name | undefined>(RECENT_SLOTS).fill(undefined);
   /** Short texts and values seen so far (tokens, booleans, the whitespace between elements), one copy of each. */
   private readonly strings = new Map<string, string>();
   /** Scopes made so far, by parent scope and the declarations written; a repeat of both reuses the scope. */
-  private readonly scopes = new Map<Record<string, string>, { size: number; made: Map<string, Record<string, string>> }>();
+  private readonly scopes = new Map<Record<string, string>, ScopesMade>();
   private readonly rootScope: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { '': '', xml: NS.xml });
   private root?: XmlElement;
 
@@ -315,6 +341,30 @@ class TreeBuilder {
     return own;
   }
 
+  /** value() of the document's text from..to, without slicing it when it is one of the values met last. */
+  private valueAt(from: number, to: number): string {
+    const recent = this.recentValue(from, to);
+    if (recent !== undefined) return recent;
+    const raw = this.src.slice(from, to);
+    const value = this.value(raw);
+    this.rememberValue(from, to, raw, value);
+    return value;
+  }
+
+  /** The recent value written exactly as the document's text from..to, if any. */
+  private recentValue(from: number, to: number): string | undefined {
+    const length = to - from;
+    if (length === 0 || length > MAX_SHARED_LENGTH) return undefined;
+    const recent = this.recentValues[recentSlot(this.src, from, to)];
+    return recent !== undefined && recent.length === length && this.src.startsWith(recent, from) ? recent : undefined;
+  }
+
+  private rememberValue(from: number, to: number, raw: string, value: string): void {
+    // Only text that is its own value (no reference, no CR) can be recognised by its characters as written.
+    if (to - from === 0 || to - from > MAX_SHARED_LENGTH || raw.indexOf('&') >= 0 || raw.indexOf('\r') >= 0) return;
+    this.recentValues[recentSlot(this.src, from, to)] = value;
+  }
+
   /** Entity-decoded, line-end-normalised, kept. */
   private value(raw: string): string {
     let s = raw;
@@ -325,6 +375,11 @@ class TreeBuilder {
 
   private text(from: number, to: number): void {
     const current = this.current();
+    const recent = current && this.recentValue(from, to);
+    if (recent !== undefined) {
+      this.appendText(current!, recent);
+      return;
+    }
     const raw = this.src.slice(from, to);
     if (!current) {
       if (!WHITESPACE_ONLY.test(raw)) {
@@ -337,7 +392,9 @@ class TreeBuilder {
       const bad = BAD_AMPERSAND.exec(raw);
       if (bad) this.fail("char '&' is not expected.", from + bad.index);
     }
-    this.appendText(current, this.value(raw));
+    const value = this.value(raw);
+    this.rememberValue(from, to, raw, value);
+    this.appendText(current, value);
   }
 
   private appendText(e: OpenElement, piece: string): void {
@@ -365,7 +422,12 @@ class TreeBuilder {
   }
 
   private name(from: number, to: number, what: 'Tag' | 'Attribute'): Name {
-    const written = this.src.slice(from, to);
+    const src = this.src;
+    const length = to - from;
+    const slot = length ? recentSlot(src, from, to) : 0;
+    const recent = this.recentNames[slot];
+    if (recent !== undefined && recent.name.length === length && src.startsWith(recent.name, from)) return recent;
+    const written = src.slice(from, to);
     let n = this.names.get(written);
     if (!n) {
       if (!NAME_RE.test(written)) {
@@ -377,6 +439,7 @@ class TreeBuilder {
       n = i < 0 ? { name, prefix: '', local: name } : { name, prefix: name.slice(0, i), local: name.slice(i + 1) };
       if (this.names.size < MAX_SHARED_NAMES) this.names.set(name, n);
     }
+    if (length) this.recentNames[slot] = n;
     return n;
   }
 
@@ -386,7 +449,7 @@ class TreeBuilder {
     const nameTo = nameEnd(src, lt + 1);
     const name = this.name(lt + 1, nameTo, 'Tag');
     this.count(1);
-    const { attrNames, attrValues, attrSeen } = this;
+    const { attrNames, attrValueFrom, attrValueTo, attrSeen } = this;
     let attrCount = 0;
     if (attrSeen.size) attrSeen.clear();
     let i = nameTo;
@@ -421,7 +484,9 @@ class TreeBuilder {
       attrNames[attrCount] = attrName;
       const eq = skipSpace(src, attrTo);
       if (src.charCodeAt(eq) !== EQ) {
-        attrValues[attrCount++] = ''; // a boolean attribute, as some firmware writes them
+        // A boolean attribute, as some firmware writes them: its value is ''.
+        attrValueFrom[attrCount] = attrTo;
+        attrValueTo[attrCount++] = attrTo;
         i = attrTo;
         continue;
       }
@@ -430,7 +495,8 @@ class TreeBuilder {
       if (quote !== QUOT && quote !== APOS) this.fail(`Attribute '${attrName.name}' is without value.`, i);
       const close = src.indexOf(quote === QUOT ? '"' : "'", i + 1);
       if (close < 0) this.fail(`Attributes for '${name.name}' have open quote.`, i);
-      attrValues[attrCount++] = src.slice(i + 1, close);
+      attrValueFrom[attrCount] = i + 1;
+      attrValueTo[attrCount++] = close;
       i = close + 1;
     }
     this.attrCount = attrCount;
@@ -448,16 +514,12 @@ class TreeBuilder {
 
   /** Open the element for the tag just read: namespace declarations first, then the other attributes resolved in that scope. */
   private opening(name: Name, parentScope: Record<string, string>): void {
-    const { attrNames, attrValues, attrCount } = this;
+    const { attrNames, attrValueFrom, attrValueTo, attrCount, src } = this;
     let scope = parentScope;
     let declared = 0;
-    let declarations = '';
     for (let k = 0; k < attrCount; k++) {
       const a = attrNames[k]!;
-      if (a.prefix === 'xmlns' || a.name === 'xmlns') {
-        declarations += `${a.name}=${attrValues[k]!}\u0000`;
-        declared++;
-      }
+      if (a.prefix === 'xmlns' || a.name === 'xmlns') declared++;
     }
     if (declared) {
       // Siblings that declare the same namespaces (every message of a PullMessagesResponse, as many devices write
@@ -465,17 +527,22 @@ class TreeBuilder {
       // The limit still counts a copy of the parent's bindings per declaring element, as if each had its own, so
       // what a document may hold does not depend on this sharing.
       let children = this.scopes.get(parentScope);
-      if (!children) this.scopes.set(parentScope, (children = { size: Object.keys(parentScope).length, made: new Map() }));
+      if (!children) this.scopes.set(parentScope, (children = { size: Object.keys(parentScope).length, made: new Map(), last: undefined }));
       this.count(children.size);
-      const known = children.made.get(declarations);
-      if (known) scope = known;
+      const last = children.last;
+      if (last && this.sameDeclarations(last.declarations, declared)) scope = last.scope;
       else {
-        scope = Object.assign(Object.create(null) as Record<string, string>, parentScope);
+        const written: string[] = [];
+        let declarations = '';
         for (let k = 0; k < attrCount; k++) {
           const a = attrNames[k]!;
-          if (a.prefix === 'xmlns' || a.name === 'xmlns') scope[a.name === 'xmlns' ? '' : a.local] = this.keep(decodeEntities(attrValues[k]!).trim(), true);
+          if (a.prefix !== 'xmlns' && a.name !== 'xmlns') continue;
+          const value = src.slice(attrValueFrom[k]!, attrValueTo[k]!);
+          written.push(a.name, value);
+          declarations += `${a.name}=${value}\u0000`;
         }
-        if (children.made.size < MAX_SHARED_SCOPES) children.made.set(declarations, scope);
+        scope = children.made.get(declarations) ?? this.declare(parentScope, children.made, declarations);
+        children.last = { declarations: written, scope };
       }
     }
     let attributes = NO_ATTRIBUTES;
@@ -485,7 +552,7 @@ class TreeBuilder {
       for (let k = 0; k < attrCount; k++) {
         const a = attrNames[k]!;
         if (a.prefix === 'xmlns' || a.name === 'xmlns') continue;
-        attributes[n++] = { name: a.name, prefix: a.prefix, local: a.local, ns: a.prefix ? resolvePrefix(a.prefix, scope) : '', value: this.value(attrValues[k]!) };
+        attributes[n++] = { name: a.name, prefix: a.prefix, local: a.local, ns: a.prefix ? resolvePrefix(a.prefix, scope) : '', value: this.valueAt(attrValueFrom[k]!, attrValueTo[k]!) };
       }
     }
     // Reuse the entry for this depth: one object per element would only make garbage for the collector.
@@ -496,6 +563,33 @@ class TreeBuilder {
     e.childrenFrom = this.pendingCount;
     e.text = '';
     e.textPieces = 0;
+  }
+
+  /** A new scope: the parent's bindings and those of the tag just read. */
+  private declare(parentScope: Record<string, string>, made: Map<string, Record<string, string>>, declarations: string): Record<string, string> {
+    const scope = Object.assign(Object.create(null) as Record<string, string>, parentScope);
+    for (let k = 0; k < this.attrCount; k++) {
+      const a = this.attrNames[k]!;
+      if (a.prefix === 'xmlns' || a.name === 'xmlns') scope[a.name === 'xmlns' ? '' : a.local] = this.keep(decodeEntities(this.src.slice(this.attrValueFrom[k]!, this.attrValueTo[k]!)).trim(), true);
+    }
+    if (made.size < MAX_SHARED_SCOPES) made.set(declarations, scope);
+    return scope;
+  }
+
+  /** Whether the tag just read declares exactly `written` (name, value as written, ...), in that order: compared in place. */
+  private sameDeclarations(written: string[], declared: number): boolean {
+    if (written.length !== declared * 2) return false;
+    const { attrNames, src } = this;
+    let j = 0;
+    for (let k = 0; k < this.attrCount; k++) {
+      const a = attrNames[k]!;
+      if (a.prefix !== 'xmlns' && a.name !== 'xmlns') continue;
+      const value = written[j + 1]!;
+      const from = this.attrValueFrom[k]!;
+      if (a.name !== written[j] || this.attrValueTo[k]! - from !== value.length || !src.startsWith(value, from)) return false;
+      j += 2;
+    }
+    return true;
   }
 
   private endTag(lt: number): void {
