@@ -114,6 +114,18 @@ interface Name {
   name: string;
   prefix: string;
   local: string;
+  /** The namespace of `prefix` in the scope it was last resolved in: siblings share scopes, so mostly a hit. */
+  lastScope?: Record<string, string>;
+  lastNs?: string;
+}
+
+/** The namespace of a name's prefix in `scope`. */
+function namespaceOf(n: Name, scope: Record<string, string>): string {
+  if (n.lastScope === scope) return n.lastNs!;
+  const ns = resolvePrefix(n.prefix, scope);
+  n.lastScope = scope;
+  n.lastNs = ns;
+  return ns;
 }
 
 /** The scopes made below one parent scope. */
@@ -170,6 +182,7 @@ function skipSpace(src: string, from: number): number {
  */
 function nodesOver(src: string, limit: number): boolean {
   if (src.length <= limit) return false; // every element and attribute takes at least one character
+  if (markersWithin(src, limit)) return false;
   let n = 0;
   let i = src.indexOf('<');
   while (i >= 0) {
@@ -213,6 +226,21 @@ function nodesOver(src: string, limit: number): boolean {
   }
   return false;
 }
+
+/**
+ * Whether the document has at most `limit` characters that can start a counted node: each element counted starts
+ * at its own '<', and each attribute right after its own whitespace or closing quote (a name ends only at
+ * whitespace, '=', '>' or '/'; markup that breaks this ends the count). Found by indexOf, cheaper than reading the
+ * tags; it stops at the limit, so a document full of whitespace costs at most `limit` more steps before the count.
+ */
+function markersWithin(src: string, limit: number): boolean {
+  let n = 0;
+  for (const marker of NODE_MARKERS) {
+    for (let i = src.indexOf(marker); i >= 0; i = src.indexOf(marker, i + 1)) if (++n > limit) return false;
+  }
+  return true;
+}
+const NODE_MARKERS = ['<', '"', ' ', "'", '\n', '\t', '\r'];
 
 // XML 1.0 Name production (the same character classes fast-xml-parser's validator used).
 const NAME_START = ':A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
@@ -436,7 +464,7 @@ class TreeBuilder {
       }
       const name = detach(written);
       const i = name.indexOf(':');
-      n = i < 0 ? { name, prefix: '', local: name } : { name, prefix: name.slice(0, i), local: name.slice(i + 1) };
+      n = i < 0 ? { name, prefix: '', local: name, lastScope: undefined, lastNs: undefined } : { name, prefix: name.slice(0, i), local: name.slice(i + 1), lastScope: undefined, lastNs: undefined };
       if (this.names.size < MAX_SHARED_NAMES) this.names.set(name, n);
     }
     if (length) this.recentNames[slot] = n;
@@ -552,7 +580,7 @@ class TreeBuilder {
       for (let k = 0; k < attrCount; k++) {
         const a = attrNames[k]!;
         if (a.prefix === 'xmlns' || a.name === 'xmlns') continue;
-        attributes[n++] = { name: a.name, prefix: a.prefix, local: a.local, ns: a.prefix ? resolvePrefix(a.prefix, scope) : '', value: this.valueAt(attrValueFrom[k]!, attrValueTo[k]!) };
+        attributes[n++] = { name: a.name, prefix: a.prefix, local: a.local, ns: a.prefix ? namespaceOf(a, scope) : '', value: this.valueAt(attrValueFrom[k]!, attrValueTo[k]!) };
       }
     }
     // Reuse the entry for this depth: one object per element would only make garbage for the collector.
@@ -623,7 +651,7 @@ class TreeBuilder {
     // Text in several pieces (around child elements) is a chain of pieces: flatten it, and share short runs.
     if (e.textPieces > 1) text = this.keep(detach(text), false);
     const { name, prefix, local } = e.name;
-    const el: XmlElement = { name, prefix, local, ns: resolvePrefix(prefix, e.scope), attributes: e.attributes, children, text, namespaces: e.scope };
+    const el: XmlElement = { name, prefix, local, ns: namespaceOf(e.name, e.scope), attributes: e.attributes, children, text, namespaces: e.scope };
     e.text = '';
     if (this.depth) pending[this.pendingCount++] = el;
     else this.root = el;
