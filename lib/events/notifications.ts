@@ -157,11 +157,37 @@ function readItems(groupEl: XmlElement | undefined, group: 'Source' | 'Key' | 'D
  * seen on Dahua firmware). `received` is used when the device's UtcTime cannot be read.
  */
 export function parseNotification(message: XmlElement, eventTypes?: EventTypes, received: Date = new Date()): OnvifEvent | undefined {
+  return readNotification(message, eventTypes, received);
+}
+
+/** The topic last read, with the text and in-scope namespaces it was read from. */
+interface TopicRead {
+  text: string;
+  namespaces: XmlElement['namespaces'];
+  topic: string;
+  /** Its item types, once looked up. */
+  types?: Map<string, ItemType>;
+  typesRead: boolean;
+}
+
+function readNotification(message: XmlElement, eventTypes: EventTypes | undefined, received: Date, last?: TopicRead): OnvifEvent | undefined {
   const topicEl = child(message, 'Topic');
-  const topic = topicEl ? canonicalTopic(topicEl.text, topicEl) : '';
+  let topic = '';
+  // The messages of one answer mostly repeat a topic, written in the same scope: read it (and its types) once.
+  const repeated = topicEl !== undefined && last !== undefined && last.text === topicEl.text && last.namespaces === topicEl.namespaces;
+  if (repeated) topic = last.topic;
+  else if (topicEl) {
+    topic = canonicalTopic(topicEl.text, topicEl);
+    if (last) Object.assign(last, { text: topicEl.text, namespaces: topicEl.namespaces, topic, types: undefined, typesRead: false });
+  }
   const msg = child(child(message, 'Message'), 'Message');
   if (!topic || !msg) return undefined;
-  const types = eventTypes?.get(topicKey(topic));
+  let types: Map<string, ItemType> | undefined;
+  if (repeated && last.typesRead) types = last.types;
+  else {
+    types = eventTypes?.get(topicKey(topic));
+    if (last) Object.assign(last, { types, typesRead: true });
+  }
   const rawTime = attr(msg, 'UtcTime')?.trim() ?? '';
   const time = parseDateTime(rawTime);
   const op = attr(msg, 'PropertyOperation')?.trim();
@@ -183,8 +209,9 @@ export function parseNotification(message: XmlElement, eventTypes?: EventTypes, 
  */
 export function parseNotifications(response: XmlElement, eventTypes?: EventTypes, received: Date = new Date()): OnvifEvent[] {
   const out: OnvifEvent[] = [];
+  const last: TopicRead = { text: '', namespaces: {}, topic: '', typesRead: false };
   for (const m of children(response, 'NotificationMessage', NS.wsnt)) {
-    const e = parseNotification(m, eventTypes, received);
+    const e = readNotification(m, eventTypes, received, last);
     if (e) out.push(e);
   }
   return out;

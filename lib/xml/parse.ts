@@ -114,6 +114,28 @@ interface Name {
   name: string;
   prefix: string;
   local: string;
+  /** The namespace of `prefix` in the scope it was last resolved in: siblings share scopes, so mostly a hit. */
+  lastScope?: Record<string, string>;
+  lastNs?: string;
+}
+
+/** The namespace of a name's prefix in `scope`. */
+function namespaceOf(n: Name, scope: Record<string, string>): string {
+  if (n.lastScope === scope) return n.lastNs!;
+  const ns = resolvePrefix(n.prefix, scope);
+  n.lastScope = scope;
+  n.lastNs = ns;
+  return ns;
+}
+
+/** The scopes made below one parent scope. */
+interface ScopesMade {
+  /** The parent's bindings, counted again for each declaring child. */
+  size: number;
+  /** By the declarations written (`name=value\0` each). */
+  made: Map<string, Record<string, string>>;
+  /** The last one used with the declarations (name, value as written, ...): siblings mostly repeat them, found without building the key. */
+  last?: { declarations: string[]; scope: Record<string, string> };
 }
 
 /** An element whose end tag has not been read yet. */
@@ -160,6 +182,7 @@ function skipSpace(src: string, from: number): number {
  */
 function nodesOver(src: string, limit: number): boolean {
   if (src.length <= limit) return false; // every element and attribute takes at least one character
+  if (markersWithin(src, limit)) return false;
   let n = 0;
   let i = src.indexOf('<');
   while (i >= 0) {
@@ -204,6 +227,21 @@ function nodesOver(src: string, limit: number): boolean {
   return false;
 }
 
+/**
+ * Whether the document has at most `limit` characters that can start a counted node: each element counted starts
+ * at its own '<', and each attribute right after its own whitespace or closing quote (a name ends only at
+ * whitespace, '=', '>' or '/'; markup that breaks this ends the count). Found by indexOf, cheaper than reading the
+ * tags; it stops at the limit, so a document full of whitespace costs at most `limit` more steps before the count.
+ */
+function markersWithin(src: string, limit: number): boolean {
+  let n = 0;
+  for (const marker of NODE_MARKERS) {
+    for (let i = src.indexOf(marker); i >= 0; i = src.indexOf(marker, i + 1)) if (++n > limit) return false;
+  }
+  return true;
+}
+const NODE_MARKERS = ['<', '"', ' ', "'", '\n', '\t', '\r'];
+
 // XML 1.0 Name production (the same character classes fast-xml-parser's validator used).
 const NAME_START = ':A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
 // The class holds the combining-mark range U+0300–U+036F on purpose (XML NameChar), not a combined character.
@@ -223,6 +261,13 @@ const MAX_SHARED_NAMES = 10_000;
 const MAX_SHARED_STRINGS = 20_000;
 const MAX_SHARED_LENGTH = 64;
 const MAX_SHARED_SCOPES = 1_000;
+/** Size of the tables of names and values met last (a power of two). */
+const RECENT_SLOTS = 512;
+/** A slot for the text from..to (not empty) of `src`, from its length and three of its characters: no slicing. */
+function recentSlot(src: string, from: number, to: number): number {
+  const length = to - from;
+  return (length * 31 + src.charCodeAt(from) * 7 + src.charCodeAt(to - 1) * 3 + src.charCodeAt(from + (length >> 1))) & (RECENT_SLOTS - 1);
+}
 /** Leaf elements (most of a large answer) share these instead of holding two empty arrays each. */
 const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
 const NO_ATTRIBUTES: XmlAttribute[] = Object.freeze([]) as unknown as XmlAttribute[];
@@ -243,17 +288,31 @@ class TreeBuilder {
   /** The elements whose end tag is still to come, outermost first; entries are reused as the depth comes and goes. */
   private readonly open: OpenElement[] = [];
   private depth = 0;
-  /** Finished children of the open elements, in document order; each open element owns a tail of it. */
+  /**
+   * Finished children of the open elements, in document order; each open element owns a tail of it. Only the
+   * first `pendingCount` entries are live: a count is cheaper than truncating the array at every end tag.
+   */
   private readonly pending: XmlElement[] = [];
-  /** Attributes of the tag being read (copied out at their exact length, so no array keeps spare slots). */
+  private pendingCount = 0;
+  /** Attributes of the tag being read: the first `attrCount` entries (copied out at their exact length, so no array keeps spare slots). */
   private readonly attrNames: Name[] = [];
-  private readonly attrValues: string[] = [];
+  /** Where each attribute's value is written (from..to, quotes excluded); sliced only when it is not a recent value. */
+  private readonly attrValueFrom: number[] = [];
+  private readonly attrValueTo: number[] = [];
+  private attrCount = 0;
   private readonly attrSeen = new Set<string>();
   private readonly names = new Map<string, Name>();
+  /**
+   * The names met last, by a hash of their length and end characters. A name compared in place against its
+   * slot's is found without slicing it out of the document (garbage) and hashing the slice (the Map).
+   */
+  /** Short values and texts met last, by the same hash: a repeated one is found without slicing it. */
+  private readonly recentValues: (string | undefined)[] = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
+  private readonly recentNames: (Name | undefined)[] = new Array<Name | undefined>(RECENT_SLOTS).fill(undefined);
   /** Short texts and values seen so far (tokens, booleans, the whitespace between elements), one copy of each. */
   private readonly strings = new Map<string, string>();
   /** Scopes made so far, by parent scope and the declarations written; a repeat of both reuses the scope. */
-  private readonly scopes = new Map<Record<string, string>, { size: number; made: Map<string, Record<string, string>> }>();
+  private readonly scopes = new Map<Record<string, string>, ScopesMade>();
   private readonly rootScope: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { '': '', xml: NS.xml });
   private root?: XmlElement;
 
@@ -310,6 +369,30 @@ class TreeBuilder {
     return own;
   }
 
+  /** value() of the document's text from..to, without slicing it when it is one of the values met last. */
+  private valueAt(from: number, to: number): string {
+    const recent = this.recentValue(from, to);
+    if (recent !== undefined) return recent;
+    const raw = this.src.slice(from, to);
+    const value = this.value(raw);
+    this.rememberValue(from, to, raw, value);
+    return value;
+  }
+
+  /** The recent value written exactly as the document's text from..to, if any. */
+  private recentValue(from: number, to: number): string | undefined {
+    const length = to - from;
+    if (length === 0 || length > MAX_SHARED_LENGTH) return undefined;
+    const recent = this.recentValues[recentSlot(this.src, from, to)];
+    return recent !== undefined && recent.length === length && this.src.startsWith(recent, from) ? recent : undefined;
+  }
+
+  private rememberValue(from: number, to: number, raw: string, value: string): void {
+    // Only text that is its own value (no reference, no CR) can be recognised by its characters as written.
+    if (to - from === 0 || to - from > MAX_SHARED_LENGTH || raw.indexOf('&') >= 0 || raw.indexOf('\r') >= 0) return;
+    this.recentValues[recentSlot(this.src, from, to)] = value;
+  }
+
   /** Entity-decoded, line-end-normalised, kept. */
   private value(raw: string): string {
     let s = raw;
@@ -320,6 +403,11 @@ class TreeBuilder {
 
   private text(from: number, to: number): void {
     const current = this.current();
+    const recent = current && this.recentValue(from, to);
+    if (recent !== undefined) {
+      this.appendText(current!, recent);
+      return;
+    }
     const raw = this.src.slice(from, to);
     if (!current) {
       if (!WHITESPACE_ONLY.test(raw)) {
@@ -332,7 +420,9 @@ class TreeBuilder {
       const bad = BAD_AMPERSAND.exec(raw);
       if (bad) this.fail("char '&' is not expected.", from + bad.index);
     }
-    this.appendText(current, this.value(raw));
+    const value = this.value(raw);
+    this.rememberValue(from, to, raw, value);
+    this.appendText(current, value);
   }
 
   private appendText(e: OpenElement, piece: string): void {
@@ -360,7 +450,12 @@ class TreeBuilder {
   }
 
   private name(from: number, to: number, what: 'Tag' | 'Attribute'): Name {
-    const written = this.src.slice(from, to);
+    const src = this.src;
+    const length = to - from;
+    const slot = length ? recentSlot(src, from, to) : 0;
+    const recent = this.recentNames[slot];
+    if (recent !== undefined && recent.name.length === length && src.startsWith(recent.name, from)) return recent;
+    const written = src.slice(from, to);
     let n = this.names.get(written);
     if (!n) {
       if (!NAME_RE.test(written)) {
@@ -369,9 +464,10 @@ class TreeBuilder {
       }
       const name = detach(written);
       const i = name.indexOf(':');
-      n = i < 0 ? { name, prefix: '', local: name } : { name, prefix: name.slice(0, i), local: name.slice(i + 1) };
+      n = i < 0 ? { name, prefix: '', local: name, lastScope: undefined, lastNs: undefined } : { name, prefix: name.slice(0, i), local: name.slice(i + 1), lastScope: undefined, lastNs: undefined };
       if (this.names.size < MAX_SHARED_NAMES) this.names.set(name, n);
     }
+    if (length) this.recentNames[slot] = n;
     return n;
   }
 
@@ -381,9 +477,8 @@ class TreeBuilder {
     const nameTo = nameEnd(src, lt + 1);
     const name = this.name(lt + 1, nameTo, 'Tag');
     this.count(1);
-    const { attrNames, attrValues, attrSeen } = this;
-    attrNames.length = 0;
-    attrValues.length = 0;
+    const { attrNames, attrValueFrom, attrValueTo, attrSeen } = this;
+    let attrCount = 0;
     if (attrSeen.size) attrSeen.clear();
     let i = nameTo;
     let selfClosing = false;
@@ -406,18 +501,20 @@ class TreeBuilder {
       const attrName = this.name(i, attrTo, 'Attribute');
       if (i === before) this.fail(`Attribute '${attrName.name}' has no space in starting.`, i);
       // A few attributes are compared one by one; past that a set keeps a tag with thousands of them linear.
-      if (attrNames.length < 16) {
-        for (let j = 0; j < attrNames.length; j++) if (attrNames[j]!.name === attrName.name) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
+      if (attrCount < 16) {
+        for (let j = 0; j < attrCount; j++) if (attrNames[j]!.name === attrName.name) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
       } else {
-        if (attrSeen.size === 0) for (const a of attrNames) attrSeen.add(a.name);
+        if (attrSeen.size === 0) for (let j = 0; j < attrCount; j++) attrSeen.add(attrNames[j]!.name);
         if (attrSeen.has(attrName.name)) this.fail(`Attribute '${attrName.name}' is repeated.`, i);
         attrSeen.add(attrName.name);
       }
       this.count(1);
-      attrNames.push(attrName);
+      attrNames[attrCount] = attrName;
       const eq = skipSpace(src, attrTo);
       if (src.charCodeAt(eq) !== EQ) {
-        attrValues.push(''); // a boolean attribute, as some firmware writes them
+        // A boolean attribute, as some firmware writes them: its value is ''.
+        attrValueFrom[attrCount] = attrTo;
+        attrValueTo[attrCount++] = attrTo;
         i = attrTo;
         continue;
       }
@@ -426,9 +523,11 @@ class TreeBuilder {
       if (quote !== QUOT && quote !== APOS) this.fail(`Attribute '${attrName.name}' is without value.`, i);
       const close = src.indexOf(quote === QUOT ? '"' : "'", i + 1);
       if (close < 0) this.fail(`Attributes for '${name.name}' have open quote.`, i);
-      attrValues.push(src.slice(i + 1, close));
+      attrValueFrom[attrCount] = i + 1;
+      attrValueTo[attrCount++] = close;
       i = close + 1;
     }
+    this.attrCount = attrCount;
     this.pos = i;
     if (this.depth >= this.maxDepth) {
       throw new XmlParseError(`XML nested deeper than ${this.maxDepth} elements; refused (no ONVIF message comes close)`);
@@ -443,16 +542,12 @@ class TreeBuilder {
 
   /** Open the element for the tag just read: namespace declarations first, then the other attributes resolved in that scope. */
   private opening(name: Name, parentScope: Record<string, string>): void {
-    const { attrNames, attrValues } = this;
+    const { attrNames, attrValueFrom, attrValueTo, attrCount, src } = this;
     let scope = parentScope;
     let declared = 0;
-    let declarations = '';
-    for (let k = 0; k < attrNames.length; k++) {
+    for (let k = 0; k < attrCount; k++) {
       const a = attrNames[k]!;
-      if (a.prefix === 'xmlns' || a.name === 'xmlns') {
-        declarations += `${a.name}=${attrValues[k]!}\u0000`;
-        declared++;
-      }
+      if (a.prefix === 'xmlns' || a.name === 'xmlns') declared++;
     }
     if (declared) {
       // Siblings that declare the same namespaces (every message of a PullMessagesResponse, as many devices write
@@ -460,27 +555,32 @@ class TreeBuilder {
       // The limit still counts a copy of the parent's bindings per declaring element, as if each had its own, so
       // what a document may hold does not depend on this sharing.
       let children = this.scopes.get(parentScope);
-      if (!children) this.scopes.set(parentScope, (children = { size: Object.keys(parentScope).length, made: new Map() }));
+      if (!children) this.scopes.set(parentScope, (children = { size: Object.keys(parentScope).length, made: new Map(), last: undefined }));
       this.count(children.size);
-      const known = children.made.get(declarations);
-      if (known) scope = known;
+      const last = children.last;
+      if (last && this.sameDeclarations(last.declarations, declared)) scope = last.scope;
       else {
-        scope = Object.assign(Object.create(null) as Record<string, string>, parentScope);
-        for (let k = 0; k < attrNames.length; k++) {
+        const written: string[] = [];
+        let declarations = '';
+        for (let k = 0; k < attrCount; k++) {
           const a = attrNames[k]!;
-          if (a.prefix === 'xmlns' || a.name === 'xmlns') scope[a.name === 'xmlns' ? '' : a.local] = this.keep(decodeEntities(attrValues[k]!).trim(), true);
+          if (a.prefix !== 'xmlns' && a.name !== 'xmlns') continue;
+          const value = src.slice(attrValueFrom[k]!, attrValueTo[k]!);
+          written.push(a.name, value);
+          declarations += `${a.name}=${value}\u0000`;
         }
-        if (children.made.size < MAX_SHARED_SCOPES) children.made.set(declarations, scope);
+        scope = children.made.get(declarations) ?? this.declare(parentScope, children.made, declarations);
+        children.last = { declarations: written, scope };
       }
     }
     let attributes = NO_ATTRIBUTES;
-    if (attrNames.length > declared) {
-      attributes = new Array<XmlAttribute>(attrNames.length - declared);
+    if (attrCount > declared) {
+      attributes = new Array<XmlAttribute>(attrCount - declared);
       let n = 0;
-      for (let k = 0; k < attrNames.length; k++) {
+      for (let k = 0; k < attrCount; k++) {
         const a = attrNames[k]!;
         if (a.prefix === 'xmlns' || a.name === 'xmlns') continue;
-        attributes[n++] = { name: a.name, prefix: a.prefix, local: a.local, ns: a.prefix ? resolvePrefix(a.prefix, scope) : '', value: this.value(attrValues[k]!) };
+        attributes[n++] = { name: a.name, prefix: a.prefix, local: a.local, ns: a.prefix ? namespaceOf(a, scope) : '', value: this.valueAt(attrValueFrom[k]!, attrValueTo[k]!) };
       }
     }
     // Reuse the entry for this depth: one object per element would only make garbage for the collector.
@@ -488,9 +588,36 @@ class TreeBuilder {
     e.name = name;
     e.attributes = attributes;
     e.scope = scope;
-    e.childrenFrom = this.pending.length;
+    e.childrenFrom = this.pendingCount;
     e.text = '';
     e.textPieces = 0;
+  }
+
+  /** A new scope: the parent's bindings and those of the tag just read. */
+  private declare(parentScope: Record<string, string>, made: Map<string, Record<string, string>>, declarations: string): Record<string, string> {
+    const scope = Object.assign(Object.create(null) as Record<string, string>, parentScope);
+    for (let k = 0; k < this.attrCount; k++) {
+      const a = this.attrNames[k]!;
+      if (a.prefix === 'xmlns' || a.name === 'xmlns') scope[a.name === 'xmlns' ? '' : a.local] = this.keep(decodeEntities(this.src.slice(this.attrValueFrom[k]!, this.attrValueTo[k]!)).trim(), true);
+    }
+    if (made.size < MAX_SHARED_SCOPES) made.set(declarations, scope);
+    return scope;
+  }
+
+  /** Whether the tag just read declares exactly `written` (name, value as written, ...), in that order: compared in place. */
+  private sameDeclarations(written: string[], declared: number): boolean {
+    if (written.length !== declared * 2) return false;
+    const { attrNames, src } = this;
+    let j = 0;
+    for (let k = 0; k < this.attrCount; k++) {
+      const a = attrNames[k]!;
+      if (a.prefix !== 'xmlns' && a.name !== 'xmlns') continue;
+      const value = written[j + 1]!;
+      const from = this.attrValueFrom[k]!;
+      if (a.name !== written[j] || this.attrValueTo[k]! - from !== value.length || !src.startsWith(value, from)) return false;
+      j += 2;
+    }
+    return true;
   }
 
   private endTag(lt: number): void {
@@ -514,18 +641,19 @@ class TreeBuilder {
   private close(): void {
     const e = this.open[--this.depth]!;
     const pending = this.pending;
+    const from = e.childrenFrom;
     let children = NO_CHILDREN;
-    if (pending.length > e.childrenFrom) {
-      children = pending.slice(e.childrenFrom);
-      pending.length = e.childrenFrom;
+    if (this.pendingCount > from) {
+      children = pending.slice(from, this.pendingCount);
+      this.pendingCount = from;
     }
     let text = e.text;
     // Text in several pieces (around child elements) is a chain of pieces: flatten it, and share short runs.
     if (e.textPieces > 1) text = this.keep(detach(text), false);
     const { name, prefix, local } = e.name;
-    const el: XmlElement = { name, prefix, local, ns: resolvePrefix(prefix, e.scope), attributes: e.attributes, children, text, namespaces: e.scope };
+    const el: XmlElement = { name, prefix, local, ns: namespaceOf(e.name, e.scope), attributes: e.attributes, children, text, namespaces: e.scope };
     e.text = '';
-    if (this.depth) pending.push(el);
+    if (this.depth) pending[this.pendingCount++] = el;
     else this.root = el;
   }
 }
