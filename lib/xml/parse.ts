@@ -103,7 +103,12 @@ export function parseXml(input: string | Buffer, options: ParseOptions = {}): Xm
   const maxNodes = options.maxNodes ?? DEFAULT_MAX_XML_NODES;
   // Refused anyway, so refuse before building: the tree up to the limit would cost tens of MB for nothing.
   if (nodesOver(text, maxNodes)) throw tooManyNodes(maxNodes);
-  return new TreeBuilder(text, maxNodes, options.maxDepth ?? DEFAULT_MAX_XML_DEPTH).parse();
+  try {
+    return new TreeBuilder(text, maxNodes, options.maxDepth ?? DEFAULT_MAX_XML_DEPTH).parse();
+  } finally {
+    // Values are the device's data: none stays in the module between documents.
+    RECENT_VALUES.fill(undefined);
+  }
 }
 
 const tooManyNodes = (maxNodes: number) =>
@@ -256,7 +261,7 @@ function describeChar(code: number): string {
   const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
   return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0xfeff || (code >= 0x2028 && code <= 0x206f) ? `character ${hex}` : `char '${String.fromCodePoint(code)}'`;
 }
-/** Distinct names and short values shared per document; past these counts, new ones are simply not shared. */
+/** Distinct names kept (across documents), short values shared per document; past these counts, see their use. */
 const MAX_SHARED_NAMES = 10_000;
 const MAX_SHARED_STRINGS = 20_000;
 const MAX_SHARED_LENGTH = 64;
@@ -268,6 +273,16 @@ function recentSlot(src: string, from: number, to: number): number {
   const length = to - from;
   return (length * 31 + src.charCodeAt(from) * 7 + src.charCodeAt(to - 1) * 3 + src.charCodeAt(from + (length >> 1))) & (RECENT_SLOTS - 1);
 }
+/**
+ * Names are shared by every document parsed, not made per document: an answer of a few hundred bytes (most calls)
+ * would otherwise spend more on building these tables and validating its ten names than on reading itself. Names
+ * are markup, not the device's data; the table is emptied when full, so a device sending endless new names only
+ * costs the validation again. Parsing is synchronous, so one document uses these at a time.
+ */
+const SHARED_NAMES = new Map<string, Name>();
+const RECENT_NAMES: (Name | undefined)[] = new Array<Name | undefined>(RECENT_SLOTS).fill(undefined);
+/** Short values and texts met last in the document being parsed (emptied after each one), found without slicing. */
+const RECENT_VALUES: (string | undefined)[] = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
 /** Leaf elements (most of a large answer) share these instead of holding two empty arrays each. */
 const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
 const NO_ATTRIBUTES: XmlAttribute[] = Object.freeze([]) as unknown as XmlAttribute[];
@@ -301,14 +316,11 @@ class TreeBuilder {
   private readonly attrValueTo: number[] = [];
   private attrCount = 0;
   private readonly attrSeen = new Set<string>();
-  private readonly names = new Map<string, Name>();
   /**
-   * The names met last, by a hash of their length and end characters. A name compared in place against its
-   * slot's is found without slicing it out of the document (garbage) and hashing the slice (the Map).
+   * The names met last, by a hash of their length and end characters (RECENT_NAMES). A name compared in place
+   * against its slot's is found without slicing it out of the document (garbage) and hashing the slice (the Map).
+   * Short values and texts met last likewise (RECENT_VALUES).
    */
-  /** Short values and texts met last, by the same hash: a repeated one is found without slicing it. */
-  private readonly recentValues: (string | undefined)[] = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
-  private readonly recentNames: (Name | undefined)[] = new Array<Name | undefined>(RECENT_SLOTS).fill(undefined);
   /** Short texts and values seen so far (tokens, booleans, the whitespace between elements), one copy of each. */
   private readonly strings = new Map<string, string>();
   /** Scopes made so far, by parent scope and the declarations written; a repeat of both reuses the scope. */
@@ -383,14 +395,14 @@ class TreeBuilder {
   private recentValue(from: number, to: number): string | undefined {
     const length = to - from;
     if (length === 0 || length > MAX_SHARED_LENGTH) return undefined;
-    const recent = this.recentValues[recentSlot(this.src, from, to)];
+    const recent = RECENT_VALUES[recentSlot(this.src, from, to)];
     return recent !== undefined && recent.length === length && this.src.startsWith(recent, from) ? recent : undefined;
   }
 
   private rememberValue(from: number, to: number, raw: string, value: string): void {
     // Only text that is its own value (no reference, no CR) can be recognised by its characters as written.
     if (to - from === 0 || to - from > MAX_SHARED_LENGTH || raw.indexOf('&') >= 0 || raw.indexOf('\r') >= 0) return;
-    this.recentValues[recentSlot(this.src, from, to)] = value;
+    RECENT_VALUES[recentSlot(this.src, from, to)] = value;
   }
 
   /** Entity-decoded, line-end-normalised, kept. */
@@ -453,10 +465,10 @@ class TreeBuilder {
     const src = this.src;
     const length = to - from;
     const slot = length ? recentSlot(src, from, to) : 0;
-    const recent = this.recentNames[slot];
+    const recent = RECENT_NAMES[slot];
     if (recent !== undefined && recent.name.length === length && src.startsWith(recent.name, from)) return recent;
     const written = src.slice(from, to);
-    let n = this.names.get(written);
+    let n = SHARED_NAMES.get(written);
     if (!n) {
       if (!NAME_RE.test(written)) {
         if (written) this.fail(`${what} '${written}' is an invalid name.`, from);
@@ -465,9 +477,10 @@ class TreeBuilder {
       const name = detach(written);
       const i = name.indexOf(':');
       n = i < 0 ? { name, prefix: '', local: name, lastScope: undefined, lastNs: undefined } : { name, prefix: name.slice(0, i), local: name.slice(i + 1), lastScope: undefined, lastNs: undefined };
-      if (this.names.size < MAX_SHARED_NAMES) this.names.set(name, n);
+      if (SHARED_NAMES.size >= MAX_SHARED_NAMES) SHARED_NAMES.clear();
+      SHARED_NAMES.set(name, n);
     }
-    if (length) this.recentNames[slot] = n;
+    if (length) RECENT_NAMES[slot] = n;
     return n;
   }
 
