@@ -140,7 +140,9 @@ describe('e2e: palette, events picker and config dialog in Chromium (dark theme)
     assert.notEqual(id, 'pe-dev');
     assert.equal((await env.red.request('GET', `/onvifq-events/topics/${id}`)).status, 404, 'the runtime does not know it');
     await page.locator('#onvifq-events-pick').click();
-    await page.locator('#onvifq-events-picker-note').waitFor({ state: 'visible' });
+    // The note shows "reading…" while the topics load and is empty (so not visible) once they are there, which on a
+    // fast run is before this line: wait for the picker itself, then for its topics.
+    await page.locator('#onvifq-events-picker-note').waitFor({ state: 'attached' });
     await page.locator(`#onvifq-events-topic-list li[data-topic="${INPUT}"]`).waitFor({ timeout: 20000 });
     assert.equal(await page.locator('#onvifq-events-picker-note').innerText(), '');
     await page.locator('#node-dialog-cancel').click();
