@@ -9,25 +9,12 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { OnvifDevice } from '../../lib/device/onvif-device';
-import { isOnvifError, type OnvifError } from '../../lib/errors';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
 import { certificateReport, enableHttps, fingerprintOf, Keystore, renewCertificate, servedCertificates, type HttpsResult } from '../../lib/tls';
 import { freeTcpPort } from '../support/ports';
 import { hasCommand, skipWith } from '../support/shared';
 import { derOf, makeCa, makeServerCertificate, opensslSClient, type TestCa } from './pki';
-
-const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
-const QUICK: SimulatorOptions = { ...ADMIN, discovery: false, processorUsageIntervalMs: 0, security: { keyGenerationDelayMs: 50 } };
-
-async function rejects(p: Promise<unknown>): Promise<OnvifError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isOnvifError(e), `an OnvifError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
+import { ADMIN, QUICK, rejects } from './support';
 
 /** GetDeviceInformation over https with this trust, from a fresh session. */
 async function readOverHttps(address: string, tls: HttpsResult['tls']): Promise<string> {

@@ -7,24 +7,11 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OnvifDevice } from '../../lib/device/onvif-device';
-import { isOnvifError, type OnvifError } from '../../lib/errors';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
 import { certificateReport, enableHttps, explainKeystoreError, Keystore, renewCertificate, signCsr } from '../../lib/tls';
 import { OUTPUT, skipWith, validateFiles, validationUnavailable } from '../support/shared';
 import { derOf, makeCa, makeServerCertificate, pkcs12Of, type TestCa } from './pki';
-
-const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
-const QUICK: SimulatorOptions = { ...ADMIN, discovery: false, processorUsageIntervalMs: 0, security: { keyGenerationDelayMs: 50 } };
-
-async function rejects(p: Promise<unknown>): Promise<OnvifError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isOnvifError(e), `an OnvifError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a rejection');
-}
+import { ADMIN, QUICK, rejects } from './support';
 
 describe('tls: keystore client and the simulated tas service', function () {
   this.timeout(120_000);
