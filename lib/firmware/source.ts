@@ -1,8 +1,9 @@
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { PassThrough, Readable } from 'node:stream';
 import { OnvifError, deviceText } from '../errors';
+import { recyclingFileStream } from '../transfer/source';
 
 /**
  * A firmware image: a Buffer, a file path, an http(s) URL (streamed from the server to the device, never
@@ -58,7 +59,7 @@ export async function openImage(image: FirmwareImage, signal?: AbortSignal): Pro
     }
     if (!stat.isFile()) throw invalid(`${file} is not a file; give the path of the firmware image.`);
     if (stat.size === 0) throw invalid(`The firmware file ${file} is empty (0 bytes).`);
-    return { name: file, size: stat.size, open: () => createReadStream(file, { highWaterMark: SLICE_BYTES }), from: 'file' };
+    return { name: file, size: stat.size, open: () => recyclingFileStream(file, SLICE_BYTES), from: 'file' };
   }
   if (image && typeof image === 'object' && typeof (image as FirmwareStreamSource).open === 'function') {
     const s = image as FirmwareStreamSource;

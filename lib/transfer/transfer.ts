@@ -1,7 +1,8 @@
-import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { createWriteStream, promises as fsp } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { OnvifError, deviceText } from '../errors';
 import type { SoapClient } from '../transport/client';
+import { recyclingFileStream } from './source';
 
 /** How far a transfer got; `total` and `percent` only when the size is known. */
 export interface TransferProgress {
@@ -233,7 +234,7 @@ export async function upload(client: SoapClient, url: string, source: UploadSour
     }
     if (!stat.isFile()) throw new OnvifError('invalid-input', `${source} is not a file; give the path of the file to upload.`);
     size = stat.size;
-    body = () => createReadStream(source, { highWaterMark: 64 * 1024 });
+    body = () => recyclingFileStream(source);
   } else if (typeof source === 'function') {
     body = source;
   } else if (source instanceof Readable) {

@@ -537,12 +537,16 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
       let sent = 0;
       let inFlight = 0;
       let paused = false;
+      // A source that reuses its read buffers (RecyclingReadable in lib/transfer/source.ts) gets each one back
+      // once the socket has taken its bytes, and not before: until then the request may still hold it.
+      const recycle = (body as Readable & { recycle?: (chunk: Buffer) => void }).recycle?.bind(body);
       body.on('data', (chunk: Buffer) => {
         if (settled) return;
         inFlight += chunk.length;
         r.write(chunk, (e) => {
           inFlight -= chunk.length;
           if (e || settled) return;
+          recycle?.(chunk);
           sent += chunk.length;
           touch();
           req.onBodyBytes?.(sent);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chooseContentType } from '../../lib/apps';
 import { OnvifError } from '../../lib/errors';
-import { openFileSource } from '../../lib/transfer';
+import { openFileSource, recyclingFileStream } from '../../lib/transfer';
 import { useApps } from './support';
 
 /** A server that hashes what is POSTed to it (slowly at first, so backpressure holds chunks back), or serves `files`. */
@@ -19,8 +19,12 @@ async function server(files: Record<string, { body: Buffer; length?: boolean; st
       let n = 0;
       req.on('data', (c: Buffer) => {
         h.update(c);
-        // Pause now and then: the sender must not reuse a buffer the socket still holds.
-        if (++n % 50 === 0) {
+        // Pause now and then: the sender must not reuse a buffer the socket still holds. The long first pause lets
+        // the sender fill the kernel's buffers and its own send window, so many chunks wait in the request at once.
+        if (++n === 1) {
+          req.pause();
+          setTimeout(() => req.resume(), 300);
+        } else if (n % 50 === 0) {
           req.pause();
           setTimeout(() => req.resume(), 5);
         }
@@ -57,7 +61,7 @@ describe('apps: package sources and Content-Type choice', function () {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a file is uploaded byte for byte through the recycled read buffers, also when the receiver is slow', async () => {
-    const data = randomBytes(3 * 1024 * 1024 + 123);
+    const data = randomBytes(16 * 1024 * 1024 + 123);
     const file = path.join(dir, 'big.bin');
     writeFileSync(file, data);
     const srv = await server();
@@ -74,6 +78,26 @@ describe('apps: package sources and Content-Type choice', function () {
     } finally {
       await srv.close();
     }
+  });
+
+  it('a reader that keeps every chunk and hands none back gets the file intact (buffers are reused only when handed back)', async () => {
+    const data = randomBytes(5 * 256 * 1024 + 77);
+    const file = path.join(dir, 'kept.bin');
+    writeFileSync(file, data);
+    const kept: Buffer[] = [];
+    for await (const chunk of recyclingFileStream(file, 256 * 1024)) kept.push(chunk as Buffer);
+    assert.equal(kept.length, 6);
+    assert.ok(Buffer.concat(kept).equals(data), 'the chunks read hold the file as it is');
+    // Handed back, a chunk is read into again; one that was not lent (the short last one) is ignored.
+    const stream = recyclingFileStream(file, 256 * 1024);
+    const seen = new Set<Buffer>();
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      seen.add(chunk as Buffer);
+      stream.recycle(chunk as Buffer);
+    }
+    assert.ok(chunks === 6 && seen.size <= 3, `buffers handed back are read into again (${chunks} chunks in ${seen.size} buffers)`);
   });
 
   it('bad sources are refused with what to do', async () => {
