@@ -1,10 +1,11 @@
 import type { OnvifDevice } from '../device/onvif-device';
+import type { EventHub } from '../events/hub';
 import { OnvifError, isOnvifError } from '../errors';
 import { openImage, type FirmwareImage, type OpenedImage } from './source';
 import { FirmwareError, type FirmwareProgress, type FirmwareResult } from './types';
 import { upgradeFirmware, type FirmwareOptions } from './upgrade';
 
-export interface FleetUpgradeOptions extends Omit<FirmwareOptions, 'onProgress' | 'backupFirst'> {
+export interface FleetUpgradeOptions extends Omit<FirmwareOptions, 'onProgress' | 'backupFirst' | 'events'> {
   /** How many devices upgrade at once (default 1: a rolling upgrade). */
   concurrency?: number;
   /** Start no further device after the first failure (default true); those report 'not-started'. */
@@ -12,6 +13,8 @@ export interface FleetUpgradeOptions extends Omit<FirmwareOptions, 'onProgress' 
   /** A backup before each upgrade: the file for one device (e.g. `(d) => \`backups/${d.displayAddress}.bin\``). */
   backupFirst?: (device: OnvifDevice) => string | true | undefined;
   onProgress?(device: OnvifDevice, p: FirmwareProgress): void;
+  /** A device's shared event stream, when it has one (see FirmwareOptions.events). */
+  events?: (device: OnvifDevice) => EventHub | undefined;
   /** Each device's result as soon as it is known (a node sends one message per device). */
   onDeviceResult?(r: FleetDeviceResult): void;
 }
@@ -78,6 +81,7 @@ export async function upgradeFleet(devices: readonly OnvifDevice[], image: Firmw
       const result = await upgradeFirmware(device, shared, {
         ...options,
         backupFirst: options.backupFirst?.(device),
+        events: options.events?.(device),
         onProgress: (p) => options.onProgress?.(device, p),
       });
       done({ address, status: 'upgraded', result, version: result.after.firmwareVersion, text: `${address}: ${result.before.firmwareVersion} → ${result.after.firmwareVersion}` });

@@ -15,7 +15,8 @@
  * - options: expectVersion, expectModel, backupFirst (file path or true: the backup task runs first and its
  *   result is in `result.backup`), tryAnyway (no upgrade capability listed: try StartFirmwareUpgrade anyway),
  *   method ('auto' | 'http' | 'mtom'), legacyDownTimeMs, timeouts { maxUploadDelayMs, stallMs, answerMs,
- *   goneWithinMs, backMs }, signal, onProgress.
+ *   goneWithinMs, backMs }, signal, onProgress, events (a shared EventHub: the device's UploadInitiated,
+ *   UploadStatus, ShutdownInitiated and LastReboot events then become steps; UploadStatus adds devicePercent).
  * - Progress (FirmwareProgress): `phase` is checking → backup → starting → waiting → uploading → flashing →
  *   rebooting → verifying → done; `text` fits a node status; uploading adds percent/bytes/total, waiting and
  *   rebooting add remainingMs. Calls are throttled (a few per second at most while uploading).

@@ -11,6 +11,8 @@ export interface FirmwareProgress {
   text: string;
   /** uploading: percent of the image sent; backup: percent of the backup read. */
   percent?: number;
+  /** uploading: the percent the device says it has received (its UploadStatus event), when it sends one. */
+  devicePercent?: number;
   /** uploading: bytes sent and the image size. */
   bytes?: number;
   total?: number;

@@ -3,6 +3,7 @@ import { reachable } from '../configure/util';
 import { durationMs } from '../configure/util';
 import type { OnvifDevice } from '../device/onvif-device';
 import type { DeviceCapabilities } from '../device/types';
+import type { EventHub } from '../events/hub';
 import { OnvifError, deviceText, isOnvifError } from '../errors';
 import { listEventTopics } from '../events/topic-set';
 import { parseEnvelope } from '../soap/envelope';
@@ -12,6 +13,7 @@ import { sleep } from '../util/sleep';
 import { el } from '../xml/build';
 import { NS } from '../xml/namespaces';
 import { text as textOf } from '../xml/query';
+import { UpgradeEventFollower } from './device-events';
 import { mtomRequest } from './mtom';
 import { openImage, type FirmwareImage, type OpenedImage } from './source';
 import {
@@ -50,7 +52,16 @@ export interface FirmwareOptions {
   /** Cancels at any phase; the error says whether the device may still be flashing. */
   signal?: AbortSignal;
   onProgress?(p: FirmwareProgress): void;
+  /**
+   * The device's event stream (a shared EventHub, such as the one events nodes use): its UploadInitiated,
+   * UploadStatus, ShutdownInitiated and LastReboot events then show in the steps and the progress. Without it no
+   * pull point is taken for the upgrade. Nothing depends on the events.
+   */
+  events?: EventHub;
 }
+
+/** How long the upload waits for the event subscription to be up, when `events` is given. */
+const EVENTS_READY_MS = 3000;
 
 const DEFAULT_DOWNTIME_MS = 120_000;
 const DEFAULT_MAX_UPLOAD_DELAY_MS = 10 * 60_000;
@@ -197,6 +208,16 @@ const percentOf = (sent: number, size: number) => (size > 0 ? Math.min(100, Math
  */
 export async function upgradeFirmware(device: OnvifDevice, image: FirmwareImage, options: FirmwareOptions = {}): Promise<FirmwareResult> {
   const run = new UpgradeRun(device, options.onProgress);
+  const follower = options.events ? new UpgradeEventFollower(options.events, run) : undefined;
+  try {
+    return await upgrade(run, image, options, follower);
+  } finally {
+    follower?.stop();
+  }
+}
+
+async function upgrade(run: UpgradeRun, image: FirmwareImage, options: FirmwareOptions, follower: UpgradeEventFollower | undefined): Promise<FirmwareResult> {
+  const device = run.device;
   const signal = options.signal;
   const timeouts = options.timeouts ?? {};
   const where = device.displayAddress;
@@ -277,8 +298,10 @@ export async function upgradeFirmware(device: OnvifDevice, image: FirmwareImage,
   let uploadStarted = 0;
   let answered: 'accepted' | 'unknown';
   const stallMs = timeouts.stallMs ?? DEFAULT_STALL_MS;
-  const onUploadProgress = (p: { bytes: number; total?: number; percent?: number }) =>
-    run.progress({ phase: 'uploading', text: `uploading ${p.percent ?? 0} %`, percent: p.percent, bytes: Math.min(p.bytes, size), total: size });
+  const onUploadProgress = (p: { bytes: number; total?: number; percent?: number }) => {
+    const shown = { text: `uploading ${p.percent ?? 0} %`, percent: p.percent, bytes: Math.min(p.bytes, size), total: size };
+    run.progress({ phase: 'uploading', ...(follower ? follower.uploadProgress(shown) : shown) });
+  };
 
   if (method === 'http') {
     let expiredOnce = false;
@@ -323,6 +346,8 @@ export async function upgradeFirmware(device: OnvifDevice, image: FirmwareImage,
         }
         run.step(`waited UploadDelay (${delayMs / 1000} s)`);
       }
+      // Events raised before our pull point exists never arrive: give the subscription a moment to be up.
+      await follower?.whenListening(EVENTS_READY_MS, signal);
       checkAbort();
 
       // ---------------------------------------------------------------- uploading
@@ -369,6 +394,8 @@ export async function upgradeFirmware(device: OnvifDevice, image: FirmwareImage,
     }
   } else {
     // ---------------------------------------------------------------- legacy MTOM
+    await follower?.whenListening(EVENTS_READY_MS, signal);
+    checkAbort();
     run.enter('uploading', 'uploading 0 %');
     const request = mtomRequest(source);
     uploadStarted = Date.now();

@@ -325,6 +325,7 @@ export class SimulatedDevice extends EventEmitter {
       reboot: (downtimeMs) => this.reboot(downtimeMs),
       factoryReset: (kind) => this.factoryReset(kind),
       raiseEvent: (topic, item) => this.events.raiseEvent(topic, item),
+      eventsPulled: (maxMs) => this.events.eventsPulled(maxMs),
       report: (step, detail) => this.emit('firmware', step, detail),
     };
   }

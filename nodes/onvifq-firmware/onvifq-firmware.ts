@@ -212,6 +212,8 @@ export default function (RED: NodeAPI): void {
         concurrency: s.concurrency,
         stopOnFailure: s.stopOnFailure,
         backupFirst: s.backupFirst ? (device) => backupTarget(s, device) : undefined,
+        // The config node's device follows its own progress events on the pull point events nodes share.
+        events: (device) => (targets.some((t) => t.own && t.device === device) ? config!.eventHub() : undefined),
         signal,
         onProgress,
         onDeviceResult,

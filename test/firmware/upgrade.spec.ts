@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { OnvifDevice } from '../../lib/device/onvif-device';
+import { EventHub } from '../../lib/events';
 import {
   firmwareDryRun, isFirmwareError, upgradeFirmware, upgradeFleet, type FirmwareError, type FirmwareOptions, type FirmwarePhase, type FirmwareProgress,
 } from '../../lib/firmware';
@@ -88,6 +89,27 @@ describe('firmware: upgradeFirmware against the simulator', function () {
     const started = Date.parse(ops(sim, 'StartFirmwareUpgrade')[0]!.time);
     assert.ok(Date.parse(post!.time) - started >= 1000, 'the POST came after UploadDelay');
     assert.ok(r.steps.some((s) => /^upgraded 1\.0\.0 → 2\.0\.0$/.test(s.text)));
+  });
+
+  it('with the device\'s event stream: "the device reports that the upload began", "received the whole image", "announced its restart" in the steps; without it no pull point is taken', async () => {
+    const sim = await start();
+    const device = connect(sim);
+    const hub = new EventHub(async () => device);
+    try {
+      const r = await upgradeFirmware(device, image('2.0.0', 1024 * 1024), { ...FAST, expectVersion: '2.0.0', events: hub });
+      const texts = r.steps.map((s) => s.text);
+      const at = (re: RegExp) => texts.findIndex((t) => re.test(t));
+      assert.ok(at(/upload began \(UploadInitiated event\)/) >= 0, texts.join('\n'));
+      assert.ok(at(/received the whole image \(UploadStatus 100 %\)/) > at(/upload began/), texts.join('\n'));
+      assert.ok(at(/announced its restart \(ShutdownInitiated event\)/) > at(/received the whole image/), texts.join('\n'));
+      assert.ok(at(/went away to restart/) > at(/announced its restart/), 'the device sent the event before it went away');
+      assert.ok(ops(sim, 'CreatePullPointSubscription').length >= 1);
+    } finally {
+      await hub.close();
+    }
+    const plain = await start();
+    await upgradeFirmware(connect(plain), image('2.0.0'), { ...FAST, expectVersion: '2.0.0' });
+    assert.equal(ops(plain, 'CreatePullPointSubscription').length, 0, 'no events asked for, no subscription taken');
   });
 
   it('415: "the device rejected the image (HTTP 415): it is not valid for this model", not retried, the device keeps its firmware', async () => {

@@ -241,6 +241,23 @@ export class EventService implements SimulatedService {
     this.raiseEvent(topic, { source, data, operation: 'Changed' });
   }
 
+  /**
+   * Resolves once every pull point's queue is empty (what was raised has been pulled), or after `maxMs`: a device
+   * about to restart gives its last events (ShutdownInitiated) a moment to reach the clients that are listening.
+   */
+  eventsPulled(maxMs: number): Promise<void> {
+    const until = Date.now() + maxMs;
+    return new Promise((resolve) => {
+      const check = () => {
+        let waiting = false;
+        for (const pp of this.pullPoints.values()) if (pp.queueLength > 0) waiting = true;
+        if (!waiting || Date.now() >= until) resolve();
+        else setTimeout(check, 20);
+      };
+      check();
+    });
+  }
+
   private deliver(e: RaisedEvent): void {
     for (const pp of this.pullPoints.values()) if (pp.accepts(e)) pp.enqueue(e);
   }

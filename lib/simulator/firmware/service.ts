@@ -66,6 +66,8 @@ export interface FirmwareHost {
   reboot(downtimeMs: number): void;
   factoryReset(kind: 'Hard'): void;
   raiseEvent(topic: string, item: EventItem): void;
+  /** Resolves once the raised events were pulled (at most `maxMs`). */
+  eventsPulled(maxMs: number): Promise<void>;
   /** For tests: 'accepted', 'rejected', 'flashing', 'applied' as they happen. */
   report(step: 'accepted' | 'rejected' | 'flashing' | 'restarting', detail: string): void;
 }
@@ -344,15 +346,24 @@ export class FirmwareService implements SimulatedService {
   private flashThenRestart(header: FirmwareHeader, outcome: FirmwareOutcome | undefined): void {
     this.host.report('flashing', header.version);
     this.flashTimer = setTimeout(() => {
-      this.flashTimer = undefined;
       this.host.raiseEvent('tns1:Device/OperationMode/ShutdownInitiated', {});
-      if (outcome?.kind === 'factory-default') this.host.factoryReset('Hard');
-      // The flash "did not take": the old image boots again.
-      if (outcome?.kind !== 'old-version') this.host.state.deviceInformation.FirmwareVersion = header.version;
-      this.host.changed('firmware');
-      this.host.report('restarting', this.host.state.deviceInformation.FirmwareVersion);
-      this.host.reboot(this.options.expectedDownTimeMs);
+      // Like a real device, let the shutdown event go out before the network goes down (bounded: a pull point
+      // nobody pulls must not hold the restart back).
+      void this.host.eventsPulled(500).then(() => {
+        if (this.flashTimer === timer) this.restartWith(header, outcome);
+      });
     }, this.options.flashMs);
+    const timer = this.flashTimer;
+  }
+
+  private restartWith(header: FirmwareHeader, outcome: FirmwareOutcome | undefined): void {
+    this.flashTimer = undefined;
+    if (outcome?.kind === 'factory-default') this.host.factoryReset('Hard');
+    // The flash "did not take": the old image boots again.
+    if (outcome?.kind !== 'old-version') this.host.state.deviceInformation.FirmwareVersion = header.version;
+    this.host.changed('firmware');
+    this.host.report('restarting', this.host.state.deviceInformation.FirmwareVersion);
+    this.host.reboot(this.options.expectedDownTimeMs);
   }
 }
 
