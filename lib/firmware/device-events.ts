@@ -1,4 +1,4 @@
-import type { Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import type { EventHub } from '../events/hub';
 import type { OnvifEvent } from '../events/notifications';
 import type { FirmwarePhase, FirmwareProgress } from './types';
@@ -48,22 +48,22 @@ export class UpgradeEventFollower {
    */
   whenListening(maxMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      let finished = false;
-      let sub: Subscription | undefined;
+      // The state comes at once on subscribing; a closed Subscription ends what is added to it straight away.
+      const watching = new Subscription();
       const done = () => {
-        if (finished) return;
-        finished = true;
+        if (watching.closed) return;
+        watching.unsubscribe();
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
-        sub?.unsubscribe();
         resolve();
       };
       const timer = setTimeout(done, maxMs);
       signal?.addEventListener('abort', done, { once: true });
-      sub = this.hub.state$.subscribe((s) => {
-        if (s.status !== 'idle' && s.status !== 'subscribing') done();
-      });
-      if (finished) sub.unsubscribe();
+      watching.add(
+        this.hub.state$.subscribe((s) => {
+          if (s.status !== 'idle' && s.status !== 'subscribing') done();
+        }),
+      );
     });
   }
 
