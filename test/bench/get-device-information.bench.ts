@@ -43,6 +43,8 @@ const FIXED_ANSWER =
 interface Figures {
   opsPerSec: number;
   cpuUsPerCall: number;
+  /** CPU the device process spent per call (against the simulator). */
+  deviceCpuUsPerCall?: number;
   p50: number;
   p99: number;
   requestsPerCall?: number;
@@ -71,7 +73,7 @@ interface Entry {
  * machine's load (other builds, other tests) falls on all of them alike and ratios stay meaningful. Time and client
  * CPU are taken around each block only; latency per call (per batch of `parallel` calls).
  */
-async function interleaved(entries: Record<string, Entry>, calls: number, warmup: number, block = 100): Promise<Record<string, Figures>> {
+async function interleaved(entries: Record<string, Entry>, calls: number, warmup: number, deviceCpuUs?: () => Promise<number>, block = 100): Promise<Record<string, Figures>> {
   const names = Object.keys(entries);
   /** `n` calls (a last batch of fewer than `parallel` when it does not divide). */
   const run = async (e: Entry, n: number, lat?: number[]) => {
@@ -94,18 +96,21 @@ async function interleaved(entries: Record<string, Entry>, calls: number, warmup
     }
   };
   for (let done = 0; done < warmup; done += block) for (const name of names) await attempt(name, Math.min(block, warmup - done));
-  const tally = Object.fromEntries(names.map((n) => [n, { ms: 0, cpuUs: 0, lat: [] as number[] }]));
+  const tally = Object.fromEntries(names.map((n) => [n, { ms: 0, cpuUs: 0, deviceUs: 0, lat: [] as number[] }]));
   for (let b = 0, done = 0; done < calls; b++, done += block) {
     const n = Math.min(block, calls - done);
     for (let k = 0; k < names.length; k++) {
       const name = names[(b + k) % names.length]!;
       const t = tally[name]!;
+      // The device process's CPU is read outside the timed part (an IPC round trip each way).
+      const device0 = await deviceCpuUs?.();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       await attempt(name, n, t.lat);
       t.ms += performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
       t.cpuUs += cpu.user + cpu.system;
+      if (device0 !== undefined) t.deviceUs += (await deviceCpuUs!()) - device0;
     }
   }
   const out: Record<string, Figures> = {};
@@ -116,7 +121,13 @@ async function interleaved(entries: Record<string, Entry>, calls: number, warmup
     }
     const t = tally[name]!;
     const lat = t.lat.sort((a, b) => a - b);
-    out[name] = { opsPerSec: (calls * 1000) / t.ms, cpuUsPerCall: t.cpuUs / calls, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+    out[name] = {
+      opsPerSec: (calls * 1000) / t.ms,
+      cpuUsPerCall: t.cpuUs / calls,
+      ...(deviceCpuUs ? { deviceCpuUsPerCall: t.deviceUs / calls } : {}),
+      p50: percentile(lat, 50),
+      p99: percentile(lat, 99),
+    };
   }
   return out;
 }
@@ -260,7 +271,7 @@ export async function benchGetDeviceInformation(): Promise<void> {
           clients[name] = { client, parallel: name === 'ours x8' ? 8 : 1 };
         }
         const before = await sim.send<number[]>({ cmd: 'requestsEach' });
-        const figures = await interleaved(clients, calls, warmup);
+        const figures = await interleaved(clients, calls, warmup, () => sim.send<number>({ cmd: 'cpu' }));
         const after = await sim.send<number[]>({ cmd: 'requestsEach' });
         for (const [i, name] of contenders.entries()) {
           if (!figures[name]!.error) figures[name]!.requestsPerCall = (after[i]! - before[i]!) / clients[name]!.made!;
@@ -284,7 +295,8 @@ export async function benchGetDeviceInformation(): Promise<void> {
       for (const [round, x] of f.entries()) if (x.error) console.log(`  ${labels[name]} failed in round ${round + 1}: ${x.error}`);
       console.log(
         `  ${labels[name]!.padEnd(34)} ${spread(ops(name)).padEnd(20)} ops/s   p50 ${spread(f.map((x) => x.p50), 2)} ms   p99 ${spread(f.map((x) => x.p99), 2)} ms   ` +
-          `${spread(f.map((x) => x.requestsPerCall!), 3)} HTTP requests per call   client CPU ${spread(f.map((x) => x.cpuUsPerCall))} µs/call`,
+          `${spread(f.map((x) => x.requestsPerCall!), 3)} HTTP requests per call   client CPU ${spread(f.map((x) => x.cpuUsPerCall))} µs/call   ` +
+          `device CPU ${spread(f.map((x) => x.deviceCpuUsPerCall!))} µs/call`,
       );
     }
     const vsOnvif = opsRounds.map((r) => r.ours!.opsPerSec / r['npm onvif']!.opsPerSec);

@@ -18,7 +18,8 @@ export type ChildCommand =
   | { cmd: 'requestsEach' }
   | { cmd: 'pulling' }
   | { cmd: 'burst'; count: number; chunk: number }
-  | { cmd: 'paced'; rate: number; ms: number };
+  | { cmd: 'paced'; rate: number; ms: number }
+  | { cmd: 'cpu' };
 
 let sims: SimulatedDevice[] = [];
 let fixed: Server | undefined;
@@ -75,6 +76,11 @@ async function handle(m: ChildCommand): Promise<unknown> {
     case 'fixed':
       await stopAll();
       return startFixed(m.answer);
+    case 'cpu': {
+      // The device process's CPU so far (µs, user + system): the bench takes differences around a measured run.
+      const c = process.cpuUsage();
+      return c.user + c.system;
+    }
     case 'requestsEach':
       return sims.map((s) => s.stats.httpRequests);
     case 'pulling':
