@@ -6,7 +6,7 @@ import type { SoapFault } from '../soap/fault';
 import type { XmlContent } from '../xml/build';
 import { DigestSession, chooseDigestChallenge, parseAuthChallenges, parseDigestChallenges, unusableReason } from './digest';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { createAgents, hostPort, sendOnce, sendStreaming, type RawResponse, type SendResult, type StreamResult } from './http';
 import { badResponseError, faultError, faultMessage, isNotAuthorizedFault } from './messages';
 import type { AuthMethodInUse, AuthMode, SoapCallOptions, SoapResponse, TransportOptions } from './types';
@@ -238,7 +238,7 @@ export class SoapClient {
         return init.body?.();
       },
       send: (headers, body, trace) =>
-        sendStreaming(this.agents, {
+        closeUnsent(init, body, sendStreaming(this.agents, {
           method: init.method,
           url: target,
           headers,
@@ -256,7 +256,7 @@ export class SoapClient {
               }
             : init.onBodyBytes,
           sinkFor: (status, h) => (status >= 200 && status < 300 ? init.sink(status, h) : undefined),
-        }),
+        })),
       resendable: () => init.replayable !== false,
       judge: (res, plan) => {
         if (res.bodyStarted) bodyUsed = true;
@@ -529,6 +529,19 @@ export class SoapClient {
         throw err;
       }
     }
+  }
+}
+
+/**
+ * A stream opened for one attempt and not sent to its end (a challenge or a refusal came first, or the
+ * connection broke) is closed once the attempt settles: a file behind it must not stay open until garbage
+ * collection. A one-shot stream (replayable: false) is the caller's, and may be needed for the next attempt.
+ */
+async function closeUnsent<T>(init: TransferInit, body: unknown, sending: Promise<T>): Promise<T> {
+  try {
+    return await sending;
+  } finally {
+    if (init.replayable !== false && body instanceof Readable && !body.destroyed) body.destroy();
   }
 }
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,11 +9,18 @@ import { chooseContentType } from '../../lib/apps';
 import { OnvifError } from '../../lib/errors';
 import { openFileSource, recyclingFileStream } from '../../lib/transfer';
 import { useApps } from './support';
+import { waitFor } from '../support/wait';
 
 /** A server that hashes what is POSTed to it (slowly at first, so backpressure holds chunks back), or serves `files`. */
 async function server(files: Record<string, { body: Buffer; length?: boolean; status?: number }> = {}): Promise<{ base: string; hashes: string[]; close(): Promise<void> }> {
   const hashes: string[] = [];
   const s: Server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/refuse') {
+      // Refused at once, whatever the body: the client must not keep the file open.
+      res.writeHead(403, { Connection: 'close' }).end('not allowed');
+      req.socket.end();
+      return;
+    }
     if (req.method === 'POST') {
       const h = createHash('sha256');
       let n = 0;
@@ -75,6 +82,27 @@ describe('apps: package sources and Content-Type choice', function () {
       await device.upload(`${srv.base}/upload`, opened.source, { size: opened.size });
       const expected = createHash('sha256').update(data).digest('hex');
       assert.deepEqual(srv.hashes, [expected, expected]);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('a refused upload leaves the file closed (not open until garbage collection)', async () => {
+    const file = path.join(dir, 'refused.bin');
+    writeFileSync(file, randomBytes(4 * 1024 * 1024));
+    const srv = await server();
+    const device = env.open(await env.sim({ auth: 'none' }), {});
+    const openHere = () => readdirSync('/proc/self/fd').some((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === file;
+      } catch {
+        return false;
+      }
+    });
+    try {
+      const opened = await openFileSource({ file });
+      await assert.rejects(device.upload(`${srv.base}/refuse`, opened.source, { size: opened.size }), /403|refused|not allowed/i);
+      await waitFor('the refused upload to close its file', () => !openHere(), 5000);
     } finally {
       await srv.close();
     }
