@@ -57,6 +57,18 @@ describe('onvifq firmware (CLI)', function () {
     assert.equal(sim.state.deviceInformation.FirmwareVersion, '2.0.0');
   });
 
+  it('--device-events: the device\'s own account on stderr ("the device reports that the upload began", "… announced its restart")', async () => {
+    const sim = await start();
+    const r = await onvifq(['firmware', sim.xaddr, file, '--expect-version', '2.0.0', '--device-events']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    for (const expected of [/^the device reports that the upload began/, /^the device reports that it received the whole image/, /^the device announced its restart/]) {
+      assert.ok(lines.some((l) => expected.test(l)), `stderr matches ${expected}:\n${r.stderr}`);
+    }
+    assert.ok(sim.requests.some((q) => q.operation === 'CreatePullPointSubscription'));
+    assert.equal(JSON.parse(r.stdout).after.firmwareVersion, '2.0.0');
+  });
+
   it('--dry-run says "Would upgrade …" and changes nothing', async () => {
     const sim = await start();
     const r = await onvifq(['firmware', sim.xaddr, file, '--dry-run', '--expect-version', '2.0.0']);

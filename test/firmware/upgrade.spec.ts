@@ -93,10 +93,14 @@ describe('firmware: upgradeFirmware against the simulator', function () {
 
   it('with the device\'s event stream: "the device reports that the upload began", "received the whole image", "announced its restart" in the steps; without it no pull point is taken', async () => {
     const sim = await start();
+    // The device checks the image for a while before it answers, so its UploadStatus 100 % comes during the upload.
+    sim.injectFirmwareOutcome({ kind: 'slow', answerAfterMs: 1500 });
     const device = connect(sim);
     const hub = new EventHub(async () => device);
+    const seen: FirmwareProgress[] = [];
     try {
-      const r = await upgradeFirmware(device, image('2.0.0', 1024 * 1024), { ...FAST, expectVersion: '2.0.0', events: hub });
+      const r = await upgradeFirmware(device, image('2.0.0', 1024 * 1024), { ...FAST, expectVersion: '2.0.0', events: hub, onProgress: (p) => seen.push(p) });
+      assert.ok(seen.some((p) => p.phase === 'uploading' && p.devicePercent === 100 && p.percent === 100), 'the device\'s own percent shows in the upload progress');
       const texts = r.steps.map((s) => s.text);
       const at = (re: RegExp) => texts.findIndex((t) => re.test(t));
       assert.ok(at(/upload began \(UploadInitiated event\)/) >= 0, texts.join('\n'));

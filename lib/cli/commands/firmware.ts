@@ -1,11 +1,12 @@
 import { OnvifDevice } from '../../device/onvif-device';
+import { EventHub } from '../../events/hub';
 import { firmwareDryRun, upgradeFirmware, type FirmwareOptions } from '../../firmware';
 import { DEVICE_FLAGS, UsageError, deviceOptions, parseArgs, type Command } from '../args';
 
 const FLAGS = {
   ...DEVICE_FLAGS,
   values: [...DEVICE_FLAGS.values, 'expect-version', 'expect-model', 'backup-first', 'method'],
-  booleans: [...DEVICE_FLAGS.booleans, 'dry-run', 'try-anyway'],
+  booleans: [...DEVICE_FLAGS.booleans, 'dry-run', 'try-anyway', 'device-events'],
 };
 
 export const firmware: Command = {
@@ -21,6 +22,8 @@ export const firmware: Command = {
     '  --dry-run             check capability, model, reachability and version; change nothing',
     '  --try-anyway          upgrade even when the capabilities list no firmware upgrade',
     '  --method M            auto (default) | http | mtom (the legacy UpgradeSystemFirmware)',
+    "  --device-events       also show the device's own account (upload began, percent received, restart announced):",
+    '                        takes one event subscription (pull point) on the device during the upgrade',
     '  Ctrl-C cancels: before the upload nothing happens; once the image is sent the device may still be flashing (never power it off).',
   ],
   async run(argv, io) {
@@ -41,6 +44,7 @@ export const firmware: Command = {
     const device = new OnvifDevice(deviceOptions(address, flags));
     const print = (v: unknown) => io.out(JSON.stringify(v, null, flags.compact ? undefined : 2));
     const onCancel = () => io.progress?.('cancelling… (the error says whether the device may still be flashing)');
+    let hub: EventHub | undefined;
     io.signal.addEventListener('abort', onCancel, { once: true });
     try {
       if (flags['dry-run']) {
@@ -50,17 +54,23 @@ export const firmware: Command = {
         return;
       }
       let last = '';
+      hub = flags['device-events'] ? new EventHub(async () => device) : undefined;
       const result = await upgradeFirmware(device, image, {
         ...common,
         backupFirst: flags['backup-first'] as string | undefined,
+        events: hub,
         onProgress: (p) => {
-          if (p.text !== last) io.progress?.((last = p.text));
+          const text = p.devicePercent !== undefined ? `${p.text} (the device has ${p.devicePercent} %)` : p.text;
+          if (text !== last) io.progress?.((last = text));
         },
       });
+      // What the device said about itself, from its events (also in the result's steps).
+      if (hub) for (const s of result.steps) if (/^the device (reports|announced)/.test(s.text)) io.progress?.(s.text);
       for (const w of result.warnings) io.progress?.(`warning: ${w}`);
       print(result);
     } finally {
       io.signal.removeEventListener('abort', onCancel);
+      await hub?.close();
       await device.close();
     }
   },
