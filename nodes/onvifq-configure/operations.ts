@@ -38,6 +38,16 @@ export interface CatalogueEntry {
 const TZ = 'CET-1CEST,M3.5.0,M10.5.0/3';
 const USER_LEVELS = ['Administrator', 'Operator', 'User'];
 
+/** Where enableHttps and renewCertificate take their certificate from: made by the device, signed by your CA, or your own. */
+const CERTIFICATE_SOURCE_FIELDS: readonly FormField[] = [
+  { path: 'source', label: 'Certificate', kind: 'select', options: ['self-signed', 'ca', 'certificate'] },
+  { path: 'caCertificate', label: 'CA certificate (PEM)', kind: 'text', placeholder: "source 'ca': -----BEGIN CERTIFICATE-----…" },
+  { path: 'certificate', label: 'Certificate (PEM)', kind: 'text', placeholder: "source 'certificate': the device's certificate" },
+  { path: 'chain', label: 'Issuers (PEM)', kind: 'text', placeholder: "source 'certificate': the CA certificate(s)" },
+  { path: 'caKey', label: 'CA key or private key (PEM)', kind: 'password' },
+  { path: 'validDays', label: 'Valid for (days)', kind: 'number', placeholder: '365' },
+];
+
 const entries: CatalogueEntry[] = [
   // Network
   { name: 'GetHostname', group: 'Network', summary: 'The host name and whether it comes from DHCP.', example: {}, returns: '{ HostnameInformation: { FromDHCP, Name } }' },
@@ -230,12 +240,7 @@ const entries: CatalogueEntry[] = [
     example: { source: 'self-signed', httpOff: false },
     returns: "{ source, address (https), tls: { ca } | { fingerprint }, fingerprint, ca?, certificate: { subject, issuer, subjectAltName, fingerprint, notAfter, daysLeft }, certificationPathId, keyId, httpDisabled }",
     fields: [
-      { path: 'source', label: 'Certificate', kind: 'select', options: ['self-signed', 'ca', 'certificate'] },
-      { path: 'caCertificate', label: 'CA certificate (PEM)', kind: 'text', placeholder: "source 'ca': -----BEGIN CERTIFICATE-----…" },
-      { path: 'certificate', label: 'Certificate (PEM)', kind: 'text', placeholder: "source 'certificate': the device's certificate" },
-      { path: 'chain', label: 'Issuers (PEM)', kind: 'text', placeholder: "source 'certificate': the CA certificate(s)" },
-      { path: 'caKey', label: 'CA key or private key (PEM)', kind: 'password' },
-      { path: 'validDays', label: 'Valid for (days)', kind: 'number', placeholder: '365' },
+      ...CERTIFICATE_SOURCE_FIELDS,
       { path: 'httpOff', label: 'Then turn HTTP off', kind: 'bool' },
     ],
   },
@@ -245,12 +250,7 @@ const entries: CatalogueEntry[] = [
     example: { source: 'self-signed' },
     returns: '{ source, address, tls, fingerprint, ca?, certificate, certificationPathId, keyId, httpDisabled }',
     fields: [
-      { path: 'source', label: 'Certificate', kind: 'select', options: ['self-signed', 'ca', 'certificate'] },
-      { path: 'caCertificate', label: 'CA certificate (PEM)', kind: 'text', placeholder: "source 'ca': -----BEGIN CERTIFICATE-----…" },
-      { path: 'certificate', label: 'Certificate (PEM)', kind: 'text', placeholder: "source 'certificate': the device's certificate" },
-      { path: 'chain', label: 'Issuers (PEM)', kind: 'text', placeholder: "source 'certificate': the CA certificate(s)" },
-      { path: 'caKey', label: 'CA key or private key (PEM)', kind: 'password' },
-      { path: 'validDays', label: 'Valid for (days)', kind: 'number', placeholder: '365' },
+      ...CERTIFICATE_SOURCE_FIELDS,
     ],
   },
   {

@@ -5,11 +5,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import * as path from 'node:path';
 import { makeLicense } from '../../lib/simulator';
-import { OUTPUT, skipWith, validateFiles, validationUnavailable } from '../support/shared';
+import { OUTPUT, skipWith, validateFiles, validateRequests, validationUnavailable } from '../support/shared';
 import { ADMIN, counterPackage, useApps } from './support';
 
 interface RawAnswer {
@@ -206,18 +206,10 @@ describe('apps: every request the library sends validates against the official s
     for (const op of ['GetServiceCapabilities', 'GetInstalledApps', 'GetAppsInfo', 'Activate', 'Deactivate', 'Uninstall', 'InstallLicense', 'GetDeviceId']) assert.ok(ops.has(op), `${op} was sent`);
     for (const r of sent.filter((x) => x.body.includes('<AppID>') || x.body.includes('License>'))) assert.doesNotMatch(r.body, /<\w+:(AppID|License)>/, 'children are unqualified');
     assert.ok(sent.some((r) => /<ans:GetAppsInfo><AppID>Counter<\/AppID><\/ans:GetAppsInfo>/.test(r.body)));
-    const dir = path.join(OUTPUT, 'apps-requests');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const files = sent.map((r, i) => {
-      const f = path.join(dir, `${String(i).padStart(3, '0')}-${r.operation}.xml`);
-      writeFileSync(f, r.body);
-      return f;
-    });
-    const result = validateFiles(files);
+    const result = validateRequests('apps-requests', sent);
     assert.equal(result.code, 0, result.output);
     // A request with a qualified child is what the schema forbids: the validator notices (so the check can fail).
-    const wrong = path.join(dir, 'qualified-child.xml');
+    const wrong = path.join(OUTPUT, 'apps-requests', 'qualified-child.xml');
     writeFileSync(wrong, envelope('<ans:GetAppsInfo><ans:AppID>Counter</ans:AppID></ans:GetAppsInfo>'));
     assert.notEqual(validateFiles([wrong]).code, 0);
   });

@@ -4,11 +4,9 @@
  * checked against the official schemas.
  */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { SimulatedDevice } from '../../lib/simulator';
-import { OUTPUT, skipWith, validateFiles, validationUnavailable } from '../support/shared';
+import { skipWith, validateRequests, validationUnavailable } from '../support/shared';
 
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
 
@@ -80,16 +78,8 @@ describe('configure: every request of the issue-4 operation list validates again
     const operations = new Set(sent.map((r) => r.operation));
     for (const [op] of CALLS) assert.ok(operations.has(op), `${op} was sent`);
 
-    const dir = path.join(OUTPUT, 'configure-requests');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const files = sent.map((r, i) => {
-      const f = path.join(dir, `${String(i).padStart(3, '0')}-${r.operation ?? 'request'}.xml`);
-      writeFileSync(f, r.body);
-      return f;
-    });
-    console.log(`      ${files.length} requests, ${operations.size} operations`);
-    const result = validateFiles(files);
+    const result = validateRequests('configure-requests', sent);
+    console.log(`      ${result.files.length} requests, ${operations.size} operations`);
     assert.equal(result.code, 0, result.output);
   });
 });

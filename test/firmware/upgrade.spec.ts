@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -17,7 +17,7 @@ import {
 } from '../../lib/firmware';
 import { FIRMWARE_PATH_PREFIX, makeFirmware, SimulatedDevice, type SimulatedRequest, type SimulatorOptions } from '../../lib/simulator';
 import { freeTcpPort } from '../support/ports';
-import { OUTPUT, skipWith, validateFiles, validationUnavailable } from '../support/shared';
+import { skipWith, validateRequests, validationUnavailable } from '../support/shared';
 
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
 const MODEL = 'SimQ-1';
@@ -472,19 +472,11 @@ describe('firmware: upgradeFirmware against the simulator', function () {
     await upgradeFirmware(connect(http), image(), { ...FAST, backupFirst: true });
     const legacy = await start({ firmwareMode: 'legacy' });
     await upgradeFirmware(connect(legacy), image(), FAST);
-    const dir = path.join(OUTPUT, 'firmware-requests');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
     const sent = [...http.requests, ...legacy.requests].filter((r) => r.method === 'POST' && r.body.includes('Envelope'));
     const names = new Set(sent.map((r) => r.operation));
     for (const op of ['StartFirmwareUpgrade', 'UpgradeSystemFirmware', 'GetDeviceInformation', 'GetSystemDateAndTime', 'GetEventProperties']) assert.ok(names.has(op), `${op} was sent`);
-    const files = sent.map((r, i) => {
-      const f = path.join(dir, `${String(i).padStart(3, '0')}-${r.operation ?? 'request'}.xml`);
-      writeFileSync(f, r.body);
-      return f;
-    });
-    console.log(`      ${files.length} requests, ${names.size} operations`);
-    const result = validateFiles(files);
+    const result = validateRequests('firmware-requests', sent);
+    console.log(`      ${result.files.length} requests, ${names.size} operations`);
     assert.equal(result.code, 0, result.output);
   });
 });

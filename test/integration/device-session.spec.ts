@@ -1,11 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { OnvifError } from '../../lib/errors';
 import { SimulatedDevice } from '../../lib/simulator';
 import { NS } from '../../lib/xml/namespaces';
-import { OUTPUT, skipWith, validateFiles, validationUnavailable } from '../support/shared';
+import { skipWith, validateRequests, validationUnavailable } from '../support/shared';
 
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
 
@@ -252,18 +250,9 @@ describe('OnvifDevice against the simulated Profile Q device', () => {
       ['GetEndpointReference'],
     ];
     for (const [op, params] of calls) await device.call(op, params);
-    const dir = path.join(OUTPUT, 'captured-requests');
-    mkdirSync(dir, { recursive: true });
-    const files = sim.requests
-      .filter((r) => r.method === 'POST' && r.body.includes('Envelope'))
-      .map((r, i) => {
-        const f = path.join(dir, `${String(i).padStart(3, '0')}-${r.operation ?? 'request'}.xml`);
-        writeFileSync(f, r.body);
-        return f;
-      });
+    const result = validateRequests('captured-requests', sim.requests.filter((r) => r.method === 'POST' && r.body.includes('Envelope')));
     const kinds = new Set(sim.requests.map((r) => r.operation));
-    console.log(`      ${files.length} captured requests, ${kinds.size} operation types`);
-    const result = validateFiles(files);
+    console.log(`      ${result.files.length} captured requests, ${kinds.size} operation types`);
     assert.equal(result.code, 0, result.output);
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -35,6 +35,22 @@ export function validateFiles(files: string[]): { code: number; output: string }
     const err = e as { status?: number; stdout?: string; stderr?: string };
     return { code: err.status ?? 1, output: `${err.stdout ?? ''}${err.stderr ?? ''}` };
   }
+}
+
+/**
+ * Write the SOAP requests a simulator received to a fresh folder under test/output (one file each, numbered and named
+ * by operation, kept for a look after a failure) and validate them all against the schemas.
+ */
+export function validateRequests(folder: string, requests: ReadonlyArray<{ body: string; operation?: string }>): { code: number; output: string; files: string[] } {
+  const dir = path.join(OUTPUT, folder);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const files = requests.map((r, i) => {
+    const f = path.join(dir, `${String(i).padStart(3, '0')}-${r.operation ?? 'request'}.xml`);
+    writeFileSync(f, r.body);
+    return f;
+  });
+  return { ...validateFiles(files), files };
 }
 
 /**

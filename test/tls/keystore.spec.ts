@@ -4,12 +4,10 @@
  * access classes, and every request the TLS tasks send validated against the official schemas.
  */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
 import { certificateReport, enableHttps, explainKeystoreError, Keystore, renewCertificate, signCsr } from '../../lib/tls';
-import { OUTPUT, skipWith, validateFiles, validationUnavailable } from '../support/shared';
+import { skipWith, validateRequests, validationUnavailable } from '../support/shared';
 import { derOf, makeCa, makeServerCertificate, pkcs12Of, type TestCa } from './pki';
 import { ADMIN, QUICK, rejects } from './support';
 
@@ -171,16 +169,8 @@ describe('tls: keystore client and the simulated tas service', function () {
       'DeleteCertificationPath', 'DeleteCertificate', 'DeleteKey', 'UploadPassphrase', 'DeletePassphrase', 'GetAllKeys', 'GetAllCertificates', 'GetCertificationPath']) {
       assert.ok(operations.has(op), `${op} was sent`);
     }
-    const dir = path.join(OUTPUT, 'tls-requests');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const files = sent.map((r, i) => {
-      const f = path.join(dir, `${String(i).padStart(3, '0')}-${r.operation ?? 'request'}.xml`);
-      writeFileSync(f, r.body);
-      return f;
-    });
-    console.log(`      ${files.length} requests, ${operations.size} operations`);
-    const result = validateFiles(files);
+    const result = validateRequests('tls-requests', sent);
+    console.log(`      ${result.files.length} requests, ${operations.size} operations`);
     assert.equal(result.code, 0, result.output.slice(0, 4000));
   });
 });
