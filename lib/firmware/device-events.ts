@@ -10,6 +10,14 @@ const SHUTDOWN_INITIATED = 'tns1:Device/OperationMode/ShutdownInitiated';
 const LAST_REBOOT = 'tns1:Monitoring/OperatingTime/LastReboot';
 const FILTER = `${UPLOAD_STATUS}|${UPLOAD_INITIATED}|${SHUTDOWN_INITIATED}|${LAST_REBOOT}`;
 
+/**
+ * Whether a step of an upgrade's result came from the device's own events: the follower's steps, and only they, say
+ * "the device reports …" or "the device announced …" (the upgrade's own say what the client saw: "went away", "is back").
+ */
+export function isDeviceReport(step: { text: string }): boolean {
+  return /^the device (reports|announced) /.test(step.text);
+}
+
 /** What the follower writes to: the upgrade's steps and progress. */
 export interface UpgradeLog {
   readonly phase: FirmwarePhase;
@@ -36,10 +44,9 @@ export class UpgradeEventFollower {
     this.subscription = hub.events(FILTER).subscribe({ next: (e) => this.seen(e), error: () => undefined });
   }
 
-  /** The client's own upload progress, so device percentages can be added to it. */
-  uploadProgress(p: Omit<FirmwareProgress, 'phase'>): Omit<FirmwareProgress, 'phase'> {
+  /** The client's own latest upload progress, which a device percentage is shown with. */
+  noteUploadProgress(p: Omit<FirmwareProgress, 'phase'>): void {
     this.lastUpload = p;
-    return p;
   }
 
   /**

@@ -300,7 +300,8 @@ async function upgrade(run: UpgradeRun, image: FirmwareImage, options: FirmwareO
   const stallMs = timeouts.stallMs ?? DEFAULT_STALL_MS;
   const onUploadProgress = (p: { bytes: number; total?: number; percent?: number }) => {
     const shown = { text: `uploading ${p.percent ?? 0} %`, percent: p.percent, bytes: Math.min(p.bytes, size), total: size };
-    run.progress({ phase: 'uploading', ...(follower ? follower.uploadProgress(shown) : shown) });
+    follower?.noteUploadProgress(shown);
+    run.progress({ phase: 'uploading', ...shown });
   };
 
   if (method === 'http') {

@@ -106,10 +106,6 @@ export interface RecyclingReadable extends Readable {
   recycle(chunk: Buffer): void;
 }
 
-export function isRecycling(stream: unknown): stream is RecyclingReadable {
-  return stream instanceof Readable && typeof (stream as Partial<RecyclingReadable>).recycle === 'function';
-}
-
 /**
  * A file as a stream that reads into reused buffers instead of a new buffer per read. Fresh buffers cost page
  * faults and garbage for every slice: an upload of 200 MB that way took twice curl's CPU, and the freed buffers

@@ -18,6 +18,7 @@ import {
 import { FIRMWARE_PATH_PREFIX, makeFirmware, SimulatedDevice, type SimulatedRequest, type SimulatorOptions } from '../../lib/simulator';
 import { freeTcpPort } from '../support/ports';
 import { skipWith, validateRequests, validationUnavailable } from '../support/shared';
+import { rejection } from '../support/rejection';
 
 const ADMIN = { username: 'admin', password: 'Adm1n-secret' };
 const MODEL = 'SimQ-1';
@@ -26,15 +27,7 @@ const image = (version = '2.0.0', payloadBytes = 256 * 1024, model = MODEL) => m
 const FAST = { timeouts: { goneWithinMs: 5000, backMs: 20_000, stallMs: 10_000 }, legacyDownTimeMs: 1500 } satisfies FirmwareOptions;
 
 /** What upgradeFirmware rejected with (fails the test when it resolved). */
-async function failure(p: Promise<unknown>): Promise<FirmwareError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isFirmwareError(e), `a FirmwareError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('the upgrade should have failed');
-}
+const failure = (p: Promise<unknown>): Promise<FirmwareError> => rejection(p, isFirmwareError, 'a FirmwareError');
 
 describe('firmware: upgradeFirmware against the simulator', function () {
   this.timeout(90_000);

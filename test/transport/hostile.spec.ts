@@ -17,21 +17,14 @@ import { NS } from '../../lib/xml/namespaces';
 import type { CallCost } from '../support/call-child';
 import { rawHttpServer } from '../support/raw-http';
 import { NS_SOAP, TestServer, envelope, sendSoap, type Handler } from './soap-server';
+import { rejection } from '../support/rejection';
 
 const GET_INFO = el(NS.tds, 'GetDeviceInformation');
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** A message with one device text cut at the limit, plus our own words around it. */
 const MESSAGE_BOUND = DEVICE_TEXT_LIMIT + 400;
 
-async function expectError(p: Promise<unknown>): Promise<OnvifError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof OnvifError, `expected OnvifError, got ${e}`);
-    return e;
-  }
-  assert.fail('expected the call to fail');
-}
+const expectError = (p: Promise<unknown>): Promise<OnvifError> => rejection(p);
 
 const discard = () =>
   new Writable({

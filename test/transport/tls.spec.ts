@@ -8,6 +8,7 @@ import { el } from '../../lib/xml/build';
 import { NS } from '../../lib/xml/namespaces';
 import { child } from '../../lib/xml/query';
 import { DigestGate, TestServer, deviceInfo, sendSoap } from './soap-server';
+import { rejection } from '../support/rejection';
 
 interface Issued {
   keyPem: string;
@@ -72,15 +73,7 @@ describe('transport: https with verification, custom CA and pinned fingerprints'
     await selfServer?.stop();
   });
 
-  async function failure(p: Promise<unknown>): Promise<OnvifError> {
-    try {
-      await p;
-    } catch (e) {
-      assert.ok(e instanceof OnvifError);
-      return e;
-    }
-    assert.fail('expected a failure');
-  }
+  const failure = (p: Promise<unknown>): Promise<OnvifError> => rejection(p);
 
   it('verifies by default: a self-signed device fails with kind tls, its fingerprint, and how to fix it', async () => {
     const e = await failure(client({}).call(selfServer.url, GET_INFO));

@@ -1,6 +1,7 @@
 import { OnvifDevice } from '../../device/onvif-device';
 import { EventHub } from '../../events/hub';
 import { firmwareDryRun, upgradeFirmware, type FirmwareOptions } from '../../firmware';
+import { isDeviceReport } from '../../firmware/device-events';
 import { DEVICE_FLAGS, UsageError, deviceOptions, parseArgs, type Command } from '../args';
 
 const FLAGS = {
@@ -65,7 +66,7 @@ export const firmware: Command = {
         },
       });
       // What the device said about itself, from its events (also in the result's steps).
-      if (hub) for (const s of result.steps) if (/^the device (reports|announced)/.test(s.text)) io.progress?.(s.text);
+      if (hub) for (const s of result.steps) if (isDeviceReport(s)) io.progress?.(s.text);
       for (const w of result.warnings) io.progress?.(`warning: ${w}`);
       print(result);
     } finally {

@@ -249,8 +249,7 @@ export class EventService implements SimulatedService {
     const until = Date.now() + maxMs;
     return new Promise((resolve) => {
       const check = () => {
-        let waiting = false;
-        for (const pp of this.pullPoints.values()) if (pp.queueLength > 0) waiting = true;
+        const waiting = [...this.pullPoints.values()].some((pp) => pp.queueLength > 0);
         if (!waiting || Date.now() >= until) resolve();
         else setTimeout(check, 20);
       };

@@ -345,15 +345,15 @@ export class FirmwareService implements SimulatedService {
   /** Keeps answering while it "flashes", then restarts for ExpectedDownTime with the new firmware. */
   private flashThenRestart(header: FirmwareHeader, outcome: FirmwareOutcome | undefined): void {
     this.host.report('flashing', header.version);
-    this.flashTimer = setTimeout(() => {
+    const timer = setTimeout(() => {
       this.host.raiseEvent('tns1:Device/OperationMode/ShutdownInitiated', {});
       // Like a real device, let the shutdown event go out before the network goes down (bounded: a pull point
-      // nobody pulls must not hold the restart back).
+      // nobody pulls must not hold the restart back). A stop in the meantime clears flashTimer: no restart then.
       void this.host.eventsPulled(500).then(() => {
         if (this.flashTimer === timer) this.restartWith(header, outcome);
       });
     }, this.options.flashMs);
-    const timer = this.flashTimer;
+    this.flashTimer = timer;
   }
 
   private restartWith(header: FirmwareHeader, outcome: FirmwareOutcome | undefined): void {
