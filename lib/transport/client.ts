@@ -1,5 +1,3 @@
-import type * as http from 'node:http';
-import type * as https from 'node:https';
 import { OnvifError, deviceText, isOnvifError } from '../errors';
 import { buildEnvelope, parseEnvelope, type ParsedEnvelope } from '../soap/envelope';
 import type { SoapFault } from '../soap/fault';
@@ -7,7 +5,7 @@ import type { XmlContent } from '../xml/build';
 import { DigestSession, chooseDigestChallenge, parseAuthChallenges, parseDigestChallenges, unusableReason } from './digest';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable, type Writable } from 'node:stream';
-import { createAgents, hostPort, sendOnce, sendStreaming, type RawResponse, type SendResult, type StreamResult } from './http';
+import { createAgents, hostPort, sendOnce, sendStreaming, type Agents, type RawResponse, type SendResult, type StreamResult } from './http';
 import { badResponseError, faultError, faultMessage, isNotAuthorizedFault } from './messages';
 import type { AuthMethodInUse, AuthMode, SoapCallOptions, SoapResponse, TransportOptions } from './types';
 import { WireTraceRecorder, wireTraceActive } from './trace';
@@ -89,7 +87,7 @@ export class SoapClient {
   private readonly maxResponseBytes: number;
   private readonly remeasureClock?: () => Promise<number>;
   private readonly traceLabel?: string;
-  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly agents: Agents;
   /** Last accepted digest nonce per origin, answered again with increasing nc. */
   private readonly digestSessions = new Map<string, DigestSession>();
   /** The credentialed method the device accepted, so the next call starts with it. */
@@ -139,6 +137,7 @@ export class SoapClient {
   close(): void {
     this.agents.http.destroy();
     this.agents.https.destroy();
+    this.agents.pool.destroy();
   }
 
   async call(url: string, body: XmlContent, options: SoapCallOptions = {}): Promise<SoapResponse> {

@@ -5,8 +5,11 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { urlToHttpOptions } from 'node:url';
 import { OnvifError, deviceText } from '../errors';
-import { formatBytes } from '../util/format';
 import type { TlsOptions } from './types';
+import { deadlines } from './deadlines';
+import { cutOffError, networkError, tooLargeError } from './exchange-errors';
+import { ConnectionPool } from './connection-pool';
+import { BodyCollector } from './response-reader';
 
 export interface RawResponse {
   status: number;
@@ -107,8 +110,15 @@ class VerifyingHttpsAgent extends https.Agent {
   }
 }
 
+/** How a client's requests go out: SOAP over plain http on the connection pool, the rest on node:http agents. */
+export interface Agents {
+  http: http.Agent;
+  https: https.Agent;
+  pool: ConnectionPool;
+}
+
 /** Build the keep-alive agents a client uses. */
-export function createAgents(tlsOptions: TlsOptions = {}): { http: http.Agent; https: https.Agent } {
+export function createAgents(tlsOptions: TlsOptions = {}): Agents {
   const common = { keepAlive: true, maxSockets: 8, maxFreeSockets: 8 };
   let pin: string | undefined;
   if (tlsOptions.fingerprint !== undefined) {
@@ -122,161 +132,15 @@ export function createAgents(tlsOptions: TlsOptions = {}): { http: http.Agent; h
   }
   return {
     http: new http.Agent(common),
+    pool: new ConnectionPool(common.maxSockets),
     https: new VerifyingHttpsAgent(pin, tlsOptions.rejectUnauthorized !== false, { ...common, ca: tlsOptions.ca }),
   };
-}
-
-const UNREACHABLE_CODES: Record<string, string> = {
-  ECONNREFUSED: 'refused the connection (nothing listens on that port)',
-  ECONNRESET: 'closed the connection unexpectedly',
-  EHOSTUNREACH: 'cannot be reached (no route to host)',
-  ENETUNREACH: 'cannot be reached (network unreachable)',
-  EHOSTDOWN: 'is down',
-  ETIMEDOUT: 'did not accept the connection in time',
-  ENOTFOUND: 'has a host name that does not resolve',
-  EAI_AGAIN: 'has a host name that could not be resolved right now',
-  EPIPE: 'closed the connection while the request was being sent',
-  EADDRNOTAVAIL: 'cannot be reached from this machine (address not available)',
-};
-
-// What Node's HTTP parser (llhttp) refused in an answer, in plain words. The device did answer: this is not "unreachable".
-const BROKEN_HTTP_CODES: Record<string, string> = {
-  HPE_INVALID_CONSTANT: 'its first line is not an HTTP status line',
-  HPE_INVALID_VERSION: 'an HTTP version that does not exist',
-  HPE_INVALID_STATUS: 'a status code that is not a three-digit number',
-  HPE_HEADER_OVERFLOW: `headers larger than the ${http.maxHeaderSize / 1024} kB Node.js accepts`,
-  HPE_INVALID_HEADER_TOKEN: 'a header with a forbidden character (such as NUL, or a space in its name)',
-  HPE_INVALID_CONTENT_LENGTH: 'a Content-Length that is not a plain number (negative, or with other characters)',
-  HPE_UNEXPECTED_CONTENT_LENGTH: 'a Content-Length given twice, or together with chunked encoding',
-  HPE_INVALID_TRANSFER_ENCODING: 'a Transfer-Encoding that contradicts the Content-Length',
-  HPE_INVALID_CHUNK_SIZE: 'a chunk size that is not a hexadecimal number (garbled chunked encoding)',
-  HPE_CR_EXPECTED: 'line ends that are not CR LF',
-  HPE_LF_EXPECTED: 'line ends that are not CR LF',
-  HPE_UNEXPECTED_SPACE: 'a stray space in the status line or a header',
-  HPE_CLOSED_CONNECTION: 'more data after it said it would close the connection',
-};
-
-function brokenHttpError(err: NodeJS.ErrnoException & { reason?: string }, where: string, operation?: string): OnvifError {
-  const what = BROKEN_HTTP_CODES[err.code ?? ''] ?? deviceText(err.reason ?? err.message);
-  return new OnvifError(
-    'broken-http',
-    `The device at ${where} answered with broken HTTP (${what}), which cannot be read safely. ` +
-      'Check that the address points at the ONVIF service (not another program on that port), and look for a firmware update.',
-    { address: where, operation, cause: err },
-  );
-}
-
-const TLS_CODE = /CERT|SSL|TLS|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_SSL|HANDSHAKE/;
-
-function networkError(err: NodeJS.ErrnoException, where: string, operation?: string): OnvifError {
-  if (err instanceof OnvifError) return err;
-  const code = err.code ?? '';
-  if (code.startsWith('HPE_')) return brokenHttpError(err, where, operation);
-  const details = { address: where, operation, cause: err };
-  if (TLS_CODE.test(code) || /ssl|tls|certificate|wrong version number/i.test(err.message)) {
-    return new OnvifError(
-      'tls',
-      `The secure connection to ${where} failed (${deviceText(err.message)}). Check that the port speaks https and the device's TLS settings.`,
-      details,
-    );
-  }
-  const what = UNREACHABLE_CODES[code] ?? `could not be reached (${deviceText(code || err.message)})`;
-  return new OnvifError('unreachable', `The device at ${where} ${what}. Check the address, the port and that the device is powered and on the network.`, details);
-}
-
-/**
- * A response body gathered in memory. Runs of small chunks are merged as they come, so a device that answers in
- * one-byte chunks costs a few Buffer objects per 64 kB rather than one per byte (an 8 MB answer sent that way
- * held millions of them: hundreds of MB of heap).
- */
-class BodyCollector {
-  private readonly blocks: Buffer[] = [];
-  private small: Buffer[] = [];
-  private smallBytes = 0;
-
-  add(chunk: Buffer): void {
-    if (chunk.length >= 16 * 1024) {
-      this.flush();
-      this.blocks.push(chunk);
-      return;
-    }
-    this.small.push(chunk);
-    this.smallBytes += chunk.length;
-    if (this.small.length >= 256 || this.smallBytes >= 64 * 1024) this.flush();
-  }
-
-  result(): Buffer {
-    this.flush();
-    return this.blocks.length === 1 ? this.blocks[0]! : Buffer.concat(this.blocks);
-  }
-
-  private flush(): void {
-    if (this.small.length === 0) return;
-    this.blocks.push(Buffer.concat(this.small, this.smallBytes));
-    this.small = [];
-    this.smallBytes = 0;
-  }
 }
 
 export interface SendResult extends RawResponse {
   /** The request went out on a kept-alive socket (a failure there may only mean the server dropped it). */
   reusedSocket: boolean;
 }
-
-/** A request's overall time limit; `fire` runs once it passes. */
-interface Deadline {
-  at: number;
-  fire(): void;
-}
-
-/**
- * The overall time limits of the requests in flight, on one timer armed for the earliest of them. A later deadline
- * (the usual case: calls one after another with the same timeout) leaves the timer as it is; when it fires, what is due
- * fires and it is armed again for the earliest left. So a request costs a Set entry rather than a timer of its own.
- * The timer holds the process open only while a request is in flight, as a timer per request did.
- */
-class Deadlines {
-  private readonly pending = new Set<Deadline>();
-  private timer?: NodeJS.Timeout;
-  private armedFor = Infinity;
-
-  add(ms: number, fire: () => void): Deadline {
-    const d: Deadline = { at: performance.now() + ms, fire };
-    this.pending.add(d);
-    if (d.at < this.armedFor) this.arm(d.at);
-    else if (this.pending.size === 1) this.timer?.ref();
-    return d;
-  }
-
-  remove(d: Deadline): void {
-    if (this.pending.delete(d) && this.pending.size === 0) this.timer?.unref();
-  }
-
-  private arm(at: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.armedFor = at;
-    // Rounded up: a timer never fires early, so nothing is found "not yet due" by a fraction of a millisecond.
-    this.timer = setTimeout(() => this.due(), Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(at - performance.now()))));
-  }
-
-  private due(): void {
-    this.timer = undefined;
-    this.armedFor = Infinity;
-    const now = performance.now();
-    let next = Infinity;
-    for (const d of this.pending) {
-      if (d.at <= now) {
-        this.pending.delete(d);
-        d.fire();
-      } else if (d.at < next) next = d.at;
-    }
-    if (next < this.armedFor && this.pending.size > 0) this.arm(next);
-  }
-}
-
-const deadlines = new Deadlines();
-/** setTimeout's longest wait; a later deadline is looked at again then. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** node:http options for a URL, worked out once per URL (the request copies them). */
 const requestOptions = new WeakMap<URL, http.RequestOptions>();
@@ -301,11 +165,11 @@ function wwwAuthenticateOf(res: http.IncomingMessage): string[] {
 
 /**
  * One HTTP exchange with a hard overall timeout and a streamed size cap. Always settles with a RawResponse or an OnvifError.
+ * Plain http goes through the client's ConnectionPool; https through node:https and the verifying agent.
  * `req.headers` is sent as given (Content-Length is added to it): pass an object of this request's own.
  */
-export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: RawRequest): Promise<SendResult> {
-  const isHttps = req.url.protocol === 'https:';
-  const mod = isHttps ? https : http;
+export function sendOnce(agents: Agents, req: RawRequest): Promise<SendResult> {
+  if (req.url.protocol === 'http:') return agents.pool.send(req);
   return new Promise<SendResult>((resolve, reject) => {
     let settled = false;
     let reused = false;
@@ -324,31 +188,21 @@ export function sendOnce(agents: { http: http.Agent; https: https.Agent }, req: 
         reject(err);
       } else resolve(res!);
     };
-    const r = mod.request(
+    const r = https.request(
       Object.assign({}, requestOptionsOf(req.url), {
         method: req.method,
         headers,
-        agent: isHttps ? agents.https : agents.http,
+        agent: agents.https,
       }),
       (res) => {
         const declared = Number(res.headers['content-length']);
-        const tooLarge = () =>
-          new OnvifError(
-            'too-large',
-            `The answer from ${where()} is larger than the ${formatBytes(req.maxResponseBytes)} limit; it was not read. Raise maxResponseBytes if this is expected.`,
-            { address: where(), operation: req.operation, httpStatus: res.statusCode },
-          );
+        const tooLarge = () => tooLargeError(where(), req.operation, res.statusCode, req.maxResponseBytes);
         if (Number.isFinite(declared) && declared > req.maxResponseBytes) {
           finish(tooLarge());
           r.destroy();
           return;
         }
-        const cutOff = () =>
-          new OnvifError('bad-response', `The answer from ${where()} was cut off before it was complete (HTTP ${res.statusCode}).`, {
-            address: where(),
-            operation: req.operation,
-            httpStatus: res.statusCode,
-          });
+        const cutOff = () => cutOffError(where(), req.operation, res.statusCode);
         // Most answers come in one chunk: keep it as it is, and gather only when a second one comes.
         let first: Buffer | undefined;
         let chunks: BodyCollector | undefined;
@@ -462,7 +316,7 @@ const CONTINUE_WAIT_MS = 1000;
  * costs no upload), the answer body goes to a sink chosen from the status. Always settles with a
  * StreamResult or an OnvifError; the timeout is an idle timeout, reset by every chunk either way.
  */
-export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, req: StreamRequest): Promise<StreamResult> {
+export function sendStreaming(agents: Agents, req: StreamRequest): Promise<StreamResult> {
   const where = hostPort(req.url);
   const isHttps = req.url.protocol === 'https:';
   const mod = isHttps ? https : http;
@@ -584,12 +438,7 @@ export function sendStreaming(agents: { http: http.Agent; https: https.Agent }, 
       if (!bodyStarted && continueTimer) clearTimeout(continueTimer);
       const status = res.statusCode ?? 0;
       const base = { status, headers: res.headers, wwwAuthenticate: wwwAuthenticateOf(res), reusedSocket: reused, bodyStarted };
-      const cutOff = () =>
-        new OnvifError('bad-response', `The answer from ${where} was cut off before it was complete (HTTP ${status}).`, {
-          address: where,
-          operation: req.operation,
-          httpStatus: status,
-        });
+      const cutOff = () => cutOffError(where, req.operation, status);
       let received = 0;
       res.on('data', (chunk: Buffer) => {
         received += chunk.length;
