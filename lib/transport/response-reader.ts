@@ -249,6 +249,15 @@ function checkLineEnds(b: Buffer, upTo: number): void {
   }
 }
 
+/** Optional whitespace around a header value: spaces and tabs only (String.trim would take more). */
+function trimSpacesAndTabs(v: string): string {
+  let a = 0;
+  let b = v.length;
+  while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
+  while (b > a && (v.charCodeAt(b - 1) === 32 || v.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === v.length ? v : v.slice(a, b);
+}
+
 function parseStatusLine(line: string): number {
   if (!line.startsWith('HTTP/')) throw new HttpFramingError('HPE_INVALID_CONSTANT', 'Expected HTTP/');
   if (!/^HTTP\/\d\.\d /.test(line)) throw new HttpFramingError('HPE_INVALID_VERSION', 'Invalid HTTP version');
@@ -270,7 +279,7 @@ function parseHeaderLines(status: number, lines: string[]): ResponseHead {
     if (!TOKEN.test(name)) throw new HttpFramingError('HPE_INVALID_HEADER_TOKEN', 'Invalid header token');
     const raw = line.slice(colon + 1);
     if (VALUE_CONTROL.test(raw)) throw new HttpFramingError('HPE_INVALID_HEADER_TOKEN', 'Invalid header value char');
-    const value = raw.replace(/^[ \t]+|[ \t]+$/g, '');
+    const value = trimSpacesAndTabs(raw);
     const key = name.toLowerCase();
     if (key === 'content-length') {
       if (!/^\d+$/.test(value)) throw new HttpFramingError('HPE_INVALID_CONTENT_LENGTH', 'Invalid character in Content-Length');
