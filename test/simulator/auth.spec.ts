@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { OnvifDevice } from '../../lib/device/onvif-device';
 import { SimulatedDevice, type SimulatorOptions } from '../../lib/simulator';
+import { parseDigestAuthorization } from '../../lib/simulator/auth';
 import { clockPast } from '../support/wait';
 import { allTexts, challenges, digestCall, digestHeader, envelope, faultOf, post, textOf, usernameToken } from './client';
 
@@ -14,6 +15,26 @@ async function device(options: SimulatorOptions): Promise<SimulatedDevice> {
   await d.start();
   return d;
 }
+
+describe('simulator: reading a digest Authorization header', () => {
+  it('quoted values (with escaped quotes and backslashes, and commas inside), tokens, any case of names and scheme', () => {
+    const parsed = parseDigestAuthorization(
+      'digest  Username="a\\"b\\\\c", realm="Login, please", nonce="n1",uri="/onvif/device_service", QOP=auth, nc=00000001, cnonce="", algorithm=SHA-256',
+    );
+    assert.deepEqual(parsed, {
+      username: 'a"b\\c',
+      realm: 'Login, please',
+      nonce: 'n1',
+      uri: '/onvif/device_service',
+      qop: 'auth',
+      nc: '00000001',
+      cnonce: '',
+      algorithm: 'SHA-256',
+    });
+    assert.equal(parseDigestAuthorization('Basic YWRtaW46eA=='), undefined);
+    assert.equal(parseDigestAuthorization(undefined), undefined);
+  });
+});
 
 describe('simulator: Profile Q states and authentication', function () {
   const started: SimulatedDevice[] = [];

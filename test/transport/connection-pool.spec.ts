@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { OnvifError } from '../../lib/errors';
 import { ConnectionPool } from '../../lib/transport/connection-pool';
 import { HttpFramingError, ResponseReader } from '../../lib/transport/response-reader';
@@ -286,6 +288,19 @@ describe('transport: the connection pool for SOAP over plain http', () => {
       // The server side sees the close (waited for, not slept on).
       while (srv.closedByPeer.length === 0) await new Promise((r) => setImmediate(r));
       assert.deepEqual(srv.closedByPeer, [1]);
+    });
+
+    it('an idle kept-alive connection does not hold the process open (a script that never closes its client exits)', async function () {
+      this.timeout(20_000);
+      const srv = await serve(({ socket }) => void socket.write(okAnswer(`<s:Envelope xmlns:s="${NS.soap}"><s:Body><ok/></s:Body></s:Envelope>`)));
+      const client = path.join(__dirname, '../../lib/transport/client.ts');
+      const script =
+        `const { SoapClient } = require(${JSON.stringify(client)});` +
+        `(async () => { const c = new SoapClient(); for (let i = 0; i < 3; i++) await c.call(${JSON.stringify(srv.url.href)}, { ns: 'urn:t', local: 'Get' }); console.log('called'); })();`;
+      // Without the unref the connection stays open (no Keep-Alive hint: 30 s) and this waits until the test times out.
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script]);
+      assert.equal(stdout.trim(), 'called');
+      assert.equal(srv.connections, 1);
     });
 
     it('bytes after the answer: the answer is taken, the connection is not used again', async () => {

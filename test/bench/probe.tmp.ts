@@ -1,0 +1,20 @@
+import { performance } from 'node:perf_hooks';
+import { SimProcess } from './support/sim-process';
+import { built } from './support/built';
+const { OnvifDevice } = built<typeof import('../../lib/device/onvif-device')>('device/onvif-device');
+const CRED = { username: 'admin', password: 'Bench-pass1' };
+(async () => {
+  const sim = await SimProcess.start();
+  const [a] = await sim.startSimulators(1, { ...CRED, discovery: false, processorUsageIntervalMs: 0 } as never);
+  const d = new OnvifDevice({ address: a!, ...CRED });
+  await d.connect();
+  for (let i = 0; i < 3000; i++) await d.call('GetDeviceInformation');
+  const dev0 = await sim.send<number>({ cmd: 'cpu' } as never);
+  const c0 = process.cpuUsage(); const t0 = performance.now();
+  const N = 10000;
+  for (let i = 0; i < N; i++) await d.call('GetDeviceInformation');
+  const ms = performance.now() - t0; const c = process.cpuUsage(c0);
+  const dev = (await sim.send<number>({ cmd: 'cpu' } as never)) - dev0;
+  console.log(`${(N / ms * 1000).toFixed(0)} ops/s  client ${((c.user + c.system) / N).toFixed(0)} µs  device ${(dev / N).toFixed(0)} µs`);
+  await d.close(); await sim.close(); process.exit(0);
+})();
