@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { XmlElement } from '../xml/parse';
+import { hexDigest } from '../util/hex-digest';
 import { NS } from '../xml/namespaces';
 import { attr, child, descendant, text } from '../xml/query';
 import type { SimulatedUser } from './state';
@@ -9,7 +10,7 @@ export type DigestAlgorithm = 'MD5' | 'SHA-256';
 const PASSWORD_DIGEST_TYPE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest';
 
 function hash(algorithm: DigestAlgorithm, s: string): string {
-  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(s, 'utf8').digest('hex');
+  return hexDigest(algorithm === 'MD5' ? 'md5' : 'sha256', s);
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -102,7 +102,8 @@ class Connection {
       body: ex.reader.body(),
       reusedSocket: this.reused,
     });
-    if (reusable && head.keepAlive && !this.closed) {
+    // An answer that came while part of the request was still unsent (an early refusal) leaves that part in the way.
+    if (reusable && head.keepAlive && !this.closed && this.socket.writableLength === 0) {
       const hint = head.keepAliveHintMs;
       this.idle(hint !== undefined && hint > 1000 ? Math.min(hint - 1000, IDLE_LIMIT_MS) : hint !== undefined ? 0 : IDLE_LIMIT_MS);
       this.onGone(this); // tells the pool it is free (it checks `exchange` and `closed`)

@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { deviceText } from '../errors';
+import { hexDigest } from '../util/hex-digest';
 import type { DigestAlgorithm, DigestChallenge } from './types';
 
 /** One challenge of any scheme from a WWW-Authenticate value (RFC 7235 §2.1). */
@@ -167,7 +168,7 @@ export interface DigestInput {
 
 function hashFor(algorithm: DigestAlgorithm): (data: string | Buffer) => string {
   const name = algorithm.startsWith('SHA-256') ? 'sha256' : 'md5';
-  return (data) => createHash(name).update(data).digest('hex');
+  return (data) => hexDigest(name, data);
 }
 
 /** The `response` value of RFC 7616 §3.4.1 (and RFC 2069 when qop is absent). */

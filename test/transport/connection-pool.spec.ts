@@ -303,6 +303,31 @@ describe('transport: the connection pool for SOAP over plain http', () => {
       assert.equal(srv.connections, 1);
     });
 
+    it('an answer before the whole request went out (an early refusal of a large body): the connection is not used again', async () => {
+      // Answers as soon as it has a head, and reads nothing more on that connection, as a device refusing a body does.
+      const sockets: net.Socket[] = [];
+      const server = net.createServer((socket) => {
+        sockets.push(socket);
+        socket.on('error', () => undefined);
+        socket.once('data', () => {
+          socket.pause();
+          socket.write('HTTP/1.1 413 Too Large\r\nContent-Length: 0\r\n\r\n');
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      closers.push(() => {
+        for (const s of sockets) s.destroy();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      });
+      const url = new URL(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}/onvif/device_service`);
+      const p = pool();
+      const big = await p.send({ method: 'POST', url, headers: {}, body: Buffer.alloc(32 * 1024 * 1024, 97), timeoutMs: 10_000, maxResponseBytes: 1 << 20 });
+      assert.equal(big.status, 413);
+      const small = await p.send({ method: 'POST', url, headers: {}, body: 'x', timeoutMs: 10_000, maxResponseBytes: 1 << 20 });
+      assert.equal(small.status, 413);
+      assert.equal(sockets.length, 2);
+    });
+
     it('bytes after the answer: the answer is taken, the connection is not used again', async () => {
       const srv = await serve(({ socket }) => void socket.write(okAnswer('<ok/>') + 'HTTP/1.1 500 Oops\r\n\r\n'));
       const p = pool();
