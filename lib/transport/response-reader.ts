@@ -119,14 +119,9 @@ export class ResponseReader {
           data = rest;
           break;
         }
-        case 'length': {
-          const take = Math.min(this.remaining, data.length);
-          this.addBody(data.subarray(0, take));
-          this.remaining -= take;
-          data = data.subarray(take);
-          if (this.remaining === 0) this.phase = 'done';
+        case 'length':
+          data = this.takeCounted(data, 'done');
           break;
-        }
         case 'close':
           this.addBody(data);
           return undefined;
@@ -142,14 +137,9 @@ export class ResponseReader {
           this.phase = n === 0 ? 'trailers' : 'chunk-data';
           break;
         }
-        case 'chunk-data': {
-          const take = Math.min(this.remaining, data.length);
-          this.addBody(data.subarray(0, take));
-          this.remaining -= take;
-          data = data.subarray(take);
-          if (this.remaining === 0) this.phase = 'chunk-end';
+        case 'chunk-data':
+          data = this.takeCounted(data, 'chunk-end');
           break;
-        }
         case 'chunk-end': {
           const line = this.readLine(data, 'HPE_STRICT', 'Expected LF after chunk data');
           if (!line) return undefined;
@@ -176,6 +166,15 @@ export class ResponseReader {
   end(): boolean {
     if (this.phase === 'close') this.phase = 'done';
     return this.phase === 'done';
+  }
+
+  /** Body bytes up to the `remaining` count (a Content-Length or a chunk); then on to `next`. Returns what follows. */
+  private takeCounted(data: Buffer, next: Phase): Buffer {
+    const take = Math.min(this.remaining, data.length);
+    this.addBody(data.subarray(0, take));
+    this.remaining -= take;
+    if (this.remaining === 0) this.phase = next;
+    return data.subarray(take);
   }
 
   private addBody(b: Buffer): void {
