@@ -35,6 +35,7 @@ const BROKEN_HTTP_CODES: Record<string, string> = {
   HPE_LF_EXPECTED: 'line ends that are not CR LF',
   HPE_UNEXPECTED_SPACE: 'a stray space in the status line or a header',
   HPE_CLOSED_CONNECTION: 'more data after it said it would close the connection',
+  HPE_STRICT: 'chunk data not followed by its line end (garbled chunked encoding)',
 };
 
 export function brokenHttpError(err: NodeJS.ErrnoException & { reason?: string }, where: string, operation?: string): OnvifError {

@@ -58,6 +58,7 @@ describe('transport: hostile devices', function () {
     const cases: Array<[string, string, RegExp]> = [
       ['a bad status line', 'HTTX/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', /its first line is not an HTTP status line/],
       ['chunk-size garbage', `${ok}Transfer-Encoding: chunked\r\n\r\nzz\r\n<x/>\r\n0\r\n\r\n`, /a chunk size that is not a hexadecimal number/],
+      ['chunk data without its line end', `${ok}Transfer-Encoding: chunked\r\n\r\n4\r\n<x/>XX0\r\n\r\n`, /chunk data not followed by its line end/],
       ['a 64 kB header', `${ok}X-Padding: ${'a'.repeat(64 * 1024)}\r\nContent-Length: 0\r\n\r\n`, /headers larger than the \d+ kB Node\.js accepts/],
       ['3000 headers', `${ok}${Array.from({ length: 3000 }, (_, i) => `X-H${i}: v\r\n`).join('')}Content-Length: 0\r\n\r\n`, /headers larger than/],
       ['a negative Content-Length', `${ok}Content-Length: -5\r\n\r\nhello`, /a Content-Length that is not a plain number/],
