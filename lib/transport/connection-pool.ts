@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { OnvifError } from '../errors';
-import { deadlines, type Deadline } from './deadlines';
-import { brokenHttpError, cutOffError, networkError, tooLargeError } from './exchange-errors';
+import { deadlines } from './deadlines';
+import { brokenHttpError, cancelledError, cutOffError, networkError, timeoutError, tooLargeError } from './exchange-errors';
 import { HttpFramingError, ResponseReader } from './response-reader';
 import type { RawRequest, SendResult } from './http';
 
@@ -19,7 +19,12 @@ import type { RawRequest, SendResult } from './http';
  */
 
 /** An idle connection is closed after this long without a Keep-Alive hint from the device. */
-export const IDLE_LIMIT_MS = 30_000;
+const IDLE_LIMIT_MS = 30_000;
+
+/** How long an idle connection is kept: a second less than the device's Keep-Alive timeout, else IDLE_LIMIT_MS. */
+function idleMsFor(hintMs: number | undefined): number {
+  return hintMs === undefined ? IDLE_LIMIT_MS : Math.max(0, Math.min(hintMs - 1000, IDLE_LIMIT_MS));
+}
 
 /** Header values must not break the head (a username with a line break would inject headers). */
 const BREAKS_HEAD = /[\r\n\0]/;
@@ -62,7 +67,6 @@ class Connection {
 
   /** Back to the pool after an answer: unref'd, closed after `idleMs`. */
   idle(idleMs: number): void {
-    this.exchange = undefined;
     this.reused = true;
     this.socket.unref();
     this.idleTimer = setTimeout(() => this.destroy(), idleMs);
@@ -70,7 +74,6 @@ class Connection {
   }
 
   destroy(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.socket.destroy();
     this.onClose();
   }
@@ -83,13 +86,13 @@ class Connection {
     try {
       rest = ex.reader.feed(chunk);
     } catch (e) {
-      this.exchange = undefined;
-      this.destroy();
-      ex.settle(e instanceof HttpFramingError ? brokenHttpError(e as HttpFramingError & NodeJS.ErrnoException, ex.where, ex.req.operation) : (e as OnvifError));
-      return;
+      return this.fail(ex, e instanceof HttpFramingError ? brokenHttpError(e, ex.where, ex.req.operation) : (e as OnvifError));
     }
-    if (this.exchange !== ex) return; // settled from onHead (too large)
-    if (ex.reader.size > ex.req.maxResponseBytes) return this.fail(ex, tooLargeError(ex.where, ex.req.operation, ex.reader.head?.status, ex.req.maxResponseBytes));
+    // A declared length over the limit is refused as soon as the head is in, before any more of the body is read.
+    const head = ex.reader.head;
+    if (ex.reader.size > ex.req.maxResponseBytes || (head?.contentLength ?? 0) > ex.req.maxResponseBytes) {
+      return this.fail(ex, tooLargeError(ex.where, ex.req.operation, head?.status, ex.req.maxResponseBytes));
+    }
     if (rest !== undefined) this.answer(ex, rest.length === 0);
   }
 
@@ -105,8 +108,7 @@ class Connection {
     });
     // An answer that came while part of the request was still unsent (an early refusal) leaves that part in the way.
     if (reusable && head.keepAlive && !this.closed && this.socket.writableLength === 0) {
-      const hint = head.keepAliveHintMs;
-      this.idle(hint !== undefined && hint > 1000 ? Math.min(hint - 1000, IDLE_LIMIT_MS) : hint !== undefined ? 0 : IDLE_LIMIT_MS);
+      this.idle(idleMsFor(head.keepAliveHintMs));
       this.onGone(this); // tells the pool it is free (it checks `exchange` and `closed`)
     } else this.destroy();
   }
@@ -169,29 +171,9 @@ export class ConnectionPool {
         reject(Object.assign(e as OnvifError, { address: where, operation: req.operation }));
         return;
       }
+      if (req.signal?.aborted) return reject(cancelledError(where, req.operation));
       let settled = false;
-      // Assigned once, but read by settle() before that when the signal was aborted already.
-      // eslint-disable-next-line prefer-const
-      let deadline: Deadline | undefined;
       let connection: Connection | undefined;
-      const ex: Exchange = {
-        req,
-        where,
-        bytes,
-        reader: new ResponseReader((head) => {
-          if (head.contentLength !== undefined && head.contentLength > req.maxResponseBytes) {
-            connection?.fail(ex, tooLargeError(where, req.operation, head.status, req.maxResponseBytes));
-          }
-        }),
-        settle: (err, res) => {
-          if (settled) return;
-          settled = true;
-          if (deadline) deadlines.remove(deadline);
-          req.signal?.removeEventListener('abort', onAbort);
-          if (err) reject(err);
-          else resolve(res!);
-        },
-      };
       const host = this.host(key, url.hostname, port);
       /** Give up on this exchange: its connection (if it has one) goes; a waiting place is given back. */
       const abandon = (err: OnvifError) => {
@@ -200,19 +182,23 @@ export class ConnectionPool {
         if (i >= 0) host.waiting.splice(i, 1);
         ex.settle(err);
       };
-      const onAbort = () => abandon(new OnvifError('closed', `The request to ${where} was cancelled.`, { address: where, operation: req.operation }));
-      if (req.signal?.aborted) return onAbort();
+      const onAbort = () => abandon(cancelledError(where, req.operation));
+      const deadline = deadlines.add(req.timeoutMs, () => abandon(timeoutError(where, req.operation, req.timeoutMs)));
+      const ex: Exchange = {
+        req,
+        where,
+        bytes,
+        reader: new ResponseReader(),
+        settle: (err, res) => {
+          if (settled) return;
+          settled = true;
+          deadlines.remove(deadline);
+          req.signal?.removeEventListener('abort', onAbort);
+          if (err) reject(err);
+          else resolve(res!);
+        },
+      };
       req.signal?.addEventListener('abort', onAbort, { once: true });
-      deadline = deadlines.add(req.timeoutMs, () =>
-        abandon(
-          new OnvifError(
-            'timeout',
-            `No complete answer from ${where} within ${req.timeoutMs / 1000} s${req.operation ? ` (${req.operation})` : ''}. ` +
-              'Check that the device is on and the address is right; raise the timeout for slow operations.',
-            { address: where, operation: req.operation },
-          ),
-        ),
-      );
       this.dispatch(key, host, ex, (c) => {
         connection = c;
         c.start(ex);

@@ -83,3 +83,18 @@ export function cutOffError(where: string, operation: string | undefined, status
     httpStatus: status,
   });
 }
+
+/** No complete answer within the request's overall time limit. */
+export function timeoutError(where: string, operation: string | undefined, timeoutMs: number): OnvifError {
+  return new OnvifError(
+    'timeout',
+    `No complete answer from ${where} within ${timeoutMs / 1000} s${operation ? ` (${operation})` : ''}. ` +
+      'Check that the device is on and the address is right; raise the timeout for slow operations.',
+    { address: where, operation },
+  );
+}
+
+/** The caller's AbortSignal ended the request. */
+export function cancelledError(where: string, operation: string | undefined): OnvifError {
+  return new OnvifError('closed', `The request to ${where} was cancelled.`, { address: where, operation });
+}

@@ -7,7 +7,7 @@ import { urlToHttpOptions } from 'node:url';
 import { OnvifError, deviceText } from '../errors';
 import type { TlsOptions } from './types';
 import { deadlines } from './deadlines';
-import { cutOffError, networkError, tooLargeError } from './exchange-errors';
+import { cancelledError, cutOffError, networkError, timeoutError, tooLargeError } from './exchange-errors';
 import { ConnectionPool } from './connection-pool';
 import { BodyCollector } from './response-reader';
 
@@ -242,19 +242,11 @@ export function sendOnce(agents: Agents, req: RawRequest): Promise<SendResult> {
     });
     r.on('error', (e: NodeJS.ErrnoException) => finish(networkError(e, where(), req.operation)));
     const deadline = deadlines.add(req.timeoutMs, () => {
-      const secs = req.timeoutMs / 1000;
-      finish(
-        new OnvifError(
-          'timeout',
-          `No complete answer from ${where()} within ${secs} s${req.operation ? ` (${req.operation})` : ''}. ` +
-            'Check that the device is on and the address is right; raise the timeout for slow operations.',
-          { address: where(), operation: req.operation },
-        ),
-      );
+      finish(timeoutError(where(), req.operation, req.timeoutMs));
       r.destroy();
     });
     const onAbort = () => {
-      finish(new OnvifError('closed', `The request to ${where()} was cancelled.`, { address: where(), operation: req.operation }));
+      finish(cancelledError(where(), req.operation));
       r.destroy();
     };
     if (req.signal?.aborted) {

@@ -93,13 +93,6 @@ export class ResponseReader {
   /** Body bytes so far. */
   size = 0;
 
-  /** @param onHead called once the head is read: a declared length over the limit can be refused before the body comes */
-  constructor(private readonly onHead?: (head: ResponseHead) => void) {}
-
-  get complete(): boolean {
-    return this.phase === 'done';
-  }
-
   /** The body read so far (the whole body once complete). */
   body(): Buffer {
     return this.size === 0 ? EMPTY : this.collected.result();
@@ -224,7 +217,6 @@ export class ResponseReader {
     const head = parseHeaderLines(status, lines);
     if (status >= 100 && status < 200) return rest; // 100 Continue and friends: the real answer follows
     this.head = head;
-    this.onHead?.(head);
     const te = head.headers['transfer-encoding'];
     const chunked = typeof te === 'string' && /(?:^|,)\s*chunked\s*$/i.test(te);
     if (status === 204 || status === 304) this.phase = 'done';
